@@ -1,0 +1,110 @@
+"""Shared fixtures: free ports, example servers in subprocesses, the node runner."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+INTEROP = Path(__file__).resolve().parent / "interop"
+NODE_MODULES = INTEROP / "node_modules"
+
+
+def free_port() -> int:
+    """Return a TCP port on 127.0.0.1 that is free right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(port: int, timeout: float = 10.0, proc: subprocess.Popen | None = None) -> None:
+    """Block until something accepts TCP connections on ``port``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            out = proc.stdout.read().decode() if proc.stdout else ""
+            raise RuntimeError(f"server exited with {proc.returncode}: {out}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.02)  # polling a port: there is no event to await
+    raise TimeoutError(f"nothing listens on port {port} after {timeout}s")
+
+
+class ServerProcess:
+    """An example script running in a subprocess on a free loopback port."""
+
+    def __init__(self, script: str, *args: str, port: int | None = None) -> None:
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1")
+        self.proc = subprocess.Popen(
+            [sys.executable, str(EXAMPLES / script), "--port", str(self.port), *args],
+            cwd=str(ROOT), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        )
+        try:
+            wait_for_port(self.port, proc=self.proc)
+        except BaseException:
+            self.stop()
+            raise
+
+    def stop(self) -> str:
+        """Terminate the process and return what it printed."""
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=5)
+        return self.proc.stdout.read().decode(errors="replace") if self.proc.stdout else ""
+
+
+@pytest.fixture
+def start_example() -> Iterator:
+    """Factory fixture: ``start_example("engineio_echo.py", ...)`` → ServerProcess."""
+    started: list[ServerProcess] = []
+
+    def start(script: str, *args: str, port: int | None = None) -> ServerProcess:
+        server = ServerProcess(script, *args, port=port)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+def _node_ready() -> bool:
+    return shutil.which("node") is not None and NODE_MODULES.is_dir()
+
+
+@pytest.fixture
+def node():
+    """Run a node script from tests/interop with a JSON config; return its JSON result."""
+    if not _node_ready():
+        pytest.fail("node or tests/interop/node_modules missing: run `npm ci --prefix tests/interop`")
+
+    def run(script: str, config: dict, timeout: float = 30.0) -> dict:
+        proc = subprocess.run(
+            ["node", str(INTEROP / script), json.dumps(config)],
+            cwd=str(INTEROP), capture_output=True, timeout=timeout,
+        )
+        out = proc.stdout.decode()
+        if proc.returncode != 0:
+            raise AssertionError(
+                f"{script} exited {proc.returncode}\nstdout:\n{out}\nstderr:\n{proc.stderr.decode()}"
+            )
+        return json.loads(out.strip().splitlines()[-1])
+
+    return run
