@@ -1,0 +1,109 @@
+"""Errors of the Engine.IO layer: one ProtocolError, and RequestErrors carrying spec codes."""
+from __future__ import annotations
+
+from typing import Optional
+
+from .reasons import CloseReason
+
+__all__ = [
+    "EngineError",
+    "ProtocolError",
+    "RequestError",
+    "TransportUnknown",
+    "SessionUnknown",
+    "BadHandshakeMethod",
+    "BadRequest",
+    "Forbidden",
+    "UnsupportedProtocolVersion",
+    "PayloadTooLarge",
+    "OverlappingRequest",
+]
+
+
+class EngineError(Exception):
+    """Base class of every error raised by the Engine.IO layer."""
+
+
+class ProtocolError(EngineError):
+    """Malformed Engine.IO input; the session it came from is closed with ``reason``."""
+
+    #: close reason reported to the layer above
+    reason: CloseReason = CloseReason.PARSE_ERROR
+
+    def __init__(self, message: str, reason: Optional[CloseReason] = None) -> None:
+        super().__init__(message)
+        if reason is not None:
+            self.reason = reason
+
+
+class RequestError(EngineError):
+    """An HTTP request the server refuses, rendered as ``{"code", "message"}`` JSON."""
+
+    #: Engine.IO error code (0-5) as the specification numbers them
+    code: int = 3
+    #: default message, as the reference server words it
+    message: str = "Bad request"
+    #: HTTP status of the answer
+    http_status: int = 400
+
+    def __init__(self, detail: Optional[str] = None) -> None:
+        super().__init__(detail or self.message)
+        #: a more precise explanation, logged and sent as ``message`` when given
+        self.detail = detail or self.message
+
+
+class TransportUnknown(RequestError):
+    """The ``transport`` query parameter names no enabled transport."""
+
+    code = 0
+    message = "Transport unknown"
+
+
+class SessionUnknown(RequestError):
+    """The ``sid`` query parameter names no live session."""
+
+    code = 1
+    message = "Session ID unknown"
+
+
+class BadHandshakeMethod(RequestError):
+    """A handshake was attempted with a method other than GET."""
+
+    code = 2
+    message = "Bad handshake method"
+
+
+class BadRequest(RequestError):
+    """Anything else malformed about the request."""
+
+    code = 3
+    message = "Bad request"
+
+
+class Forbidden(RequestError):
+    """Refused by the origin policy or the ``allow_request`` hook."""
+
+    code = 4
+    message = "Forbidden"
+    http_status = 403
+
+
+class UnsupportedProtocolVersion(RequestError):
+    """``EIO`` is neither 3 nor 4."""
+
+    code = 5
+    message = "Unsupported protocol version"
+
+
+class PayloadTooLarge(RequestError):
+    """A POST body larger than ``max_http_buffer_size``."""
+
+    code = 3
+    message = "Payload too large"
+    http_status = 413
+
+
+class OverlappingRequest(BadRequest):
+    """A second GET (or POST) while one is in flight; the session must be closed."""
+
+    message = "Overlapping polling request"

@@ -1,0 +1,78 @@
+"""Reading the Engine.IO query and building the open packet."""
+from __future__ import annotations
+
+import json
+from typing import Mapping, NamedTuple, Optional, Sequence
+
+from .errors import BadRequest, TransportUnknown, UnsupportedProtocolVersion
+from .packet import SUPPORTED_VERSIONS, Packet, PacketType
+
+__all__ = ["EngineQuery", "parse_query", "open_packet"]
+
+
+class EngineQuery(NamedTuple):
+    """The Engine.IO parameters of one request."""
+
+    #: protocol revision, 3 or 4
+    version: int
+    #: ``polling`` or ``websocket``
+    transport: str
+    #: session id, None on a handshake
+    sid: Optional[str]
+    #: protocol 3 client asked for base64 binary (``b64=1``)
+    b64: bool
+    #: JSONP callback index (``j``), None unless JSONP polling
+    jsonp: Optional[str]
+
+
+def parse_query(query: Mapping[str, str], transports: Sequence[str]) -> EngineQuery:
+    """Validate the Engine.IO query parameters.
+
+    :param query: the request's query parameters (first value of each)
+    :param transports: the enabled transports
+    :raises UnsupportedProtocolVersion: when ``EIO`` is missing or not 3 or 4
+    :raises TransportUnknown: when ``transport`` is missing or not enabled
+    """
+    raw_version = query.get("EIO")
+    if raw_version not in ("3", "4"):
+        raise UnsupportedProtocolVersion(
+            "Unsupported protocol version EIO=%s; this server speaks EIO=%s"
+            % (raw_version if raw_version is not None else "(missing)",
+               " and EIO=".join(str(v) for v in SUPPORTED_VERSIONS))
+        )
+    transport = query.get("transport")
+    if transport not in transports:
+        raise TransportUnknown()
+    jsonp = query.get("j")
+    if jsonp is not None and (transport != "polling" or not jsonp.isdigit()):
+        raise BadRequest("bad JSONP index")
+    sid = query.get("sid") or None
+    return EngineQuery(int(raw_version), transport, sid, query.get("b64") in ("1", "true"), jsonp)
+
+
+def open_packet(
+    sid: str,
+    version: int,
+    upgrades: Sequence[str],
+    ping_interval: float,
+    ping_timeout: float,
+    max_payload: int,
+) -> Packet:
+    """The open packet of a new session, shaped for ``version``.
+
+    :param sid: the new session id
+    :param version: protocol revision, 3 or 4
+    :param upgrades: transports the client may upgrade to
+    :param ping_interval: seconds between heartbeats
+    :param ping_timeout: seconds to wait for a heartbeat
+    :param max_payload: largest payload accepted (sent in protocol 4 only)
+    """
+    info = {
+        "sid": sid,
+        "upgrades": list(upgrades),
+        "pingInterval": int(ping_interval * 1000),
+        "pingTimeout": int(ping_timeout * 1000),
+    }
+    if version >= 4:
+        info["maxPayload"] = max_payload
+    return Packet(PacketType.OPEN, json.dumps(info, separators=(",", ":")))

@@ -1,0 +1,279 @@
+"""EngineServer: the registry of Engine.IO sessions, their heartbeat, and hooks for the layer above.
+
+The transports (``sio_core.transports``) feed bytes in and take packets out; this
+module owns the ``Session`` state machines, wakes the transports when packets are
+queued, and runs one heartbeat greenlet for all sessions.
+"""
+from __future__ import annotations
+
+import heapq
+import itertools
+import logging
+import secrets
+from typing import Any, Callable, Dict, Iterable, List, Optional
+
+from ..engineio import (
+    Closed,
+    CloseReason,
+    EngineOptions,
+    EngineQuery,
+    Message,
+    Packet,
+    SendResult,
+    Session,
+    heartbeat_for,
+    open_packet,
+)
+from ..engineio.packet import Data
+from . import runtime
+
+__all__ = ["EngineHandler", "Connection", "EngineServer", "default_generate_id"]
+
+log = logging.getLogger(__name__)
+
+
+def default_generate_id(environ: Any = None) -> str:
+    """A session id with 144 random bits, URL-safe."""
+    return secrets.token_urlsafe(18)
+
+
+class EngineHandler:
+    """What the layer above implements to hear about sessions. Methods must not block."""
+
+    def on_connect(self, conn: "Connection") -> None:
+        """A session opened."""
+
+    def on_message(self, conn: "Connection", data: Data) -> None:
+        """A message (``str`` or ``bytes``) arrived on ``conn``."""
+
+    def on_close(self, conn: "Connection", reason: CloseReason) -> None:
+        """``conn`` closed for ``reason``."""
+
+
+class Connection:
+    """One client's Engine.IO session as the layer above sees it.
+
+    ``send`` may be called from any greenlet (and, with a logged warning, from OS threads).
+    """
+
+    __slots__ = ("engine", "session", "environ", "waiter", "upper", "__weakref__")
+
+    def __init__(self, engine: "EngineServer", session: Session, environ: Dict[str, Any]) -> None:
+        self.engine = engine
+        self.session = session
+        #: the WSGI environ of the request that opened the session
+        self.environ = environ
+        #: the Event a transport is waiting on, if any
+        self.waiter: Optional[runtime.Event] = None
+        #: slot for the layer above (the Socket.IO client object)
+        self.upper: Any = None
+
+    @property
+    def sid(self) -> str:
+        """The Engine.IO session id."""
+        return self.session.sid
+
+    @property
+    def version(self) -> int:
+        """Engine.IO protocol revision of this client, 3 or 4."""
+        return self.session.version
+
+    @property
+    def transport(self) -> str:
+        """The transport carrying the session now."""
+        return self.session.transport
+
+    @property
+    def closed(self) -> bool:
+        """Whether the session has closed."""
+        return self.session.closed
+
+    def __repr__(self) -> str:
+        return "<Connection %r>" % (self.session,)
+
+    def send(self, data: Data, volatile: bool = False) -> bool:
+        """Queue a message for the client.
+
+        :param data: text or bytes
+        :param volatile: drop it if the transport cannot take it right now
+        :returns: whether it was queued
+        """
+        if not runtime.in_hub_thread():
+            runtime.run_in_hub(self.send, data, volatile)
+            return True
+        result = self.session.send(data, volatile)
+        if result is SendResult.QUEUED:
+            self.wake()
+            return True
+        if result is SendResult.OVERFLOW:
+            log.warning("closing %s: %d packets queued, the client does not read fast enough",
+                        self.sid, len(self.session.outbox))
+            self.close(CloseReason.TRANSPORT_ERROR, notify=False)
+        return False
+
+    def send_many(self, items: Iterable[Data]) -> None:
+        """Queue several messages at once, waking the transport once."""
+        session = self.session
+        for data in items:
+            result = session.send(data)
+            if result is SendResult.OVERFLOW:
+                self.close(CloseReason.TRANSPORT_ERROR, notify=False)
+                return
+        self.wake()
+
+    def queue(self, packet: Packet) -> None:
+        """Queue a control packet and wake the transport."""
+        self.session.queue(packet)
+        self.wake()
+
+    def wake(self) -> None:
+        """Wake the transport waiting for packets, if any."""
+        waiter = self.waiter
+        if waiter is not None:
+            waiter.set()
+
+    def close(self, reason: CloseReason = CloseReason.FORCED_CLOSE, notify: bool = True) -> None:
+        """Close the session; the layer above hears ``on_close`` once.
+
+        :param reason: the close reason reported upward
+        :param notify: send the client a close packet first
+        """
+        if not runtime.in_hub_thread():
+            runtime.run_in_hub(self.close, reason, notify)
+            return
+        if self.session.close(reason, notify):
+            self.engine._closed(self, reason)
+        self.wake()
+
+    def dispatch(self, events: List[Any]) -> None:
+        """Hand events from ``Session.receive`` to the layer above, in order."""
+        handler = self.engine.handler
+        for event in events:
+            if type(event) is Message:
+                handler.on_message(self, event.data)
+            elif type(event) is Closed:
+                self.engine._closed(self, event.reason)
+
+
+class EngineServer:
+    """All Engine.IO sessions of one server.
+
+    :param options: the validated options
+    :param handler: the layer above
+    :param generate_id: ``fn(environ) -> str`` making session ids
+    """
+
+    def __init__(
+        self,
+        options: Optional[EngineOptions] = None,
+        handler: Optional[EngineHandler] = None,
+        generate_id: Optional[Callable[[Any], str]] = None,
+    ) -> None:
+        self.options = options or EngineOptions()
+        self.handler = handler or EngineHandler()
+        #: ``fn(environ) -> str``: overridable session id factory
+        self.generate_id = generate_id or default_generate_id
+        self.sessions: Dict[str, Connection] = {}
+        self._heartbeats = {
+            v: heartbeat_for(v, self.options.ping_interval, self.options.ping_timeout)
+            for v in (3, 4)
+        }
+        self._heap: List[Any] = []
+        self._seq = itertools.count()
+        self._ticker: Optional[runtime.Greenlet] = None
+        self._ticker_wake = runtime.Event()
+        self._closing = False
+
+    @property
+    def clients_count(self) -> int:
+        """How many sessions are open."""
+        return len(self.sessions)
+
+    # -- sessions ------------------------------------------------------------------
+
+    def open(self, query: EngineQuery, environ: Dict[str, Any]) -> Connection:
+        """Create a session for a handshake, queue its open packet, tell the layer above."""
+        sid = self.generate_id(environ)
+        if not isinstance(sid, str) or not sid or sid in self.sessions:
+            raise RuntimeError("generate_id returned an unusable or duplicate id: %r" % (sid,))
+        now = runtime.monotonic()
+        opts = self.options
+        session = Session(sid, query.version, query.transport, self._heartbeats[query.version],
+                          now, opts.max_queue)
+        session.queue(open_packet(sid, query.version, opts.upgrades(query.transport),
+                                  opts.ping_interval, opts.ping_timeout, opts.max_http_buffer_size))
+        conn = Connection(self, session, environ)
+        self.sessions[sid] = conn
+        self._schedule(conn, session.next_due())
+        log.debug("session %s opened (EIO=%d, %s)", sid, query.version, query.transport)
+        self.handler.on_connect(conn)
+        return conn
+
+    def get(self, sid: Optional[str]) -> Optional[Connection]:
+        """The open session ``sid``, or None."""
+        return self.sessions.get(sid) if sid else None
+
+    def _closed(self, conn: Connection, reason: CloseReason) -> None:
+        log.debug("session %s closed: %s", conn.sid, reason)
+        session = conn.session
+        if session.outbox and session.transport == "polling" and not session.getting:
+            # keep it briefly so the next GET can collect the close packet
+            self._schedule(conn, runtime.monotonic() + self.options.ping_timeout)
+        else:
+            self.sessions.pop(conn.sid, None)
+        try:
+            self.handler.on_close(conn, reason)
+        except Exception:
+            log.exception("error in the close handler of %s", conn.sid)
+
+    def forget(self, conn: Connection) -> None:
+        """Drop a closed session from the registry."""
+        if self.sessions.get(conn.sid) is conn:
+            del self.sessions[conn.sid]
+
+    # -- heartbeat -------------------------------------------------------------------
+
+    def _schedule(self, conn: Connection, due: float) -> None:
+        heap = self._heap
+        earliest = heap[0][0] if heap else None
+        heapq.heappush(heap, (due, next(self._seq), conn))
+        if self._ticker is None or self._ticker.dead:
+            self._ticker = runtime.spawn(self._tick_loop)
+        elif earliest is None or due < earliest:
+            self._ticker_wake.set()
+
+    def _tick_loop(self) -> None:
+        heap = self._heap
+        while heap:
+            now = runtime.monotonic()
+            due, _, conn = heap[0]
+            if due > now:
+                self._ticker_wake.clear()
+                self._ticker_wake.wait(timeout=due - now)
+                continue
+            heapq.heappop(heap)
+            session = conn.session
+            if session.closed:
+                self.forget(conn)
+                continue
+            try:
+                closed = session.tick(now)
+            except Exception:
+                log.exception("heartbeat of %s failed", conn.sid)
+                continue
+            if closed is not None:
+                self._closed(conn, closed.reason)
+                conn.wake()
+                continue
+            if session.outbox:
+                conn.wake()
+            heapq.heappush(heap, (session.next_due(), next(self._seq), conn))
+        self._ticker = None
+
+    # -- shutdown --------------------------------------------------------------------
+
+    def close(self, reason: CloseReason = CloseReason.SERVER_SHUTTING_DOWN) -> None:
+        """Close every session, sending each client a close packet."""
+        self._closing = True
+        for conn in list(self.sessions.values()):
+            conn.close(reason)

@@ -1,0 +1,89 @@
+"""The one place the glue layer gets its concurrency from: gevent.
+
+Everything that spawns, waits or locks in ``sio_core.server`` and ``sio_core.adapter``
+goes through these names, so the pure layers stay pure and the glue stays testable.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any, Callable
+
+import gevent
+import gevent.monkey
+from gevent.event import AsyncResult, Event
+from gevent.lock import RLock, Semaphore
+from gevent.queue import Queue
+
+__all__ = [
+    "AsyncResult", "Event", "Lock", "RLock", "Queue", "Timeout", "Greenlet",
+    "spawn", "spawn_later", "sleep", "monotonic", "kill", "joinall",
+    "in_hub_thread", "run_in_hub", "check_monkey_patch", "set_hub_thread",
+]
+
+log = logging.getLogger(__name__)
+
+Lock = Semaphore
+Timeout = gevent.Timeout
+Greenlet = gevent.Greenlet
+spawn = gevent.spawn
+spawn_later = gevent.spawn_later
+sleep = gevent.sleep
+kill = gevent.kill
+joinall = gevent.joinall
+monotonic = time.monotonic
+
+_hub_thread = threading.get_ident()
+_hub = gevent.get_hub()
+_warned_threads: set = set()
+
+
+def in_hub_thread() -> bool:
+    """Whether the caller runs in the thread that owns the gevent hub serving clients."""
+    return threading.get_ident() == _hub_thread
+
+
+def run_in_hub(fn: Callable[..., Any], *args: Any) -> None:
+    """Run ``fn(*args)`` in the hub's thread: directly there, thread-safely from elsewhere.
+
+    Calling into the server from a real OS thread (un-patched ``threading``, a C
+    library's callback) would otherwise queue data that no greenlet wakes up for.
+    """
+    if in_hub_thread():
+        fn(*args)
+        return
+    ident = threading.get_ident()
+    if ident not in _warned_threads:
+        _warned_threads.add(ident)
+        log.warning(
+            "sio_core was called from OS thread %s, not from a gevent greenlet: the call is "
+            "handed to the server's thread. Call gevent.monkey.patch_all() at the very top of "
+            "your program so threads become greenlets.", threading.current_thread().name,
+        )
+    _hub.loop.run_callback_threadsafe(fn, *args)
+
+
+def check_monkey_patch(what: str) -> bool:
+    """Log loudly, once, when gevent has not patched ``socket`` and ``threading``.
+
+    :param what: what needs the patch, for the message
+    :returns: whether both are patched
+    """
+    patched = gevent.monkey.is_module_patched("socket") and gevent.monkey.is_module_patched(
+        "threading")
+    if not patched:
+        log.warning(
+            "%s: gevent has not monkey-patched socket/threading. Blocking calls in handlers "
+            "(requests, database drivers, time.sleep) will freeze every client, and emits from "
+            "threads need a hand-over. Put `from gevent import monkey; monkey.patch_all()` "
+            "first in your program.", what,
+        )
+    return patched
+
+
+def set_hub_thread() -> None:
+    """Record the calling thread as the one serving clients (called by the serving edge)."""
+    global _hub_thread, _hub
+    _hub_thread = threading.get_ident()
+    _hub = gevent.get_hub()

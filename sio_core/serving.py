@@ -1,0 +1,76 @@
+"""Serving on gevent: pywsgi with a websocket handler that vets requests before the upgrade."""
+from __future__ import annotations
+
+import logging
+from typing import Any, Callable, Optional
+
+from gevent import pywsgi
+from geventwebsocket.handler import WebSocketHandler
+
+from .server import runtime
+from .wsgi.responses import Response
+
+__all__ = ["SioWebSocketHandler", "make_server", "run"]
+
+log = logging.getLogger(__name__)
+
+Check = Callable[[dict], Optional[Response]]
+
+
+class SioWebSocketHandler(WebSocketHandler):
+    """gevent-websocket's handler, made to refuse bad websocket requests before the 101.
+
+    The server's ``websocket_check(environ)`` runs first (origin, sid, ``allow_request``);
+    a refusal is answered as a normal HTTP error. permessage-deflate is never offered.
+    """
+
+    def upgrade_websocket(self) -> Any:
+        if self.environ.get("HTTP_UPGRADE", "").lower() == "websocket":
+            check: Optional[Check] = getattr(self.server, "websocket_check", None)
+            if check is not None:
+                refusal = check(self.environ)
+                if refusal is not None:
+                    self.start_response(refusal.status_line, refusal.headers + [
+                        ("Content-Length", str(len(refusal.body)))])
+                    return [refusal.body]
+            if self.request_version != "HTTP/1.1":
+                self.start_response("400 Bad Request", [])
+                return [b"websocket needs HTTP/1.1"]
+        return super().upgrade_websocket()
+
+    def log_request(self) -> None:
+        if "101" not in str(self.status):
+            log.debug(self.format_request())
+
+
+class _QuietLog:
+    def write(self, data: str) -> None:
+        log.debug(data.rstrip())
+
+
+def make_server(app: Any, host: str = "127.0.0.1", port: int = 5000,
+                websocket_check: Optional[Check] = None, log_output: bool = False,
+                **kwargs: Any) -> pywsgi.WSGIServer:
+    """A gevent WSGI server for ``app`` with websockets.
+
+    :param app: the WSGI application (``WSGIApp``, ``Middleware``, a Flask app...)
+    :param host: interface to bind
+    :param port: TCP port (0 picks a free one)
+    :param websocket_check: pre-upgrade check; defaults to ``app.check_websocket`` if present
+    :param log_output: log each request at INFO (else DEBUG)
+    """
+    runtime.set_hub_thread()
+    server = pywsgi.WSGIServer(
+        (host, port), app, handler_class=SioWebSocketHandler,
+        log=None if not log_output else _QuietLog(), error_log=_QuietLog(), **kwargs,
+    )
+    server.websocket_check = websocket_check or getattr(app, "check_websocket", None)
+    return server
+
+
+def run(app: Any, host: str = "127.0.0.1", port: int = 5000, **kwargs: Any) -> None:
+    """Serve ``app`` forever on ``host:port`` (blocks)."""
+    runtime.check_monkey_patch("sio_core.serving.run")
+    server = make_server(app, host, port, **kwargs)
+    log.info("serving on http://%s:%d", host, server.server_port)
+    server.serve_forever()

@@ -1,0 +1,172 @@
+"""HTTP long-polling: the GET that waits for packets and the POST that delivers them."""
+from __future__ import annotations
+
+import logging
+from typing import Any, Dict, List
+
+from ..engineio import (
+    BadRequest,
+    CloseReason,
+    EngineQuery,
+    OverlappingRequest,
+    Packet,
+    PacketType,
+    PayloadTooLarge,
+    ProtocolError,
+    payload_v3,
+    payload_v4,
+)
+from ..server import runtime
+from ..server.engine import Connection
+from ..wsgi.request import Request
+from ..wsgi.responses import Response, ok_response, payload_response
+from .compression import compress
+
+__all__ = ["handle_get", "handle_post", "encode_packets", "read_body"]
+
+log = logging.getLogger(__name__)
+
+_NOOP = Packet(PacketType.NOOP)
+_CLOSE = Packet(PacketType.CLOSE)
+_TEXT = "text/plain; charset=UTF-8"
+
+
+def encode_packets(packets: List[Packet], version: int, query: EngineQuery, req: Request,
+                   compression_threshold: int) -> Response:
+    """Frame ``packets`` as the polling payload this client asked for."""
+    if version == 4:
+        body = payload_v4.encode_payload(packets).encode("utf-8")
+        ctype = _TEXT
+    elif query.jsonp is not None:
+        body = payload_v3.jsonp_wrap(payload_v3.encode_payload(packets), query.jsonp).encode()
+        ctype = "text/javascript; charset=UTF-8"
+    elif not query.b64 and any(p.binary for p in packets):
+        body = payload_v3.encode_binary_payload(packets)
+        ctype = "application/octet-stream"
+    else:
+        body = payload_v3.encode_payload(packets).encode("utf-8")
+        ctype = _TEXT
+    if compression_threshold >= 0:
+        body, encoding = compress(body, req.accept_encoding, compression_threshold)
+    else:
+        encoding = None
+    response = payload_response(body, ctype)
+    if encoding:
+        response = response.with_headers([("Content-Encoding", encoding)])
+    return response
+
+
+def _threshold(conn: Connection) -> int:
+    opts = conn.engine.options
+    return opts.compression_threshold if opts.http_compression else -1
+
+
+def handle_get(conn: Connection, query: EngineQuery, req: Request) -> Response:
+    """Answer a polling GET: at once if packets wait, else when some arrive or the interval ends.
+
+    :raises RequestError: on an overlapping GET (the session is closed) or a wrong transport
+    """
+    session = conn.session
+    try:
+        session.begin_get()
+    except OverlappingRequest:
+        conn.close(CloseReason.TRANSPORT_ERROR, notify=False)
+        raise
+    try:
+        packets = session.poll()
+        if not packets and not session.closed:
+            deadline = runtime.monotonic() + conn.engine.options.ping_interval
+            waiter = runtime.Event()
+            conn.waiter = waiter
+            try:
+                while not packets and not session.closed:
+                    remaining = deadline - runtime.monotonic()
+                    if remaining <= 0:
+                        packets = [_NOOP]
+                        break
+                    waiter.wait(timeout=remaining)
+                    waiter.clear()
+                    packets = session.poll()
+            finally:
+                if conn.waiter is waiter:
+                    conn.waiter = None
+        if not packets:
+            packets = [_CLOSE]
+    finally:
+        session.end_get()
+    if session.closed:
+        conn.engine.forget(conn)
+    return encode_packets(packets, session.version, query, req, _threshold(conn))
+
+
+def read_body(environ: Dict[str, Any], length: Any, limit: int) -> bytes:
+    """Read a request body of at most ``limit`` bytes.
+
+    :raises PayloadTooLarge: when it is longer
+    """
+    stream = environ["wsgi.input"]
+    if length is not None and length >= 0:
+        if length > limit:
+            raise PayloadTooLarge("body of %d bytes exceeds max_http_buffer_size=%d"
+                                  % (length, limit))
+        body = stream.read(length) if length else b""
+        if len(body) != length:
+            raise BadRequest("body shorter than its Content-Length")
+        return body
+    chunks = []
+    total = 0
+    while True:
+        chunk = stream.read(min(65536, limit + 1 - total))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        total += len(chunk)
+        if total > limit:
+            raise PayloadTooLarge("body exceeds max_http_buffer_size=%d" % limit)
+    return b"".join(chunks)
+
+
+def handle_post(conn: Connection, query: EngineQuery, req: Request,
+                environ: Dict[str, Any]) -> Response:
+    """Take a polling POST: decode its payload and hand the packets to the session in order.
+
+    :raises RequestError: on overlap, oversize or malformed bodies (the session is closed)
+    """
+    session = conn.session
+    try:
+        session.begin_post()
+    except OverlappingRequest:
+        conn.close(CloseReason.TRANSPORT_ERROR, notify=False)
+        raise
+    try:
+        try:
+            body = read_body(environ, req.content_length, conn.engine.options.max_http_buffer_size)
+        except PayloadTooLarge:
+            log.info("closing %s: %s", conn.sid, "POST body over max_http_buffer_size")
+            conn.close(CloseReason.TRANSPORT_ERROR, notify=False)
+            raise
+        try:
+            if query.jsonp is not None:
+                body = payload_v3.jsonp_unwrap(body)
+            if session.version == 3:
+                packets = payload_v3.decode_payload(body)
+            else:
+                try:
+                    text = body.decode("utf-8")
+                except UnicodeDecodeError:
+                    raise ProtocolError("payload is not valid UTF-8") from None
+                packets = payload_v4.decode_payload(text)
+            now = runtime.monotonic()
+            for packet in packets:
+                event = session.receive(packet, now)
+                if event is not None:
+                    conn.dispatch([event])
+        except ProtocolError as exc:
+            log.info("closing %s: malformed payload: %s", conn.sid, exc)
+            conn.close(exc.reason, notify=False)
+            raise BadRequest(str(exc)) from None
+    finally:
+        session.end_post()
+    if session.outbox:
+        conn.wake()
+    return ok_response()

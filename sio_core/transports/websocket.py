@@ -1,0 +1,293 @@
+"""The websocket transport: RFC 6455 framing over the socket gevent-websocket hands us.
+
+gevent-websocket performs the HTTP upgrade; from then on this module reads and
+writes frames itself, because the library reads payloads without a length
+limit, has no lock for concurrent writers, drops empty messages and unmasks
+in pure Python. Here the frame length is checked against the limit before any
+payload is read, writes go through one lock, and unmasking uses ``wsaccel``
+when installed.
+"""
+from __future__ import annotations
+
+import logging
+import struct
+from typing import Any, List, Optional, Sequence, Union
+
+from ..engineio import CloseReason, EngineQuery, ProtocolError
+from ..engineio.packet import decode_frame, encode_frame
+from ..server import runtime
+from ..server.engine import Connection, EngineServer
+
+try:  # optional C accelerator
+    from wsaccel.xormask import XorMaskerSimple as _XorMasker
+except ImportError:  # pragma: no cover - depends on the environment
+    _XorMasker = None
+
+__all__ = ["WebSocket", "WebSocketError", "serve_websocket", "socket_of"]
+
+log = logging.getLogger(__name__)
+
+Frame = Union[str, bytes]
+
+OP_CONT, OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG = 0x0, 0x1, 0x2, 0x8, 0x9, 0xA
+
+
+class WebSocketError(Exception):
+    """The peer broke the websocket protocol (or went away); ``code`` is the close code."""
+
+    def __init__(self, message: str, code: int = 1002) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _unmask(mask: bytes, data: bytes) -> bytes:
+    if not data:
+        return data
+    if _XorMasker is not None:
+        return _XorMasker(mask).process(data)
+    size = len(data)
+    key = int.from_bytes((mask * (size // 4 + 1))[:size], "little")
+    return (int.from_bytes(data, "little") ^ key).to_bytes(size, "little")
+
+
+def _header(opcode: int, length: int) -> bytes:
+    if length < 126:
+        return struct.pack("!BB", 0x80 | opcode, length)
+    if length < 65536:
+        return struct.pack("!BBH", 0x80 | opcode, 126, length)
+    return struct.pack("!BBQ", 0x80 | opcode, 127, length)
+
+
+def _frame(message: Frame) -> bytes:
+    if isinstance(message, str):
+        data = message.encode("utf-8")
+        return _header(OP_TEXT, len(data)) + data
+    return _header(OP_BINARY, len(message)) + message
+
+
+class WebSocket:
+    """A server-side websocket over a connected socket.
+
+    :param rfile: buffered reader of the socket (the WSGI handler's ``rfile``)
+    :param sock: the socket, for ``sendall``
+    :param max_size: largest message accepted, in bytes
+    """
+
+    __slots__ = ("_read", "_sock", "max_size", "_lock", "closed")
+
+    def __init__(self, rfile: Any, sock: Any, max_size: int) -> None:
+        self._read = rfile.read
+        self._sock = sock
+        self.max_size = max_size
+        self._lock = runtime.Lock()
+        self.closed = False
+
+    def _exact(self, size: int) -> bytes:
+        data = self._read(size)
+        if len(data) != size:
+            raise WebSocketError("connection closed mid-frame", 1006)
+        return data
+
+    def _read_frame(self, budget: int):
+        b0, b1 = self._exact(2)
+        if b0 & 0x70:
+            raise WebSocketError("reserved bits set (no extension was negotiated)")
+        if not b1 & 0x80:
+            raise WebSocketError("client frame not masked")
+        opcode, length = b0 & 0x0F, b1 & 0x7F
+        if length == 126:
+            (length,) = struct.unpack("!H", self._exact(2))
+        elif length == 127:
+            (length,) = struct.unpack("!Q", self._exact(8))
+        if opcode >= 0x8 and (length > 125 or not b0 & 0x80):
+            raise WebSocketError("bad control frame")
+        if opcode < 0x8 and length > budget:
+            raise WebSocketError("message over the %d byte limit" % self.max_size, 1009)
+        mask = self._exact(4)
+        return bool(b0 & 0x80), opcode, _unmask(mask, self._exact(length))
+
+    def receive(self) -> Optional[Frame]:
+        """The next message (``str`` for text, ``bytes`` for binary), None once closed.
+
+        :raises WebSocketError: on a protocol violation (close with its ``code``)
+        :raises OSError: when the connection breaks
+        """
+        opcode = None
+        parts: List[bytes] = []
+        size = 0
+        while True:
+            fin, op, payload = self._read_frame(self.max_size - size)
+            if op == OP_PING:
+                self._send_raw(_header(OP_PONG, len(payload)) + payload)
+                continue
+            if op == OP_PONG:
+                continue
+            if op == OP_CLOSE:
+                self.close(1000)
+                return None
+            if op == OP_CONT:
+                if opcode is None:
+                    raise WebSocketError("continuation without a message")
+            elif op in (OP_TEXT, OP_BINARY):
+                if opcode is not None:
+                    raise WebSocketError("new message inside a fragmented one")
+                opcode = op
+            else:
+                raise WebSocketError("unknown opcode %d" % op)
+            parts.append(payload)
+            size += len(payload)
+            if fin:
+                break
+        data = parts[0] if len(parts) == 1 else b"".join(parts)
+        if opcode == OP_TEXT:
+            try:
+                return data.decode("utf-8")
+            except UnicodeDecodeError:
+                raise WebSocketError("invalid UTF-8 in a text message", 1007) from None
+        return data
+
+    def _send_raw(self, data: bytes) -> None:
+        with self._lock:
+            self._sock.sendall(data)
+
+    def send(self, messages: Sequence[Frame]) -> None:
+        """Send messages, one frame each, with a single write.
+
+        :raises OSError: when the connection is gone
+        """
+        if len(messages) == 1:
+            self._send_raw(_frame(messages[0]))
+        else:
+            self._send_raw(b"".join([_frame(m) for m in messages]))
+
+    def close(self, code: int = 1000) -> None:
+        """Send a close frame (once) and stop."""
+        if self.closed:
+            return
+        self.closed = True
+        try:
+            self._send_raw(_header(OP_CLOSE, 2) + struct.pack("!H", code))
+        except OSError:
+            pass
+
+
+def socket_of(environ: Any, max_size: int) -> WebSocket:
+    """Our ``WebSocket`` over the connection gevent-websocket upgraded for ``environ``."""
+    library_ws = environ["wsgi.websocket"]
+    handler = library_ws.handler
+    library_ws.closed = True  # the library must not write its own frames from now on
+    return WebSocket(handler.rfile, handler.socket, max_size)
+
+
+def _writer(conn: Connection, ws: WebSocket, version: int) -> None:
+    """Drain the session outbox onto the websocket until the session closes."""
+    session = conn.session
+    waiter = runtime.Event()
+    conn.waiter = waiter
+    try:
+        while True:
+            if session.outbox:
+                packets = session.take()
+                ws.send([encode_frame(p, version) for p in packets])
+                continue
+            if session.closed:
+                break
+            waiter.wait()
+            waiter.clear()
+    except OSError:
+        conn.close(CloseReason.TRANSPORT_ERROR, notify=False)
+    finally:
+        if conn.waiter is waiter:
+            conn.waiter = None
+        ws.close(1000)
+        _shutdown(ws)
+
+
+def _shutdown(ws: WebSocket) -> None:
+    try:
+        ws._sock.shutdown(2)
+    except OSError:
+        pass
+
+
+def _read_loop(conn: Connection, ws: WebSocket) -> None:
+    session = conn.session
+    version = session.version
+    try:
+        while not session.closed:
+            message = ws.receive()
+            if message is None:
+                conn.close(CloseReason.TRANSPORT_CLOSE, notify=False)
+                return
+            event = session.receive(decode_frame(message, version), runtime.monotonic())
+            if event is not None:
+                conn.dispatch([event])
+            if session.outbox:
+                conn.wake()
+    except ProtocolError as exc:
+        log.info("closing %s: %s", conn.sid, exc)
+        conn.close(exc.reason, notify=False)
+        ws.close(1002)
+    except WebSocketError as exc:
+        log.info("closing %s: %s", conn.sid, exc)
+        conn.close(CloseReason.TRANSPORT_ERROR, notify=False)
+        ws.close(exc.code)
+    except OSError:
+        conn.close(CloseReason.TRANSPORT_ERROR if not session.closed
+                   else session.reason or CloseReason.TRANSPORT_CLOSE, notify=False)
+
+
+def _run(conn: Connection, ws: WebSocket) -> None:
+    writer = runtime.spawn(_writer, conn, ws, conn.session.version)
+    try:
+        _read_loop(conn, ws)
+    finally:
+        conn.wake()
+        writer.join(timeout=conn.engine.options.ping_timeout)
+        if not writer.dead:
+            writer.kill()
+        _shutdown(ws)
+
+
+def _upgrade(conn: Connection, ws: WebSocket) -> bool:
+    """Run the probe exchange on a websocket joining a polling session."""
+    session = conn.session
+    version = session.version
+    timeout = conn.engine.options.ping_timeout
+    try:
+        with runtime.Timeout(timeout, WebSocketError("upgrade timed out", 1000)):
+            message = ws.receive()
+            if message is None:
+                return False
+            ws.send([encode_frame(session.probe(decode_frame(message, version)), version)])
+            conn.wake()  # the waiting GET answers with a noop so the client can pause polling
+            message = ws.receive()
+            if message is None:
+                session.abort_upgrade()
+                return False
+            session.upgrade(decode_frame(message, version))
+            conn.wake()
+            return True
+    except (ProtocolError, WebSocketError, OSError) as exc:
+        log.info("upgrade of %s failed: %s", conn.sid, exc)
+        session.abort_upgrade()
+        ws.close(1002)
+        return False
+
+
+def serve_websocket(engine: EngineServer, query: EngineQuery, environ: Any) -> None:
+    """Serve an upgraded websocket request: a new session, or the upgrade of a polling one."""
+    ws = socket_of(environ, engine.options.max_http_buffer_size)
+    try:
+        if query.sid is None:
+            conn = engine.open(query, environ)
+            _run(conn, ws)
+            return
+        conn = engine.get(query.sid)
+        if conn is None or not conn.session.can_upgrade() or conn.version != query.version:
+            ws.close(1008)
+            return
+        if _upgrade(conn, ws):
+            _run(conn, ws)
+    finally:
+        _shutdown(ws)
