@@ -29,11 +29,22 @@ def main() -> None:
     parser.add_argument("--ping-interval", type=float, default=25.0)
     parser.add_argument("--ping-timeout", type=float, default=20.0)
     parser.add_argument("--max-http-buffer-size", type=int, default=1_000_000)
+    parser.add_argument("--origins", default="*",
+                        help="'*' (default), 'same' for same-origin only, or a comma list")
+    parser.add_argument("--transports", default="polling,websocket")
+    parser.add_argument("--no-upgrades", action="store_true")
+    parser.add_argument("--cookie", default=None, help="session cookie name (default: none)")
+    parser.add_argument("--compression-threshold", type=int, default=1024)
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    options = EngineOptions(ping_interval=args.ping_interval, ping_timeout=args.ping_timeout,
-                            max_http_buffer_size=args.max_http_buffer_size)
-    app = WSGIApp(EngineServer(options, Echo()), origins="*")
+    options = EngineOptions(
+        ping_interval=args.ping_interval, ping_timeout=args.ping_timeout,
+        max_http_buffer_size=args.max_http_buffer_size,
+        transports=tuple(args.transports.split(",")), allow_upgrades=not args.no_upgrades,
+        cookie=args.cookie, compression_threshold=args.compression_threshold,
+    )
+    origins = {"*": "*", "same": None}.get(args.origins, args.origins.split(","))
+    app = WSGIApp(EngineServer(options, Echo()), origins=origins)
     run(app, args.host, args.port)
 
 
