@@ -1,0 +1,42 @@
+"""The ack table: ids for outgoing packets that expect an answer, and their waiters."""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional
+
+__all__ = ["AckTable"]
+
+
+class AckTable:
+    """Allocates ack ids and holds an opaque waiter for each until answered or cancelled."""
+
+    __slots__ = ("_next", "_pending")
+
+    def __init__(self) -> None:
+        self._next = 0
+        self._pending: Optional[Dict[int, Any]] = None
+
+    def __len__(self) -> int:
+        return len(self._pending) if self._pending else 0
+
+    def allocate(self, waiter: Any) -> int:
+        """Store ``waiter`` and return its new id."""
+        ack_id = self._next
+        self._next += 1
+        if self._pending is None:
+            self._pending = {}
+        self._pending[ack_id] = waiter
+        return ack_id
+
+    def resolve(self, ack_id: int) -> Optional[Any]:
+        """Remove and return the waiter of ``ack_id`` (None when unknown or already done)."""
+        if not self._pending:
+            return None
+        return self._pending.pop(ack_id, None)
+
+    def drain(self) -> List[Any]:
+        """Remove and return every waiter (the connection is gone)."""
+        if not self._pending:
+            return []
+        waiters = list(self._pending.values())
+        self._pending = None
+        return waiters

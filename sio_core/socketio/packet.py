@@ -1,0 +1,78 @@
+"""Socket.IO packets and their text encoding (identical in protocols 4 and 5)."""
+from __future__ import annotations
+
+import json
+from enum import IntEnum
+from typing import Any, Callable, List, NamedTuple, Optional
+
+from .binary import has_binary, split_binary
+
+__all__ = ["PacketType", "Packet", "EncodedPacket", "encode", "default_dumps", "default_loads"]
+
+
+class PacketType(IntEnum):
+    """Socket.IO packet types."""
+
+    CONNECT = 0
+    DISCONNECT = 1
+    EVENT = 2
+    ACK = 3
+    CONNECT_ERROR = 4  # called ERROR in protocol 4
+    BINARY_EVENT = 5
+    BINARY_ACK = 6
+
+
+class Packet(NamedTuple):
+    """A decoded Socket.IO packet; ``data`` may hold bytes anywhere."""
+
+    type: PacketType
+    namespace: str = "/"
+    data: Any = None
+    id: Optional[int] = None
+
+
+class EncodedPacket(NamedTuple):
+    """A packet ready for Engine.IO: one text message, then its binary attachments."""
+
+    text: str
+    attachments: List[bytes]
+
+    def messages(self) -> List[Any]:
+        """The Engine.IO messages to send, in order."""
+        return [self.text, *self.attachments] if self.attachments else [self.text]
+
+
+def default_dumps(value: Any) -> str:
+    """Compact JSON, as ``JSON.stringify`` writes it."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+default_loads = json.loads
+
+_BINARY_OF = {PacketType.EVENT: PacketType.BINARY_EVENT, PacketType.ACK: PacketType.BINARY_ACK}
+
+
+def encode(packet: Packet, dumps: Callable[[Any], str] = default_dumps) -> EncodedPacket:
+    """Encode ``packet``; bytes in EVENT/ACK data become attachments.
+
+    :param packet: the packet
+    :param dumps: JSON encoder returning ``str``
+    """
+    ptype = packet.type
+    data = packet.data
+    attachments: List[bytes] = []
+    head = ""
+    if ptype in _BINARY_OF and has_binary(data):
+        data, attachments = split_binary(data)
+        ptype = _BINARY_OF[ptype]
+    if ptype in (PacketType.BINARY_EVENT, PacketType.BINARY_ACK):
+        head = "%d%d-" % (ptype, len(attachments))
+    else:
+        head = str(int(ptype))
+    if packet.namespace != "/":
+        head += packet.namespace + ","
+    if packet.id is not None:
+        head += str(packet.id)
+    if data is not None:
+        head += dumps(data)
+    return EncodedPacket(head, attachments)
