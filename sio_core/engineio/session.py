@@ -177,7 +177,15 @@ class Session:
         """
         if self.transport != "polling":
             return [_NOOP]
-        if self.outbox:
+        outbox = self.outbox
+        if outbox:
+            if outbox[-1].type is PacketType.CLOSE and len(outbox) > 1:
+                # clients act on a close packet before the packets sharing its payload
+                # (socket.io-client defers packet handling): send it on its own
+                close = outbox.pop()
+                packets = self.take()
+                outbox.append(close)
+                return packets
             return self.take()
         if self.state is SessionState.UPGRADING:
             return [_NOOP]

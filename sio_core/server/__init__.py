@@ -1,1 +1,12 @@
-"""."""
+"""The glue layer: sessions, clients, namespaces, sockets, broadcasts."""
+from .broadcast import BroadcastOperator
+from .client import Client
+from .engine import Connection, EngineHandler, EngineServer
+from .namespace import Namespace
+from .server import ServerCore
+from .socket import Handshake, Socket
+
+__all__ = [
+    "BroadcastOperator", "Client", "Connection", "EngineHandler", "EngineServer", "Handshake",
+    "Namespace", "ServerCore", "Socket",
+]

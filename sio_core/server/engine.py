@@ -56,7 +56,8 @@ class Connection:
     ``send`` may be called from any greenlet (and, with a logged warning, from OS threads).
     """
 
-    __slots__ = ("engine", "session", "environ", "waiter", "upper", "__weakref__")
+    __slots__ = ("engine", "session", "environ", "waiter", "upper", "linger_until",
+                 "__weakref__")
 
     def __init__(self, engine: "EngineServer", session: Session, environ: Dict[str, Any]) -> None:
         self.engine = engine
@@ -67,6 +68,8 @@ class Connection:
         self.waiter: Optional[runtime.Event] = None
         #: slot for the layer above (the Socket.IO client object)
         self.upper: Any = None
+        #: a closed polling session stays until its last packets are collected, or this time
+        self.linger_until = 0.0
 
     @property
     def sid(self) -> str:
@@ -216,11 +219,12 @@ class EngineServer:
     def _closed(self, conn: Connection, reason: CloseReason) -> None:
         log.debug("session %s closed: %s", conn.sid, reason)
         session = conn.session
-        if session.outbox and session.transport == "polling" and not session.getting:
-            # keep it briefly so the next GET can collect the close packet
-            self._schedule(conn, runtime.monotonic() + self.options.ping_timeout)
+        if session.outbox and session.transport == "polling":
+            # keep it briefly so the next GET can collect the last packets
+            conn.linger_until = runtime.monotonic() + self.options.ping_timeout
+            self._schedule(conn, conn.linger_until)
         else:
-            self.sessions.pop(conn.sid, None)
+            self.forget(conn)
         try:
             self.handler.on_close(conn, reason)
         except Exception:
@@ -254,7 +258,8 @@ class EngineServer:
             heapq.heappop(heap)
             session = conn.session
             if session.closed:
-                self.forget(conn)
+                if not session.outbox or now >= conn.linger_until:
+                    self.forget(conn)
                 continue
             try:
                 closed = session.tick(now)

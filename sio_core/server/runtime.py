@@ -20,6 +20,7 @@ __all__ = [
     "AsyncResult", "Event", "Lock", "RLock", "Queue", "Timeout", "Greenlet",
     "spawn", "spawn_later", "sleep", "monotonic", "kill", "joinall",
     "in_hub_thread", "run_in_hub", "check_monkey_patch", "set_hub_thread",
+    "call_later", "TimerHandle",
 ]
 
 log = logging.getLogger(__name__)
@@ -34,14 +35,16 @@ kill = gevent.kill
 joinall = gevent.joinall
 monotonic = time.monotonic
 
-_hub_thread = threading.get_ident()
+# the OS thread id, even when gevent has patched threading to report greenlet ids
+_os_thread_id = gevent.monkey.get_original("_thread", "get_ident")
+_hub_thread = _os_thread_id()
 _hub = gevent.get_hub()
 _warned_threads: set = set()
 
 
 def in_hub_thread() -> bool:
     """Whether the caller runs in the thread that owns the gevent hub serving clients."""
-    return threading.get_ident() == _hub_thread
+    return _os_thread_id() == _hub_thread
 
 
 def run_in_hub(fn: Callable[..., Any], *args: Any) -> None:
@@ -53,7 +56,7 @@ def run_in_hub(fn: Callable[..., Any], *args: Any) -> None:
     if in_hub_thread():
         fn(*args)
         return
-    ident = threading.get_ident()
+    ident = _os_thread_id()
     if ident not in _warned_threads:
         _warned_threads.add(ident)
         log.warning(
@@ -82,8 +85,42 @@ def check_monkey_patch(what: str) -> bool:
     return patched
 
 
+class TimerHandle:
+    """A pending ``call_later``; ``cancel()`` stops it."""
+
+    __slots__ = ("_watcher",)
+
+    def __init__(self, watcher: Any) -> None:
+        self._watcher = watcher
+
+    def cancel(self) -> None:
+        """Stop the timer if it has not fired."""
+        watcher = self._watcher
+        if watcher is not None:
+            self._watcher = None
+            watcher.stop()
+            watcher.close()
+
+
+def call_later(delay: float, fn: Callable[..., Any], *args: Any) -> TimerHandle:
+    """Call ``fn(*args)`` in the hub after ``delay`` seconds, on the event loop's own timers.
+
+    No greenlet is created; ``fn`` must not block (spawn from it if it must).
+    """
+    watcher = gevent.get_hub().loop.timer(max(0.0, delay))
+    handle = TimerHandle(watcher)
+
+    def fire() -> None:
+        handle._watcher = None
+        watcher.close()
+        fn(*args)
+
+    watcher.start(fire)
+    return handle
+
+
 def set_hub_thread() -> None:
     """Record the calling thread as the one serving clients (called by the serving edge)."""
     global _hub_thread, _hub
-    _hub_thread = threading.get_ident()
+    _hub_thread = _os_thread_id()
     _hub = gevent.get_hub()

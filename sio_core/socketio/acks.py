@@ -27,6 +27,12 @@ class AckTable:
         self._pending[ack_id] = waiter
         return ack_id
 
+    def register(self, ack_id: int, waiter: Any) -> None:
+        """Store ``waiter`` under an id chosen elsewhere (shared by a broadcast's recipients)."""
+        if self._pending is None:
+            self._pending = {}
+        self._pending[ack_id] = waiter
+
     def resolve(self, ack_id: int) -> Optional[Any]:
         """Remove and return the waiter of ``ack_id`` (None when unknown or already done)."""
         if not self._pending:

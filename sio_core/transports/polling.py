@@ -94,7 +94,7 @@ def handle_get(conn: Connection, query: EngineQuery, req: Request) -> Response:
             packets = [_CLOSE]
     finally:
         session.end_get()
-    if session.closed:
+    if session.closed and not session.outbox:
         conn.engine.forget(conn)
     return encode_packets(packets, session.version, query, req, _threshold(conn))
 

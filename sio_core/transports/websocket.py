@@ -13,7 +13,7 @@ import logging
 import struct
 from typing import Any, List, Optional, Sequence, Union
 
-from ..engineio import CloseReason, EngineQuery, ProtocolError
+from ..engineio import CloseReason, EngineQuery, PacketType, ProtocolError
 from ..engineio.packet import decode_frame, encode_frame
 from ..server import runtime
 from ..server.engine import Connection, EngineServer
@@ -38,6 +38,10 @@ class WebSocketError(Exception):
     def __init__(self, message: str, code: int = 1002) -> None:
         super().__init__(message)
         self.code = code
+
+
+class ConnectionClosed(WebSocketError):
+    """The peer closed the TCP connection between frames (without a close frame)."""
 
 
 def _unmask(mask: bytes, data: bytes) -> bytes:
@@ -89,7 +93,12 @@ class WebSocket:
         return data
 
     def _read_frame(self, budget: int):
-        b0, b1 = self._exact(2)
+        head = self._read(2)
+        if not head:
+            raise ConnectionClosed("connection closed", 1006)
+        if len(head) == 1:
+            head += self._exact(1)
+        b0, b1 = head
         if b0 & 0x70:
             raise WebSocketError("reserved bits set (no extension was negotiated)")
         if not b1 & 0x80:
@@ -187,8 +196,10 @@ def _writer(conn: Connection, ws: WebSocket, version: int) -> None:
     try:
         while True:
             if session.outbox:
-                packets = session.take()
-                ws.send([encode_frame(p, version) for p in packets])
+                frames = [encode_frame(p, version) for p in session.take()
+                          if p.type is not PacketType.CLOSE]  # closing the socket says it
+                if frames:
+                    ws.send(frames)
                 continue
             if session.closed:
                 break
@@ -228,6 +239,8 @@ def _read_loop(conn: Connection, ws: WebSocket) -> None:
         log.info("closing %s: %s", conn.sid, exc)
         conn.close(exc.reason, notify=False)
         ws.close(1002)
+    except ConnectionClosed:
+        conn.close(CloseReason.TRANSPORT_CLOSE, notify=False)
     except WebSocketError as exc:
         log.info("closing %s: %s", conn.sid, exc)
         conn.close(CloseReason.TRANSPORT_ERROR, notify=False)

@@ -1,0 +1,129 @@
+"""The conformance app: a Socket.IO server whose behaviour is fixed by a written contract.
+
+Run: python examples/conformance_app.py --port 8000
+"""
+from gevent import monkey
+
+monkey.patch_all()
+
+import argparse  # noqa: E402
+import logging  # noqa: E402
+
+from sio_core import Server  # noqa: E402
+
+
+def build(port: int, host: str = "127.0.0.1", adapter=None) -> Server:
+    """Create the conformance server listening on ``host:port``."""
+    options = dict(ping_interval=2.0, ping_timeout=2.0, max_http_buffer_size=1_000_000,
+                   origins="*", path="/socket.io")
+    if adapter is not None:
+        options["adapter"] = adapter
+    io = Server(**options)
+    state = {"last_reason": None}
+
+    @io.on("connection")
+    def on_connection(socket):
+        socket.emit("welcome", {"id": socket.id})
+
+        @socket.use
+        def refuse_forbidden(packet, next):
+            if packet[0] == "forbidden":
+                next(Exception("forbidden event"))
+            else:
+                next()
+
+        @socket.on("echo")
+        def echo(*args):
+            socket.emit("echo", *args)
+
+        @socket.on("ack-echo")
+        def ack_echo(*args):
+            args[-1](*args[:-1])
+
+        @socket.on("ask-client")
+        def ask_client(*args):
+            socket.emit("question", "how many?",
+                        callback=lambda *answer: socket.emit("answer-was", *answer))
+
+        @socket.on("join")
+        def join(room, ack=None):
+            socket.join(room)
+            if ack is not None:
+                ack(sorted(socket.rooms))
+
+        @socket.on("leave")
+        def leave(room, ack=None):
+            socket.leave(room)
+            if ack is not None:
+                ack(sorted(socket.rooms))
+
+        @socket.on("to-room")
+        def to_room(room, payload):
+            io.to(room).emit("room-msg", payload)
+
+        @socket.on("to-others-in-room")
+        def to_others(room, payload):
+            socket.to(room).emit("room-msg", payload)
+
+        @socket.on("broadcast")
+        def broadcast(payload):
+            socket.broadcast.emit("bcast", payload)
+
+        @socket.on("private")
+        def private(target, payload):
+            io.to(target).emit("private", {"from": socket.id, "payload": payload})
+
+        @socket.on("list-clients")
+        def list_clients(ack):
+            ack(sorted(io.sockets.all_sockets()))
+
+        @socket.on("disconnect-me")
+        def disconnect_me(ack=None):
+            if ack is not None:
+                ack()
+            socket.disconnect(True)
+
+        @socket.on("message")
+        def message(*args):
+            first = args[0] if args and not callable(args[0]) else ""
+            socket.send("echo:" + str(first))
+
+        @socket.on("last-disconnect-reason")
+        def last_reason(ack):
+            ack(state["last_reason"])
+
+        @socket.on("disconnect")
+        def on_disconnect(reason):
+            state["last_reason"] = reason
+
+    chat = io.of("/chat")
+
+    @chat.use
+    def auth(socket, next):
+        token = socket.handshake.auth.get("token") or socket.handshake.query.get("token")
+        if token == "secret":
+            next()
+        else:
+            next(Exception("not authorized"))
+
+    @chat.on("connection")
+    def on_chat(socket):
+        @socket.on("echo")
+        def echo(*args):
+            socket.emit("echo", *args)
+
+    io.listen(port, host)
+    return io
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    build(args.port, args.host).serve_forever()
+
+
+if __name__ == "__main__":
+    main()

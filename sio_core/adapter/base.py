@@ -1,0 +1,223 @@
+"""The adapter interface: rooms of one namespace, and broadcasting to them.
+
+An adapter keeps two indexes, ``rooms`` (room → socket ids) and ``sids``
+(socket id → rooms), so a socket's rooms are found without scanning. Every
+socket is in a room named by its own id.
+
+Broadcasts encode the packet **once** and hand the same messages to each
+recipient's connection. A multi-node adapter (``RedisAdapter``) overrides the
+hooks marked *multi-node*: it forwards broadcasts and queries to the other
+nodes and answers theirs by calling the local ``*_local`` methods here.
+
+Interface (every method takes and returns plain values):
+
+- ``add_all(sid, rooms)``, ``delete(sid, room)``, ``delete_all(sid)``
+- ``socket_rooms(sid)`` → set of rooms; ``sockets(rooms)`` → set of socket ids
+- ``broadcast(packet, opts)``; ``broadcast_with_ack(packet, opts, on_count, on_ack)``
+- ``fetch_sockets(opts)``, ``add_sockets(opts, rooms)``, ``del_sockets(opts, rooms)``,
+  ``disconnect_sockets(opts, close)``
+- ``server_count()``, ``init()``, ``close()``
+"""
+from __future__ import annotations
+
+import logging
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Callable,
+    Dict,
+    FrozenSet,
+    Iterable,
+    Iterator,
+    List,
+    NamedTuple,
+    Optional,
+    Set,
+)
+
+from ..socketio import EncodedPacket, Packet, encode
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..server.namespace import Namespace
+    from ..server.socket import Socket
+
+__all__ = ["Adapter", "BroadcastOptions"]
+
+log = logging.getLogger(__name__)
+
+
+class BroadcastOptions(NamedTuple):
+    """Who receives a broadcast, and how."""
+
+    #: target rooms (union); empty means the whole namespace
+    rooms: FrozenSet[str] = frozenset()
+    #: rooms whose members are skipped
+    except_rooms: FrozenSet[str] = frozenset()
+    #: drop for clients whose transport is not writable now
+    volatile: bool = False
+    #: stay on this node
+    local: bool = False
+    #: per-message compression wish (websocket compression is off; kept for the API)
+    compress: bool = True
+    #: ack timeout in seconds, for broadcasts that collect acks
+    timeout: Optional[float] = None
+
+
+class Adapter:
+    """In-process room bookkeeping and broadcast for one namespace.
+
+    :param nsp: the namespace served
+    """
+
+    def __init__(self, nsp: "Namespace") -> None:
+        self.nsp = nsp
+        #: room → socket ids
+        self.rooms: Dict[str, Set[str]] = {}
+        #: socket id → rooms (the reverse index)
+        self.sids: Dict[str, Set[str]] = {}
+
+    def init(self) -> None:
+        """Start whatever the adapter needs (nothing in memory)."""
+
+    def close(self) -> None:
+        """Stop the adapter."""
+
+    def server_count(self) -> int:
+        """How many nodes share the rooms (*multi-node*)."""
+        return 1
+
+    # -- rooms -------------------------------------------------------------------------
+
+    def add_all(self, sid: str, rooms: Iterable[str]) -> None:
+        """Put socket ``sid`` in ``rooms``."""
+        mine = self.sids.get(sid)
+        if mine is None:
+            mine = self.sids[sid] = set()
+        for room in rooms:
+            if room in mine:
+                continue
+            mine.add(room)
+            members = self.rooms.get(room)
+            if members is None:
+                self.rooms[room] = {sid}
+            else:
+                members.add(sid)
+
+    def delete(self, sid: str, room: str) -> None:
+        """Take socket ``sid`` out of ``room``."""
+        mine = self.sids.get(sid)
+        if mine is not None:
+            mine.discard(room)
+        self._leave(sid, room)
+
+    def _leave(self, sid: str, room: str) -> None:
+        members = self.rooms.get(room)
+        if members is not None:
+            members.discard(sid)
+            if not members:
+                del self.rooms[room]
+
+    def delete_all(self, sid: str) -> None:
+        """Take socket ``sid`` out of every room."""
+        for room in self.sids.pop(sid, ()):
+            self._leave(sid, room)
+
+    def socket_rooms(self, sid: str) -> Set[str]:
+        """The rooms of socket ``sid`` (a copy)."""
+        return set(self.sids.get(sid, ()))
+
+    # -- targeting ------------------------------------------------------------------
+
+    def _targets(self, opts: BroadcastOptions) -> Iterator[str]:
+        excluded: Set[str] = set()
+        for room in opts.except_rooms:
+            excluded.update(self.rooms.get(room, ()))
+        if opts.rooms:
+            seen: Set[str] = set()
+            for room in opts.rooms:
+                for sid in self.rooms.get(room, ()):
+                    if sid not in seen and sid not in excluded:
+                        seen.add(sid)
+                        yield sid
+        else:
+            for sid in list(self.sids):
+                if sid not in excluded:
+                    yield sid
+
+    def _local_sockets(self, opts: BroadcastOptions) -> List["Socket"]:
+        connected = self.nsp.connected
+        return [connected[sid] for sid in list(self._targets(opts)) if sid in connected]
+
+    def sockets(self, rooms: Iterable[str] = ()) -> Set[str]:
+        """Ids of the sockets in ``rooms`` (all sockets when empty) on this node."""
+        return set(self._targets(BroadcastOptions(rooms=frozenset(rooms))))
+
+    # -- broadcast ------------------------------------------------------------------
+
+    def encode(self, packet: Packet) -> EncodedPacket:
+        """Encode ``packet`` with the server's JSON encoder."""
+        return encode(packet, self.nsp.server.dumps)
+
+    def broadcast(self, packet: Packet, opts: BroadcastOptions) -> None:
+        """Send ``packet`` to every matching socket (*multi-node*: also to other nodes)."""
+        self.broadcast_local(self.encode(packet), opts)
+
+    def broadcast_local(self, encoded: EncodedPacket, opts: BroadcastOptions) -> int:
+        """Send an encoded packet to the matching sockets of this node; returns how many."""
+        messages = encoded.messages()
+        count = 0
+        for socket in self._local_sockets(opts):
+            socket.client.write_messages(messages, opts.volatile)
+            count += 1
+        return count
+
+    def broadcast_with_ack(
+        self, packet: Packet, opts: BroadcastOptions,
+        on_count: Callable[[int], None], on_ack: Callable[[Any], None],
+    ) -> None:
+        """Broadcast a packet whose recipients each ack it.
+
+        :param on_count: called once per node with the number of recipients there
+        :param on_ack: called with each recipient's answer (a list of values)
+        """
+        on_count(self.broadcast_with_ack_local(packet, opts, on_ack))
+
+    def broadcast_with_ack_local(self, packet: Packet, opts: BroadcastOptions,
+                                 on_ack: Callable[[Any], None]) -> int:
+        """Local part of ``broadcast_with_ack``; returns the number of recipients."""
+        ack_id = self.nsp.next_ack_id()
+        messages = self.encode(packet._replace(id=ack_id)).messages()
+        count = 0
+        for socket in self._local_sockets(opts):
+            socket.register_ack(ack_id, on_ack)
+            socket.client.write_messages(messages, opts.volatile)
+            count += 1
+        return count
+
+    # -- remote-capable socket operations ----------------------------------------------
+
+    def fetch_sockets(self, opts: BroadcastOptions) -> List[Any]:
+        """The matching sockets (*multi-node*: remote ones as ``RemoteSocket``)."""
+        return self._local_sockets(opts)
+
+    def add_sockets(self, opts: BroadcastOptions, rooms: Iterable[str]) -> None:
+        """Make the matching sockets join ``rooms`` (*multi-node*)."""
+        rooms = list(rooms)
+        for socket in self._local_sockets(opts):
+            socket.join(rooms)
+
+    def del_sockets(self, opts: BroadcastOptions, rooms: Iterable[str]) -> None:
+        """Make the matching sockets leave ``rooms`` (*multi-node*)."""
+        rooms = list(rooms)
+        for socket in self._local_sockets(opts):
+            for room in rooms:
+                socket.leave(room)
+
+    def disconnect_sockets(self, opts: BroadcastOptions, close: bool = False) -> None:
+        """Disconnect the matching sockets (*multi-node*)."""
+        for socket in self._local_sockets(opts):
+            socket.disconnect(close)
+
+    def all_sockets(self, opts: BroadcastOptions) -> Set[str]:
+        """Ids of the matching sockets (*multi-node*: across nodes)."""
+        return set(self._targets(opts))

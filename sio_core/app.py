@@ -1,0 +1,144 @@
+"""Server: the socket.io server API, served over WSGI or on a port of its own."""
+from __future__ import annotations
+
+import logging
+from typing import Any, Callable, Dict, Iterable, Optional, Union
+
+from .adapter import MemoryAdapter
+from .engineio import EngineOptions
+from .server import runtime
+from .server.engine import EngineServer
+from .server.server import ServerCore
+from .wsgi.app import WSGIApp
+from .wsgi.middleware import Middleware
+
+__all__ = ["Server"]
+
+log = logging.getLogger(__name__)
+
+_ENGINE_KEYS = set(EngineOptions.__dataclass_fields__) - {"extra"}
+
+
+class Server(ServerCore):
+    """A Socket.IO server (the socket.io ``Server`` API in snake_case).
+
+    ``Server()`` stands alone (attach it later), ``Server(wsgi_app)`` wraps a WSGI
+    application (the server is then itself a WSGI app), ``Server(3000)`` listens on
+    port 3000 right away (call ``serve_forever()`` to block).
+
+    :param app_or_port: a WSGI app to wrap, a port to listen on, or None
+    :param path: URL path (default ``/socket.io``)
+    :param serve_client: serve the browser client at ``<path>/socket.io.js``
+    :param adapter: adapter class/factory (default ``MemoryAdapter``)
+    :param origins: allowed origins: None (same origin), ``'*'``, a string, list or callable
+    :param json: JSON module/object with ``dumps``/``loads``
+    :param connect_timeout: seconds before a client with no namespace is closed
+    :param allow_request: ``fn(environ) -> bool`` vetting handshakes
+    :param cors_credentials: allow credentials in cross-origin requests
+    :param generate_id: ``fn(environ) -> str`` for Engine.IO session ids
+    :param engine_options: ``ping_interval``, ``ping_timeout``, ``max_http_buffer_size``,
+        ``transports``, ``allow_upgrades``, ``cookie``, ``http_compression``,
+        ``compression_threshold``, ``max_queue``
+    """
+
+    def __init__(self, app_or_port: Union[None, int, Callable[..., Any]] = None, *,
+                 path: str = "/socket.io", serve_client: bool = True,
+                 adapter: Any = MemoryAdapter, origins: Any = None, json: Any = None,
+                 connect_timeout: float = 45.0,
+                 allow_request: Optional[Callable[[Dict[str, Any]], bool]] = None,
+                 cors_credentials: bool = True,
+                 generate_id: Optional[Callable[[Any], str]] = None,
+                 host: str = "127.0.0.1", **engine_options: Any) -> None:
+        unknown = set(engine_options) - _ENGINE_KEYS
+        if unknown:
+            raise TypeError("unknown Server option(s): %s" % ", ".join(sorted(unknown)))
+        engine = EngineServer(EngineOptions(**engine_options), generate_id=generate_id)
+        super().__init__(engine, adapter=adapter, json=json, connect_timeout=connect_timeout)
+        self._serve_client = serve_client
+        self.wsgi_app = WSGIApp(engine, path, origins, allow_request, cors_credentials,
+                                static=self._static)
+        self._middleware = Middleware(self.wsgi_app, None)
+        self.http_server: Any = None
+        if isinstance(app_or_port, int) and not isinstance(app_or_port, bool):
+            self.listen(app_or_port, host)
+        elif app_or_port is not None:
+            self.attach(app_or_port)
+
+    # -- getters/setters in socket.io's style -----------------------------------------
+
+    def path(self, value: Optional[str] = None) -> Any:
+        """Get the path, or set it (before serving)."""
+        if value is None:
+            return self.wsgi_app.path
+        self.wsgi_app.path = "/" + value.strip("/")
+        return self
+
+    def origins(self, value: Any = None) -> Any:
+        """Get the origins policy spec, or set it (string, list, ``'*'`` or ``fn(origin)``)."""
+        if value is None:
+            return self.wsgi_app.origin_policy.spec
+        self.wsgi_app.set_origins(value)
+        return self
+
+    def serve_client(self, value: Optional[bool] = None) -> Any:
+        """Get or set whether the client bundle is served."""
+        if value is None:
+            return self._serve_client
+        self._serve_client = bool(value)
+        return self
+
+    def _static(self, req: Any, environ: Dict[str, Any]) -> Any:
+        if not self._serve_client:
+            return None
+        from .wsgi.client_bundle import serve_bundle
+
+        return serve_bundle(req, self.wsgi_app.path)
+
+    # -- attaching and serving ------------------------------------------------------------
+
+    def attach(self, target: Union[int, Callable[..., Any]], host: str = "127.0.0.1") -> "Server":
+        """Wrap a WSGI app (requests outside ``path`` go to it) or listen on a port."""
+        if isinstance(target, int) and not isinstance(target, bool):
+            return self.listen(target, host)
+        self._middleware = Middleware(self.wsgi_app, target)
+        return self
+
+    def listen(self, port: int, host: str = "127.0.0.1") -> "Server":
+        """Start serving on ``host:port`` in the background (``serve_forever`` blocks)."""
+        from .serving import make_server
+
+        runtime.check_monkey_patch("Server.listen")
+        self.http_server = make_server(self, host, port)
+        self.http_server.start()
+        log.info("Socket.IO listening on http://%s:%d%s", host, self.http_server.server_port,
+                 self.wsgi_app.path)
+        return self
+
+    @property
+    def port(self) -> Optional[int]:
+        """The port listened on, if listening."""
+        return self.http_server.server_port if self.http_server is not None else None
+
+    def serve_forever(self) -> None:
+        """Block while the server listens."""
+        if self.http_server is None:
+            raise RuntimeError("not listening: call listen(port) first")
+        self.http_server.serve_forever()
+
+    def check_websocket(self, environ: Dict[str, Any]) -> Any:
+        """Pre-upgrade websocket check (used by the serving edge)."""
+        return self.wsgi_app.check_websocket(environ)
+
+    def __call__(
+        self, environ: Dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
+        return self._middleware(environ, start_response)
+
+    def close(self, callback: Optional[Callable[[], Any]] = None) -> None:
+        """Disconnect everyone (``server shutting down``), stop listening, then ``callback()``."""
+        self.close_sockets()
+        if self.http_server is not None:
+            runtime.sleep(0)  # let transports flush the close packets
+            self.http_server.stop(timeout=1)
+        if callback is not None:
+            callback()

@@ -1,0 +1,50 @@
+"""The errors sio_core users meet, gathered from every layer."""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from .engineio.errors import EngineError, RequestError
+from .engineio.errors import ProtocolError as EngineProtocolError
+from .socketio.errors import ProtocolError as SocketProtocolError
+
+__all__ = [
+    "SioError", "AckTimeout", "Disconnected", "ConnectionRefusedError", "ReservedEventError",
+    "EngineError", "EngineProtocolError", "RequestError", "SocketProtocolError",
+]
+
+
+class SioError(Exception):
+    """Base class of the errors raised by sio_core's API."""
+
+
+class AckTimeout(SioError, TimeoutError):
+    """The client did not acknowledge in time.
+
+    :param message: what timed out
+    :param responses: the answers collected before the timeout (broadcast acks)
+    """
+
+    def __init__(self, message: str = "operation has timed out", responses: Any = None) -> None:
+        super().__init__(message)
+        self.responses = responses if responses is not None else []
+
+
+class Disconnected(SioError):
+    """The client disconnected before it acknowledged, or is not connected."""
+
+
+class ConnectionRefusedError(SioError):
+    """Raise (or pass to ``next``) in a connect middleware/handler to refuse a connection.
+
+    :param message: sent to the client
+    :param data: optional extra data sent along (protocol 5 clients get it as ``err.data``)
+    """
+
+    def __init__(self, message: str = "Connection refused", data: Optional[Any] = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.data = data
+
+
+class ReservedEventError(SioError, ValueError):
+    """An application tried to emit a reserved event name."""

@@ -1,0 +1,148 @@
+"""Client: one Engine.IO connection and the namespace sockets multiplexed over it."""
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Union
+from urllib.parse import parse_qsl
+
+from ..engineio import CloseReason
+from ..socketio import Decoder, Packet, PacketType, ProtocolError, encode, protocol_for
+from . import runtime
+from .socket import Handshake, Socket
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .engine import Connection
+    from .server import ServerCore
+
+__all__ = ["Client"]
+
+log = logging.getLogger(__name__)
+
+
+class Client:
+    """The Socket.IO side of one Engine.IO connection.
+
+    :param server: the server
+    :param conn: the Engine.IO connection
+    """
+
+    __slots__ = ("server", "conn", "protocol", "decoder", "sockets", "_timer", "_request")
+
+    def __init__(self, server: "ServerCore", conn: "Connection") -> None:
+        self.server = server
+        #: the Engine.IO connection
+        self.conn = conn
+        #: protocol 4 or 5 policy
+        self.protocol = protocol_for(conn.version)
+        self.decoder = Decoder(server.loads)
+        #: namespace name → socket (connecting or connected)
+        self.sockets: Dict[str, Socket] = {}
+        self._timer: Optional[runtime.TimerHandle] = None
+        self._request: Any = None
+        if self.protocol.implicit_root:
+            self.connect("/", {}, None)
+        else:
+            self._timer = runtime.call_later(server.connect_timeout, self._connect_timeout)
+
+    def __repr__(self) -> str:
+        return "<Client %s v%d>" % (self.conn.sid, self.protocol.revision)
+
+    @property
+    def id(self) -> str:
+        """The Engine.IO session id."""
+        return self.conn.sid
+
+    @property
+    def request(self) -> Any:
+        """The request that opened the connection, as a werkzeug ``Request``."""
+        if self._request is None:
+            from werkzeug.wrappers import Request
+
+            self._request = Request(self.conn.environ)
+        return self._request
+
+    def _connect_timeout(self) -> None:
+        self._timer = None
+        if not self.sockets and not self.conn.closed:
+            log.info("closing %s: no namespace connected within %ss", self.conn.sid,
+                     self.server.connect_timeout)
+            self.conn.close(CloseReason.FORCED_CLOSE, notify=True)
+
+    # -- inbound --------------------------------------------------------------------------
+
+    def on_message(self, data: Union[str, bytes]) -> None:
+        """An Engine.IO message arrived."""
+        try:
+            packet = self.decoder.feed(data)
+        except ProtocolError as exc:
+            log.info("closing %s: %s", self.conn.sid, exc)
+            self.conn.close(CloseReason.PARSE_ERROR, notify=False)
+            return
+        if packet is None:
+            return
+        if packet.type is PacketType.CONNECT:
+            name, query, auth = self.protocol.split_connect(packet)
+            self.connect(name, query, auth)
+            return
+        socket = self.sockets.get(packet.namespace)
+        if socket is None:
+            log.debug("%s: packet for unconnected namespace %s", self.conn.sid, packet.namespace)
+            return
+        socket._on_packet(packet)
+
+    def connect(self, name: str, query: Dict[str, str], auth: Optional[Dict[str, Any]]) -> None:
+        """Connect this client to namespace ``name`` (middlewares run in the socket's queue)."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if name in self.sockets:
+            log.debug("%s: already connected to %s", self.conn.sid, name)
+            return
+        nsp = self.server._namespace_for(name, auth)
+        if nsp is None:
+            self.write(self.protocol.refusal(name, "Invalid namespace"))
+            return
+        environ = self.conn.environ
+        merged = dict(query)
+        merged.update(parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True))
+        if auth is not None and not isinstance(auth, dict):
+            auth = None
+        socket = Socket(nsp, self, self.protocol.socket_id(name, self.conn.sid),
+                        Handshake(environ, merged, auth))
+        self.sockets[name] = socket
+        socket.schedule(nsp._connect, socket)
+
+    def forget(self, socket: Socket) -> None:
+        """Drop ``socket`` from this client."""
+        if self.sockets.get(socket.nsp.name) is socket:
+            del self.sockets[socket.nsp.name]
+
+    def on_close(self, reason: str) -> None:
+        """The Engine.IO connection closed: every socket disconnects with ``reason``."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        for socket in list(self.sockets.values()):
+            socket._on_close(reason)
+
+    # -- outbound -------------------------------------------------------------------------
+
+    def write(self, packet: Packet, volatile: bool = False) -> None:
+        """Encode and send one packet."""
+        self.write_messages(encode(packet, self.server.dumps).messages(), volatile)
+
+    def write_messages(self, messages: List[Any], volatile: bool = False) -> None:
+        """Send already-encoded messages (a packet and its attachments) as one unit."""
+        conn = self.conn
+        if volatile and not conn.session.writable():
+            return
+        if len(messages) == 1:
+            conn.send(messages[0])
+        else:
+            conn.send_many(messages)
+
+    def disconnect_all(self) -> None:
+        """Disconnect every socket, then close the connection."""
+        for socket in list(self.sockets.values()):
+            socket.disconnect()
+        self.conn.close(CloseReason.FORCED_CLOSE)

@@ -1,0 +1,207 @@
+"""ServerCore: namespaces, clients and the node-like API, without any HTTP.
+
+``sio_core.Server`` (in ``sio_core/app.py``) adds the WSGI and listening side.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any, Callable, Dict, List, Optional, Pattern, Union
+
+from ..adapter import Adapter, MemoryAdapter
+from ..engineio import CloseReason
+from .broadcast import BroadcastOperator
+from .client import Client
+from .engine import Connection, EngineHandler, EngineServer
+from .jsonlib import json_functions
+from .namespace import Namespace, ParentNamespace
+
+__all__ = ["ServerCore"]
+
+log = logging.getLogger(__name__)
+
+NamespaceSpec = Union[str, Pattern[str], Callable[[str, Any], bool]]
+
+
+class ServerCore(EngineHandler):
+    """Socket.IO on top of an ``EngineServer``.
+
+    :param engine: the Engine.IO server to serve on
+    :param adapter: adapter class (or factory ``fn(nsp) -> Adapter``)
+    :param json: a module/object with ``dumps``/``loads`` (default: orjson if installed)
+    :param connect_timeout: seconds a client may stay connected to no namespace
+    """
+
+    def __init__(self, engine: EngineServer,
+                 adapter: Callable[[Namespace], Adapter] = MemoryAdapter,
+                 json: Any = None, connect_timeout: float = 45.0) -> None:
+        self.dumps, self.loads = json_functions(json)
+        self.connect_timeout = connect_timeout
+        self._adapter_factory = adapter
+        #: static namespaces by name
+        self.nsps: Dict[str, Namespace] = {}
+        self._parents: List[ParentNamespace] = []
+        self.engine = engine
+        engine.handler = self
+        #: the main namespace ``/``
+        self.sockets = self.of("/")
+
+    # -- adapter and namespaces -----------------------------------------------------------
+
+    def _make_adapter(self, nsp: Namespace) -> Adapter:
+        return self._adapter_factory(nsp)
+
+    def adapter(self, factory: Optional[Callable[[Namespace], Adapter]] = None) -> Any:
+        """Get the adapter factory, or set it (applies to namespaces created afterwards)."""
+        if factory is None:
+            return self._adapter_factory
+        self._adapter_factory = factory
+        return self
+
+    def of(self, name: NamespaceSpec, fn: Optional[Callable[..., Any]] = None) -> Namespace:
+        """The namespace ``name``, created if needed.
+
+        ``name`` may also be a compiled regex or a callable ``fn(name, auth) -> bool``;
+        matching names become child namespaces created on first connection.
+
+        :param fn: optional ``connection`` handler to add
+        """
+        if isinstance(name, str):
+            if not name.startswith("/"):
+                name = "/" + name
+            nsp = self.nsps.get(name)
+            if nsp is None:
+                nsp = self.nsps[name] = Namespace(self, name)
+        else:
+            if isinstance(name, re.Pattern):
+                pattern = name
+                matcher: Callable[[str, Any], bool] = \
+                    lambda n, auth: pattern.fullmatch(n) is not None  # noqa: E731
+            elif callable(name):
+                matcher = name
+            else:
+                raise TypeError("of() takes a name, a compiled regex, or a callable")
+            nsp = ParentNamespace(self, matcher)
+            self._parents.append(nsp)
+        if fn is not None:
+            nsp.on("connection", fn)
+        return nsp
+
+    def _namespace_for(self, name: str, auth: Any) -> Optional[Namespace]:
+        nsp = self.nsps.get(name)
+        if nsp is not None:
+            return nsp
+        for parent in self._parents:
+            if name in parent.children:
+                return parent.children[name]
+            try:
+                if parent.matcher(name, auth):
+                    return parent.child(name)
+            except Exception:
+                log.exception("namespace matcher failed for %s", name)
+        return None
+
+    # -- forwarded to "/" -------------------------------------------------------------
+
+    def on(self, event: str, fn: Optional[Callable[..., Any]] = None) -> Any:
+        """Listen on ``/`` (``connection``/``connect``); usable as a decorator."""
+        return self.sockets.on(event, fn)
+
+    def on_connection(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        """Add a ``connection`` handler on ``/`` (decorator)."""
+        self.sockets.on("connection", fn)
+        return fn
+
+    def use(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        """Add a connect middleware on ``/``."""
+        return self.sockets.use(fn)
+
+    def to(self, room: Union[str, List[str]]) -> BroadcastOperator:
+        """Target room(s) of ``/``."""
+        return self.sockets.to(room)
+
+    in_ = to
+
+    def except_(self, room: Union[str, List[str]]) -> BroadcastOperator:
+        """Exclude room(s) of ``/``."""
+        return self.sockets.except_(room)
+
+    def emit(self, event: str, *args: Any, callback: Optional[Callable[..., Any]] = None) -> bool:
+        """Send ``event`` to every socket of ``/``."""
+        return self.sockets.emit(event, *args, callback=callback)
+
+    def send(self, *args: Any) -> bool:
+        """Send a ``message`` to every socket of ``/``."""
+        return self.sockets.send(*args)
+
+    write = send
+
+    @property
+    def volatile(self) -> BroadcastOperator:
+        """Volatile broadcast on ``/``."""
+        return self.sockets.volatile
+
+    @property
+    def local(self) -> BroadcastOperator:
+        """Node-local broadcast on ``/``."""
+        return self.sockets.local
+
+    def compress(self, value: bool = True) -> BroadcastOperator:
+        """Broadcast on ``/`` with a compression wish."""
+        return self.sockets.compress(value)
+
+    def timeout(self, seconds: float) -> BroadcastOperator:
+        """Broadcast on ``/`` collecting acks."""
+        return self.sockets.timeout(seconds)
+
+    def fetch_sockets(self) -> List[Any]:
+        """Every socket of ``/``."""
+        return self.sockets.fetch_sockets()
+
+    def sockets_join(self, rooms: Union[str, List[str]]) -> None:
+        """Make every socket of ``/`` join ``rooms``."""
+        self.sockets.sockets_join(rooms)
+
+    def sockets_leave(self, rooms: Union[str, List[str]]) -> None:
+        """Make every socket of ``/`` leave ``rooms``."""
+        self.sockets.sockets_leave(rooms)
+
+    def disconnect_sockets(self, close: bool = False) -> None:
+        """Disconnect every socket of ``/``."""
+        self.sockets.disconnect_sockets(close)
+
+    # -- engine hooks ---------------------------------------------------------------------
+
+    def bind(self, engine: EngineServer) -> "ServerCore":
+        """Serve on another Engine.IO server."""
+        self.engine = engine
+        engine.handler = self
+        return self
+
+    def on_connect(self, conn: Connection) -> None:
+        conn.upper = Client(self, conn)
+
+    def on_message(self, conn: Connection, data: Any) -> None:
+        conn.upper.on_message(data)
+
+    def on_close(self, conn: Connection, reason: CloseReason) -> None:
+        client = conn.upper
+        if client is not None:
+            client.on_close(reason.value)
+
+    # -- shutdown -------------------------------------------------------------------------
+
+    def _all_namespaces(self) -> List[Namespace]:
+        found = list(self.nsps.values())
+        for parent in self._parents:
+            found.extend(parent.children.values())
+        return found
+
+    def close_sockets(self) -> None:
+        """Disconnect every socket with ``server shutting down`` and close every session."""
+        for nsp in self._all_namespaces():
+            for socket in list(nsp.connected.values()):
+                socket._on_close(CloseReason.SERVER_SHUTTING_DOWN.value)
+        self.engine.close(CloseReason.SERVER_SHUTTING_DOWN)
+        for nsp in self._all_namespaces():
+            nsp.adapter.close()

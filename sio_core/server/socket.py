@@ -1,0 +1,479 @@
+"""Socket: one client's connection to one namespace."""
+from __future__ import annotations
+
+import logging
+import time
+from collections import deque
+from typing import TYPE_CHECKING, Any, Callable, Deque, Dict, Iterable, List, Optional, Union
+
+from ..errors import AckTimeout, Disconnected
+from ..socketio import AckTable, Packet, PacketType
+from . import runtime
+from .broadcast import RESERVED_EVENTS, BroadcastOperator, Flags, check_event
+from .emitter import Listeners
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .client import Client
+    from .namespace import Namespace
+
+__all__ = ["Socket", "Handshake", "RESERVED_EVENTS"]
+
+log = logging.getLogger(__name__)
+
+class Handshake:
+    """What the client sent when it connected (socket.io's ``socket.handshake``)."""
+
+    __slots__ = ("headers", "time", "address", "xdomain", "secure", "issued", "url", "query",
+                 "auth")
+
+    def __init__(self, environ: Dict[str, Any], query: Dict[str, str],
+                 auth: Optional[Dict[str, Any]]) -> None:
+        #: request headers, lower-case names
+        self.headers = {k[5:].replace("_", "-").lower(): v for k, v in environ.items()
+                        if k.startswith("HTTP_")}
+        if environ.get("CONTENT_TYPE"):
+            self.headers["content-type"] = environ["CONTENT_TYPE"]
+        #: when the connection was made, as a date string
+        self.time = time.strftime("%a %b %d %Y %H:%M:%S GMT", time.gmtime())
+        #: the client's IP address
+        self.address = environ.get("REMOTE_ADDR", "")
+        #: whether the request was cross-origin
+        self.xdomain = bool(environ.get("HTTP_ORIGIN"))
+        #: whether it came over TLS
+        self.secure = environ.get("wsgi.url_scheme") == "https"
+        #: when it was issued, in milliseconds since the epoch
+        self.issued = int(time.time() * 1000)
+        #: the request URL (path and query)
+        self.url = environ.get("PATH_INFO", "") + (
+            "?" + environ["QUERY_STRING"] if environ.get("QUERY_STRING") else "")
+        #: query parameters (the connection's, merged with a protocol 4 namespace query)
+        self.query = query
+        #: the auth payload of a protocol 5 CONNECT (empty dict otherwise)
+        self.auth = auth if auth is not None else {}
+
+    def __getitem__(self, key: str) -> Any:
+        return getattr(self, key)
+
+
+class _ResultWaiter:
+    """Ack waiter for ``call()``: a blocking result."""
+
+    __slots__ = ("result",)
+
+    def __init__(self) -> None:
+        self.result = runtime.AsyncResult()
+
+    def __call__(self, values: List[Any]) -> None:
+        self.result.set(values)
+
+    def fail(self, error: Exception) -> None:
+        self.result.set_exception(error)
+
+
+class _CallbackWaiter:
+    """Ack waiter for ``emit(..., callback=fn)``; with a timeout, ``fn(err, *values)``."""
+
+    __slots__ = ("socket", "fn", "timer", "ack_id")
+
+    def __init__(self, socket: "Socket", fn: Callable[..., Any], ack_id: int,
+                 timeout: Optional[float]) -> None:
+        self.socket = socket
+        self.fn = fn
+        self.ack_id = ack_id
+        self.timer = runtime.call_later(timeout, self._timed_out) if timeout is not None else None
+
+    def __call__(self, values: List[Any]) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.socket.schedule(self.fn, None, *values)
+        else:
+            self.socket.schedule(self.fn, *values)
+
+    def _timed_out(self) -> None:
+        if self.socket.acks.resolve(self.ack_id) is self:
+            self.socket.schedule(self.fn, AckTimeout("operation has timed out"))
+
+    def fail(self, error: Exception) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.socket.schedule(self.fn, error)
+
+
+def _unpack(values: List[Any]) -> Any:
+    if not values:
+        return None
+    if len(values) == 1:
+        return values[0]
+    return tuple(values)
+
+
+class SocketFlags:
+    """A socket seen through emit flags (``socket.volatile``, ``socket.timeout(5)``...)."""
+
+    __slots__ = ("_socket", "_volatile", "_timeout")
+
+    def __init__(self, socket: "Socket", volatile: bool = False,
+                 timeout: Optional[float] = None) -> None:
+        self._socket = socket
+        self._volatile = volatile
+        self._timeout = timeout
+
+    @property
+    def volatile(self) -> "SocketFlags":
+        """Drop the packet if the transport is not writable now."""
+        return SocketFlags(self._socket, True, self._timeout)
+
+    def compress(self, value: bool = True) -> "SocketFlags":
+        """Per-message compression wish (kept for the API; websocket compression is off)."""
+        return self
+
+    def timeout(self, seconds: float) -> "SocketFlags":
+        """Give acks a deadline: the callback gets ``(err, *values)``."""
+        return SocketFlags(self._socket, self._volatile, seconds)
+
+    def emit(self, event: str, *args: Any, callback: Optional[Callable[..., Any]] = None) -> bool:
+        """Emit ``event`` with these flags."""
+        return self._socket._emit(event, args, callback, self._volatile, self._timeout)
+
+    def send(self, *args: Any, callback: Optional[Callable[..., Any]] = None) -> bool:
+        """Emit ``message`` with these flags."""
+        return self._socket._emit("message", args, callback, self._volatile, self._timeout)
+
+    def call(self, event: str, *args: Any, timeout: Optional[float] = None) -> Any:
+        """Emit and wait for the ack; see ``Socket.call``."""
+        return self._socket.call(event, *args, timeout=timeout or self._timeout)
+
+
+class Socket(Listeners):
+    """A client connected to a namespace.
+
+    Incoming events are queued and run in order by one greenlet that exists only
+    while events are queued; acks from the client are handled by the reader at once,
+    so a handler blocked in ``call()`` still gets its answer.
+    """
+
+    __slots__ = ("nsp", "client", "id", "handshake", "acks", "connected", "data",
+                 "_inbox", "_worker", "_middlewares", "_closing_rooms", "_request",
+                 "__weakref__")
+
+    def __init__(self, nsp: "Namespace", client: "Client", socket_id: str,
+                 handshake: Handshake) -> None:
+        super().__init__()
+        self.nsp = nsp
+        self.client = client
+        #: the socket id
+        self.id = socket_id
+        #: connection details
+        self.handshake = handshake
+        #: acks this socket waits for
+        self.acks = AckTable()
+        #: whether the socket is connected
+        self.connected = False
+        #: free slot for the application (socket.io's ``socket.data``)
+        self.data: Dict[str, Any] = {}
+        self._inbox: Optional[Deque[Any]] = None
+        self._worker: Optional[runtime.Greenlet] = None
+        self._middlewares: Optional[List[Callable[..., Any]]] = None
+        self._closing_rooms: Optional[set] = None
+        self._request: Any = None
+
+    def __repr__(self) -> str:
+        return "<Socket %s %s>" % (self.nsp.name, self.id)
+
+    # -- properties ----------------------------------------------------------------
+
+    @property
+    def conn(self) -> Any:
+        """The Engine.IO connection under this socket."""
+        return self.client.conn
+
+    @property
+    def request(self) -> Any:
+        """The handshake request as a werkzeug ``Request``."""
+        if self._request is None:
+            from werkzeug.wrappers import Request
+
+            self._request = Request(self.client.conn.environ)
+        return self._request
+
+    @property
+    def rooms(self) -> set:
+        """The rooms this socket is in (a copy)."""
+        if self._closing_rooms is not None:
+            return set(self._closing_rooms)
+        return self.nsp.adapter.socket_rooms(self.id)
+
+    @property
+    def disconnected(self) -> bool:
+        """Whether the socket is not connected."""
+        return not self.connected
+
+    # -- the per-socket handler queue ------------------------------------------------
+
+    def schedule(self, fn: Callable[..., Any], *args: Any) -> None:
+        """Run ``fn(*args)`` after everything already queued for this socket."""
+        inbox = self._inbox
+        if inbox is None:
+            inbox = self._inbox = deque()
+        inbox.append((fn, args))
+        if self._worker is None:
+            self._worker = runtime.spawn(self._drain)
+
+    def _drain(self) -> None:
+        inbox = self._inbox
+        try:
+            while inbox:
+                fn, args = inbox.popleft()
+                try:
+                    fn(*args)
+                except Exception as exc:
+                    log.exception("error in a handler of %r", self)
+                    self._report_error(exc)
+        finally:
+            self._worker = None
+            if inbox:  # queued while we were leaving
+                self._worker = runtime.spawn(self._drain)
+
+    def _report_error(self, exc: Exception) -> None:
+        for fn in self.listeners("error"):
+            try:
+                fn(exc)
+            except Exception:
+                log.exception("error in the error handler of %r", self)
+
+    # -- packets from the client ---------------------------------------------------
+
+    def _on_packet(self, packet: Packet) -> None:
+        ptype = packet.type
+        if ptype is PacketType.EVENT:
+            self.schedule(self._run_event, packet.data, packet.id)
+        elif ptype is PacketType.ACK:
+            waiter = self.acks.resolve(packet.id)
+            if waiter is not None:
+                waiter(packet.data)
+            else:
+                log.debug("%r: ack %s for nothing", self, packet.id)
+        elif ptype is PacketType.DISCONNECT:
+            self._on_close("client namespace disconnect")
+
+    def _make_ack(self, ack_id: int) -> Callable[..., None]:
+        sent = [False]
+
+        def ack(*values: Any) -> None:
+            if sent[0]:
+                return
+            sent[0] = True
+            self.client.write(Packet(PacketType.ACK, self.nsp.name, list(values), ack_id))
+
+        ack.sent = sent  # type: ignore[attr-defined]
+        return ack
+
+    def _run_event(self, data: List[Any], ack_id: Optional[int]) -> None:
+        if not self.connected:
+            return
+        if self._middlewares and not self._run_packet_middlewares(data):
+            return
+        event, args = data[0], list(data[1:])
+        ack = self._make_ack(ack_id) if ack_id is not None else None
+        if ack is not None:
+            args.append(ack)
+        for fn in self.any_listeners():
+            fn(event, *args)
+        result = None
+        for fn in self.listeners(event):
+            result = fn(*args)
+        if ack is not None and result is not None and not ack.sent[0]:  # type: ignore
+            ack(*(result if isinstance(result, tuple) else (result,)))
+
+    def use(self, fn: Callable[[List[Any], Callable[..., None]], None]) -> "Socket":
+        """Add a packet middleware ``fn(packet, next)``; ``next(err)`` drops the packet.
+
+        ``packet`` is ``[event, *args]`` and may be changed in place.
+        """
+        if self._middlewares is None:
+            self._middlewares = []
+        self._middlewares.append(fn)
+        return self
+
+    def _run_packet_middlewares(self, data: List[Any]) -> bool:
+        for fn in list(self._middlewares or ()):
+            outcome: List[Any] = []
+            try:
+                fn(data, lambda err=None, o=outcome: o.append(err))
+            except Exception as exc:
+                outcome.append(exc)
+            if not outcome:
+                log.warning("%r: packet middleware %r returned without calling next()", self, fn)
+                return False
+            if outcome[0] is not None:
+                err = outcome[0]
+                self._report_error(err if isinstance(err, Exception) else Exception(str(err)))
+                if self.client.protocol.revision == 4:  # socket.io 2 told the client too
+                    message = getattr(err, "message", None) or str(err)
+                    self.client.write(Packet(PacketType.CONNECT_ERROR, self.nsp.name, message))
+                return False
+        return True
+
+    # -- sending -------------------------------------------------------------------------
+
+    def emit(self, event: str, *args: Any, callback: Optional[Callable[..., Any]] = None) -> bool:
+        """Send ``event`` with ``args`` to this client.
+
+        :param callback: called as ``callback(*values)`` when the client acks
+        :raises ReservedEventError: for reserved event names
+        :returns: True
+        """
+        return self._emit(event, args, callback, False, None)
+
+    def send(self, *args: Any, callback: Optional[Callable[..., Any]] = None) -> bool:
+        """Send a ``message`` event."""
+        return self._emit("message", args, callback, False, None)
+
+    write = send
+
+    def _emit(self, event: str, args: Iterable[Any], callback: Optional[Callable[..., Any]],
+              volatile: bool, timeout: Optional[float]) -> bool:
+        check_event(event)
+        ack_id = None
+        if callback is not None:
+            ack_id = self.nsp.next_ack_id()
+            if not self.connected and timeout is not None:
+                self.schedule(callback, Disconnected("socket %s is not connected" % self.id))
+                return True
+            self.acks.register(ack_id, _CallbackWaiter(self, callback, ack_id, timeout))
+        self.client.write(Packet(PacketType.EVENT, self.nsp.name, [event, *args], ack_id),
+                          volatile)
+        return True
+
+    def call(self, event: str, *args: Any, timeout: Optional[float] = 60.0) -> Any:
+        """Emit ``event`` and block until the client acks; return what it answered.
+
+        One value comes back as itself, several as a tuple, none as None.
+
+        :param timeout: seconds to wait (None waits until the client answers or leaves)
+        :raises AckTimeout: when the client does not answer in time
+        :raises Disconnected: when the client is or becomes disconnected first
+        """
+        check_event(event)
+        if not self.connected:
+            raise Disconnected("socket %s is not connected" % self.id)
+        waiter = _ResultWaiter()
+        ack_id = self.nsp.next_ack_id()
+        self.acks.register(ack_id, waiter)
+        self.client.write(Packet(PacketType.EVENT, self.nsp.name, [event, *args], ack_id))
+        try:
+            return _unpack(waiter.result.get(timeout=timeout))
+        except runtime.Timeout:
+            self.acks.resolve(ack_id)
+            raise AckTimeout("no ack for %r from %s within %ss" % (event, self.id, timeout)) \
+                from None
+
+    def register_ack(self, ack_id: int, on_ack: Callable[[Any], None]) -> None:
+        """Wait for ack ``ack_id`` on behalf of a broadcast collector."""
+        self.acks.register(ack_id, on_ack)
+
+    @property
+    def volatile(self) -> SocketFlags:
+        """Flagged view: the next emit is dropped if the transport is busy."""
+        return SocketFlags(self, volatile=True)
+
+    def compress(self, value: bool = True) -> SocketFlags:
+        """Flagged view for per-message compression (a no-op: websocket compression is off)."""
+        return SocketFlags(self)
+
+    def timeout(self, seconds: float) -> SocketFlags:
+        """Flagged view whose ack callbacks get ``(err, *values)`` after ``seconds``."""
+        return SocketFlags(self, timeout=seconds)
+
+    # -- broadcasting from this socket ----------------------------------------------------
+
+    @property
+    def broadcast(self) -> BroadcastOperator:
+        """Everyone in the namespace but this socket."""
+        return BroadcastOperator(self.nsp.adapter, except_rooms=frozenset([self.id]))
+
+    def to(self, room: Union[str, Iterable[str]]) -> BroadcastOperator:
+        """Everyone in ``room`` (or rooms) but this socket."""
+        return self.broadcast.to(room)
+
+    in_ = to
+
+    def except_(self, room: Union[str, Iterable[str]]) -> BroadcastOperator:
+        """Everyone but this socket and ``room``'s members."""
+        return self.broadcast.except_(room)
+
+    @property
+    def local(self) -> BroadcastOperator:
+        """Broadcast from this socket, on this node only."""
+        return BroadcastOperator(self.nsp.adapter, except_rooms=frozenset([self.id]),
+                                 flags=Flags(local=True))
+
+    # -- rooms --------------------------------------------------------------------------
+
+    def join(self, rooms: Union[str, Iterable[str]],
+             callback: Optional[Callable[..., Any]] = None) -> "Socket":
+        """Join a room or several.
+
+        :param callback: called with None once done (socket.io 2 style)
+        """
+        names = [rooms] if isinstance(rooms, str) else list(rooms)
+        if self.connected:
+            self.nsp.adapter.add_all(self.id, names)
+        if callback is not None:
+            callback(None)
+        return self
+
+    def leave(self, room: str, callback: Optional[Callable[..., Any]] = None) -> "Socket":
+        """Leave ``room``."""
+        self.nsp.adapter.delete(self.id, room)
+        if callback is not None:
+            callback(None)
+        return self
+
+    def leave_all(self) -> None:
+        """Leave every room, its own included."""
+        self.nsp.adapter.delete_all(self.id)
+
+    # -- connection lifecycle -----------------------------------------------------------
+
+    def _on_connect(self) -> None:
+        self.connected = True
+        self.nsp.adapter.add_all(self.id, [self.id])
+        self.nsp.connected[self.id] = self
+        self.client.write(self.client.protocol.connect_reply(self.nsp.name, self.id))
+
+    def disconnect(self, close: bool = False) -> "Socket":
+        """Disconnect from the namespace; with ``close``, close the whole connection."""
+        if close:
+            self.client.disconnect_all()
+            return self
+        if not self.connected:
+            return self
+        self.client.write(Packet(PacketType.DISCONNECT, self.nsp.name))
+        self._on_close("server namespace disconnect")
+        return self
+
+    def _on_close(self, reason: str) -> None:
+        if not self.connected:
+            self.client.forget(self)
+            return
+        self.connected = False
+        for waiter in self.acks.drain():
+            if hasattr(waiter, "fail"):
+                waiter.fail(Disconnected("socket %s disconnected: %s" % (self.id, reason)))
+        adapter = self.nsp.adapter
+        self._closing_rooms = adapter.socket_rooms(self.id)
+        adapter.delete_all(self.id)
+        self.nsp.connected.pop(self.id, None)
+        self.client.forget(self)
+        self.nsp._on_socket_closed(self, reason)
+        self.schedule(self._emit_disconnect, reason)
+
+    def _emit_disconnect(self, reason: str) -> None:
+        try:
+            for fn in self.listeners("disconnecting"):
+                fn(reason)
+        finally:
+            self._closing_rooms = None
+            for fn in self.listeners("disconnect"):
+                fn(reason)
