@@ -1,0 +1,26 @@
+"""Every package's ``__all__`` resolves, names no private object, and is sorted-unique."""
+from __future__ import annotations
+
+import importlib
+
+import pytest
+
+PACKAGES = ["sio_core", "sio_core.engineio", "sio_core.socketio", "sio_core.server",
+            "sio_core.adapter"]
+
+
+@pytest.mark.parametrize("name", PACKAGES)
+def test_all_resolves(name: str) -> None:
+    module = importlib.import_module(name)
+    missing = [attr for attr in module.__all__ if not hasattr(module, attr)]
+    assert missing == []
+    assert [a for a in module.__all__ if a.startswith("_")] == []
+    assert len(set(module.__all__)) == len(module.__all__)
+
+
+def test_top_level_api_has_the_server_classes() -> None:
+    import sio_core
+
+    for attr in ["Server", "Namespace", "Socket", "Client", "WSGIApp", "Middleware", "run",
+                 "MemoryAdapter", "AckTimeout", "Disconnected", "ConnectionRefusedError"]:
+        assert attr in sio_core.__all__
