@@ -4,9 +4,9 @@ from .client import Client
 from .engine import Connection, EngineHandler, EngineServer
 from .namespace import Namespace
 from .server import ServerCore
-from .socket import Handshake, Socket
+from .socket import Ack, Handshake, Socket
 
 __all__ = [
-    "BroadcastOperator", "Client", "Connection", "EngineHandler", "EngineServer", "Handshake",
-    "Namespace", "ServerCore", "Socket",
+    "Ack", "BroadcastOperator", "Client", "Connection", "EngineHandler", "EngineServer",
+    "Handshake", "Namespace", "ServerCore", "Socket",
 ]

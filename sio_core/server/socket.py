@@ -16,7 +16,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .client import Client
     from .namespace import Namespace
 
-__all__ = ["Socket", "Handshake", "RESERVED_EVENTS"]
+__all__ = ["Socket", "Handshake", "Ack", "SocketFlags", "RESERVED_EVENTS"]
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +105,31 @@ def _unpack(values: List[Any]) -> Any:
     if len(values) == 1:
         return values[0]
     return tuple(values)
+
+
+class Ack:
+    """The callable a handler gets as last argument when the client asked for an ack.
+
+    Calling it sends the values back once; later calls do nothing.
+    """
+
+    __slots__ = ("socket", "id", "sent")
+
+    def __init__(self, socket: "Socket", ack_id: int) -> None:
+        self.socket = socket
+        self.id = ack_id
+        #: whether the ack went out
+        self.sent = False
+
+    def __call__(self, *values: Any) -> None:
+        if self.sent:
+            return
+        self.sent = True
+        socket = self.socket
+        socket.client.write(Packet(PacketType.ACK, socket.nsp.name, list(values), self.id))
+
+    def __repr__(self) -> str:
+        return "<Ack %s>" % self.id
 
 
 class SocketFlags:
@@ -256,17 +281,6 @@ class Socket(Listeners):
         elif ptype is PacketType.DISCONNECT:
             self._on_close("client namespace disconnect")
 
-    def _make_ack(self, ack_id: int) -> Callable[..., None]:
-        sent = [False]
-
-        def ack(*values: Any) -> None:
-            if sent[0]:
-                return
-            sent[0] = True
-            self.client.write(Packet(PacketType.ACK, self.nsp.name, list(values), ack_id))
-
-        ack.sent = sent  # type: ignore[attr-defined]
-        return ack
 
     def _run_event(self, data: List[Any], ack_id: Optional[int]) -> None:
         if not self.connected:
@@ -274,7 +288,7 @@ class Socket(Listeners):
         if self._middlewares and not self._run_packet_middlewares(data):
             return
         event, args = data[0], list(data[1:])
-        ack = self._make_ack(ack_id) if ack_id is not None else None
+        ack = Ack(self, ack_id) if ack_id is not None else None
         if ack is not None:
             args.append(ack)
         for fn in self.any_listeners():
@@ -282,7 +296,7 @@ class Socket(Listeners):
         result = None
         for fn in self.listeners(event):
             result = fn(*args)
-        if ack is not None and result is not None and not ack.sent[0]:  # type: ignore
+        if ack is not None and result is not None and not ack.sent:
             ack(*(result if isinstance(result, tuple) else (result,)))
 
     def use(self, fn: Callable[[List[Any], Callable[..., None]], None]) -> "Socket":
