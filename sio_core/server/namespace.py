@@ -104,6 +104,7 @@ class Namespace(Listeners):
             message = getattr(err, "message", None) or str(err) or "Connection refused"
             log.info("%s refused on %s: %s", socket.id, self.name, message)
             client.forget(socket)
+            socket._early = None
             client.write(client.protocol.refusal(self.name, message, getattr(err, "data", None)))
             return
         socket._on_connect()

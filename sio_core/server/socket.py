@@ -178,7 +178,7 @@ class Socket(Listeners):
     """
 
     __slots__ = ("nsp", "client", "id", "handshake", "acks", "connected", "data",
-                 "_inbox", "_worker", "_middlewares", "_closing_rooms", "_request",
+                 "_inbox", "_worker", "_middlewares", "_closing_rooms", "_request", "_early",
                  "__weakref__")
 
     def __init__(self, nsp: "Namespace", client: "Client", socket_id: str,
@@ -201,6 +201,9 @@ class Socket(Listeners):
         self._middlewares: Optional[List[Callable[..., Any]]] = None
         self._closing_rooms: Optional[set] = None
         self._request: Any = None
+        # packets emitted while the connection is being admitted (by a connect
+        # middleware or handler); sent right after the CONNECT reply
+        self._early: Optional[List[Packet]] = []
 
     def __repr__(self) -> str:
         return "<Socket %s %s>" % (self.nsp.name, self.id)
@@ -355,8 +358,11 @@ class Socket(Listeners):
                 self.schedule(callback, Disconnected("socket %s is not connected" % self.id))
                 return True
             self.acks.register(ack_id, _CallbackWaiter(self, callback, ack_id, timeout))
-        self.client.write(Packet(PacketType.EVENT, self.nsp.name, [event, *args], ack_id),
-                          volatile)
+        packet = Packet(PacketType.EVENT, self.nsp.name, [event, *args], ack_id)
+        if self._early is not None and not self.connected:
+            self._early.append(packet)
+        else:
+            self.client.write(packet, volatile)
         return True
 
     def call(self, event: str, *args: Any, timeout: Optional[float] = 60.0) -> Any:
@@ -455,6 +461,9 @@ class Socket(Listeners):
         self.nsp.adapter.add_all(self.id, [self.id])
         self.nsp.connected[self.id] = self
         self.client.write(self.client.protocol.connect_reply(self.nsp.name, self.id))
+        early, self._early = self._early, None
+        for packet in early or ():
+            self.client.write(packet)
 
     def disconnect(self, close: bool = False) -> "Socket":
         """Disconnect from the namespace; with ``close``, close the whole connection."""

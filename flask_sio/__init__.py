@@ -1,0 +1,13 @@
+"""flask_sio: Socket.IO for Flask on gevent, in Flask-SocketIO's shape."""
+from sio_core import AckTimeout, ConnectionRefusedError, Disconnected
+
+from .extension import SocketIO
+from .helpers import call, close_room, disconnect, emit, join_room, leave_room, rooms, send
+from .namespace import Namespace
+from .testing import SocketIOTestClient
+
+__all__ = [
+    "AckTimeout", "ConnectionRefusedError", "Disconnected", "Namespace", "SocketIO",
+    "SocketIOTestClient", "call", "close_room", "disconnect", "emit", "join_room", "leave_room",
+    "rooms", "send",
+]

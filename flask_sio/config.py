@@ -1,0 +1,62 @@
+"""Options of the extension: keyword arguments and ``SOCKETIO_*`` config keys → sio_core options."""
+from __future__ import annotations
+
+import logging
+from typing import Any, Dict, Mapping
+
+__all__ = ["EXTENSION_KEYS", "read_options", "server_options"]
+
+#: options understood by the extension itself (not passed to sio_core)
+EXTENSION_KEYS = {"manage_session", "message_queue", "channel", "logger", "engineio_logger",
+                  "async_mode", "always_connect", "namespaces", "write_only"}
+
+#: Flask-SocketIO / python-socketio option names → sio_core Server option names
+RENAMED = {"cors_allowed_origins": "origins", "resource": "path"}
+
+#: sio_core Server options passed through unchanged
+PASSTHROUGH = {"path", "origins", "cors_credentials", "ping_interval", "ping_timeout",
+               "max_http_buffer_size", "allow_upgrades", "http_compression",
+               "compression_threshold", "cookie", "transports", "serve_client", "json",
+               "connect_timeout", "allow_request", "adapter", "max_queue", "generate_id"}
+
+
+def read_options(config: Mapping[str, Any], kwargs: Dict[str, Any]) -> Dict[str, Any]:
+    """Merge ``SOCKETIO_<NAME>`` config keys under keyword arguments (keywords win)."""
+    merged: Dict[str, Any] = {}
+    for key, value in config.items():
+        if key.startswith("SOCKETIO_"):
+            merged[key[len("SOCKETIO_"):].lower()] = value
+    merged.update(kwargs)
+    return merged
+
+
+def server_options(options: Dict[str, Any]) -> Dict[str, Any]:
+    """The sio_core ``Server`` keyword arguments among ``options``.
+
+    :raises TypeError: on an option nobody understands
+    :raises ValueError: on an ``async_mode`` other than gevent
+    """
+    out: Dict[str, Any] = {}
+    for key, value in options.items():
+        name = RENAMED.get(key, key)
+        if name in PASSTHROUGH:
+            out[name] = value
+        elif key not in EXTENSION_KEYS:
+            raise TypeError("unknown SocketIO option %r" % key)
+    mode = options.get("async_mode")
+    if mode not in (None, "gevent", "gevent_uwsgi"):
+        raise ValueError("flask_sio runs on gevent only; async_mode=%r is not supported" % mode)
+    if "path" in out:
+        out["path"] = "/" + str(out["path"]).strip("/")
+    if out.get("origins") == []:
+        out["origins"] = None
+    interval = out.get("ping_interval")
+    if isinstance(interval, (tuple, list)):  # python-socketio's (interval, grace) form
+        out["ping_interval"] = interval[0]
+    for flag in ("logger", "engineio_logger"):
+        if options.get(flag):
+            target = logging.getLogger("sio_core" if flag == "logger" else "sio_core.server.engine")
+            if isinstance(options[flag], logging.Logger):
+                target.handlers.extend(options[flag].handlers)
+            target.setLevel(logging.INFO)
+    return out

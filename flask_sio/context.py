@@ -1,0 +1,48 @@
+"""Running handlers the Flask way: inside a request context for the Socket.IO connection."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable, Dict, Optional
+
+import flask
+from flask.ctx import RequestContext
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sio_core import Socket
+
+__all__ = ["run_in_context", "SESSION_KEY"]
+
+#: where a socket keeps its copy of the Flask session (in ``socket.data``)
+SESSION_KEY = "flask_sio.session"
+
+
+def _open_session(app: flask.Flask, environ: Dict[str, Any]) -> Any:
+    with app.request_context(environ):
+        return flask.session._get_current_object()  # the session opened from the cookie
+
+
+def run_in_context(app: flask.Flask, socket: "Socket", event: str, args: Any,
+                   fn: Callable[..., Any], *call_args: Any,
+                   manage_session: bool = True) -> Any:
+    """Call ``fn(*call_args)`` in a request context built from the connection's environ.
+
+    ``flask.request`` carries ``sid``, ``namespace`` and ``event``; ``flask.session``
+    is the session of the connect request, kept per socket (changes stay with the
+    Socket.IO connection); ``flask.g`` is fresh for every event.
+    """
+    environ = socket.client.conn.environ
+    session: Optional[Any] = None
+    if manage_session:
+        session = socket.data.get(SESSION_KEY)
+        if session is None:
+            session = socket.data[SESSION_KEY] = _open_session(app, environ)
+    ctx = RequestContext(app, environ, session=session)
+    ctx.push()
+    try:
+        request = flask.request
+        request.sid = socket.id  # type: ignore[attr-defined]
+        request.namespace = socket.nsp.name  # type: ignore[attr-defined]
+        request.event = {"message": event, "args": args}  # type: ignore[attr-defined]
+        request.sio_socket = socket  # type: ignore[attr-defined]
+        return fn(*call_args)
+    finally:
+        ctx.pop()

@@ -1,0 +1,336 @@
+"""SocketIO: the Flask extension object."""
+from __future__ import annotations
+
+import inspect
+import logging
+from typing import Any, Callable, Dict, List, Optional, Tuple, Union
+
+import flask
+
+from sio_core import ConnectionRefusedError, Server
+from sio_core.server import Ack, runtime
+
+from .config import read_options, server_options
+from .context import run_in_context
+from .state import State
+
+__all__ = ["SocketIO"]
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[..., Any]
+
+
+def _positional_capacity(fn: Handler) -> Tuple[int, bool]:
+    """(number of positional parameters, whether it takes *args), checked once."""
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return 0, True
+    count = sum(1 for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD))
+    return count, any(p.kind is p.VAR_POSITIONAL for p in params)
+
+
+class _Registered:
+    """A handler with its signature inspected at registration."""
+
+    __slots__ = ("fn", "capacity", "varargs")
+
+    def __init__(self, fn: Handler) -> None:
+        self.fn = fn
+        self.capacity, self.varargs = _positional_capacity(fn)
+
+    def call_with_optional(self, *values: Any) -> Any:
+        """Call with as many of ``values`` as the handler accepts."""
+        if self.varargs:
+            return self.fn(*values)
+        return self.fn(*values[: self.capacity])
+
+
+class SocketIO:
+    """Socket.IO for a Flask application.
+
+    :param app: the Flask app (or call ``init_app`` later)
+    :param options: sio_core options (``path``, ``cors_allowed_origins``/``origins``,
+        ``ping_interval``, ``ping_timeout``, ``max_http_buffer_size``, ``cookie``,
+        ``transports``, ``serve_client``, ``json``, ``message_queue``, ``channel``,
+        ``manage_session``, ``logger``...); ``SOCKETIO_*`` config keys fill the gaps
+    """
+
+    def __init__(self, app: Optional[flask.Flask] = None, **options: Any) -> None:
+        self._options = options
+        self._handlers: Dict[str, Dict[str, _Registered]] = {}
+        self._error_handlers: Dict[str, Handler] = {}
+        self._default_error_handler: Optional[Handler] = None
+        self._namespace_objects: Dict[str, Any] = {}
+        self._states: List[State] = []
+        if app is not None:
+            self.init_app(app)
+
+    # -- wiring into an app ----------------------------------------------------------------
+
+    def init_app(self, app: flask.Flask, **options: Any) -> None:
+        """Attach to ``app``: wraps ``app.wsgi_app`` so ``path`` is served by Socket.IO.
+
+        :raises RuntimeError: when ``app`` already has a SocketIO
+        """
+        if "socketio" in app.extensions:
+            raise RuntimeError("this Flask app already has a SocketIO extension")
+        merged = dict(self._options)
+        merged.update(options)
+        merged = read_options(app.config, merged)
+        sio_options = server_options(merged)
+        if merged.get("message_queue"):
+            from .queue import adapter_for_url
+
+            sio_options["adapter"] = adapter_for_url(merged["message_queue"],
+                                                     merged.get("channel", "flask-socketio"))
+        server = Server(**sio_options)
+        state = State(self, app, server, manage_session=merged.get("manage_session", True))
+        app.extensions["socketio"] = state
+        self._states.append(state)
+        server.attach(app.wsgi_app)
+        app.wsgi_app = server  # type: ignore[method-assign]
+        for namespace in self._handlers:
+            self._bind_namespace(state, namespace)
+        for namespace in self._namespace_objects:
+            self._bind_namespace(state, namespace)
+
+    @property
+    def server(self) -> Server:
+        """The sio_core server of the current (or only) app."""
+        return self._state().server
+
+    def _state(self) -> State:
+        if flask.has_app_context():
+            state = flask.current_app.extensions.get("socketio")
+            if isinstance(state, State) and state.extension is self:
+                return state
+        if len(self._states) == 1:
+            return self._states[0]
+        if not self._states:
+            raise RuntimeError("SocketIO is not attached to an app: call init_app(app)")
+        raise RuntimeError("several apps use this SocketIO: call it inside an app context")
+
+    def _bind_namespace(self, state: State, namespace: str) -> None:
+        if namespace in state.bound:
+            return
+        state.bound.add(namespace)
+        nsp = state.server.of(namespace)
+        nsp.use(lambda socket, next: self._on_connect(state, socket, next))
+        nsp.on("connection", lambda socket: self._on_connection(state, socket))
+
+    # -- registering handlers -------------------------------------------------------------
+
+    def on_event(self, event: str, handler: Handler, namespace: Optional[str] = None) -> None:
+        """Register ``handler`` for ``event`` in ``namespace`` (``"*"`` catches all events)."""
+        namespace = namespace or "/"
+        self._handlers.setdefault(namespace, {})[event] = _Registered(handler)
+        for state in self._states:
+            self._bind_namespace(state, namespace)
+
+    def on(self, event: str, namespace: Optional[str] = None) -> Callable[[Handler], Handler]:
+        """Decorator registering a handler for ``event``."""
+        def decorator(handler: Handler) -> Handler:
+            self.on_event(event, handler, namespace)
+            return handler
+        return decorator
+
+    def event(self, handler: Optional[Handler] = None, namespace: Optional[str] = None) -> Any:
+        """Decorator registering a handler for the event named like the function."""
+        if handler is None:
+            return lambda fn: self.event(fn, namespace)
+        self.on_event(handler.__name__, handler, namespace)
+        return handler
+
+    def on_error(self, namespace: Optional[str] = None) -> Callable[[Handler], Handler]:
+        """Decorator for the error handler of ``namespace``: ``fn(exc)``."""
+        def decorator(handler: Handler) -> Handler:
+            self._error_handlers[namespace or "/"] = handler
+            return handler
+        return decorator
+
+    def on_error_default(self, handler: Handler) -> Handler:
+        """Decorator for the error handler of namespaces without their own."""
+        self._default_error_handler = handler
+        return handler
+
+    def on_namespace(self, namespace_handler: Any) -> None:
+        """Register a class-based ``Namespace`` instance."""
+        namespace_handler._set_socketio(self)
+        self._namespace_objects[namespace_handler.namespace] = namespace_handler
+        for state in self._states:
+            self._bind_namespace(state, namespace_handler.namespace)
+
+    # -- running handlers -----------------------------------------------------------------
+
+    def _find(self, namespace: str, event: str) -> Tuple[Optional[_Registered], bool]:
+        """The handler for ``event``, and whether it is the catch-all."""
+        handlers = self._handlers.get(namespace, {})
+        if event in handlers:
+            return handlers[event], False
+        obj = self._namespace_objects.get(namespace)
+        if obj is not None:
+            method = obj._method_for(event)
+            if method is not None:
+                return _Registered(method), False
+        if "*" in handlers and event not in ("connect", "disconnect"):
+            return handlers["*"], True
+        return None, False
+
+    def _call(self, state: State, socket: Any, event: str, args: List[Any],
+              registered: _Registered, call_args: List[Any]) -> Any:
+        try:
+            return run_in_context(state.app, socket, event, args, registered.call_with_optional,
+                                  *call_args, manage_session=state.manage_session)
+        except ConnectionRefusedError:
+            raise
+        except Exception as exc:
+            handler = self._error_handlers.get(socket.nsp.name, self._default_error_handler)
+            if handler is None:
+                raise
+            return run_in_context(state.app, socket, event, args, handler, exc,
+                                  manage_session=state.manage_session)
+
+    def _on_connect(self, state: State, socket: Any, next: Callable[..., None]) -> None:
+        registered, _ = self._find(socket.nsp.name, "connect")
+        if registered is None:
+            next()
+            return
+        auth = socket.handshake.auth if socket.client.protocol.revision == 5 else None
+        try:
+            result = self._call(state, socket, "connect", [auth], registered, [auth])
+        except ConnectionRefusedError as exc:
+            next(exc)
+            return
+        if result is False:
+            next(ConnectionRefusedError("Connection rejected by server"))
+        else:
+            next()
+
+    def _on_connection(self, state: State, socket: Any) -> None:
+        socket.on_any(lambda event, *args: self._on_event(state, socket, event, list(args)))
+        socket.on("disconnect", lambda reason: self._on_disconnect(state, socket, reason))
+
+    def _on_event(self, state: State, socket: Any, event: str, args: List[Any]) -> None:
+        ack = args.pop() if args and isinstance(args[-1], Ack) else None
+        registered, catch_all = self._find(socket.nsp.name, event)
+        if registered is None:
+            return
+        call_args = [event, *args] if catch_all else args
+        result = self._call(state, socket, event, args, registered, call_args)
+        if ack is not None and not ack.sent:
+            if result is None:
+                ack()
+            else:
+                ack(*(result if isinstance(result, tuple) else (result,)))
+
+    def _on_disconnect(self, state: State, socket: Any, reason: str) -> None:
+        registered, _ = self._find(socket.nsp.name, "disconnect")
+        if registered is not None:
+            self._call(state, socket, "disconnect", [reason], registered, [reason])
+
+    # -- emitting from anywhere -----------------------------------------------------------
+
+    def emit(self, event: str, *args: Any, to: Union[None, str, List[str]] = None,
+             room: Union[None, str, List[str]] = None, include_self: bool = True,
+             skip_sid: Union[None, str, List[str]] = None, namespace: Optional[str] = None,
+             callback: Optional[Handler] = None, broadcast: bool = True) -> None:
+        """Emit ``event`` to a room, a socket id, or everyone in ``namespace``.
+
+        ``include_self=False`` excludes the current socket when called from a handler.
+        """
+        state = self._state()
+        nsp = state.server.of(namespace or "/")
+        target = to if to is not None else room
+        if isinstance(target, str) and target in nsp.connected and callback is not None:
+            nsp.connected[target].emit(event, *args, callback=callback)
+            return
+        operator = nsp.to(target) if target is not None else nsp.to([])
+        skipped = [skip_sid] if isinstance(skip_sid, str) else list(skip_sid or [])
+        if not include_self and flask.has_request_context():
+            sid = getattr(flask.request, "sid", None)
+            if sid:
+                skipped.append(sid)
+        if skipped:
+            operator = operator.except_(skipped)
+        if callback is not None:
+            raise ValueError("callbacks need a single recipient: pass to=<socket id>")
+        operator.emit(event, *args)
+
+    def send(self, data: Any, json: bool = False, namespace: Optional[str] = None,
+             to: Union[None, str, List[str]] = None, room: Union[None, str, List[str]] = None,
+             include_self: bool = True, skip_sid: Union[None, str, List[str]] = None,
+             callback: Optional[Handler] = None) -> None:
+        """Send a ``message`` event (see ``emit``)."""
+        self.emit("message", data, to=to, room=room, include_self=include_self,
+                  skip_sid=skip_sid, namespace=namespace, callback=callback)
+
+    def call(self, event: str, *args: Any, to: Optional[str] = None,
+             namespace: Optional[str] = None, timeout: float = 60.0, sid: Optional[str] = None
+             ) -> Any:
+        """Emit to one socket and block until it acks; return its answer.
+
+        :raises sio_core.AckTimeout: no answer within ``timeout``
+        :raises sio_core.Disconnected: the client is or becomes disconnected
+        """
+        target = to or sid
+        if target is None:
+            raise ValueError("call() needs to=<socket id>")
+        nsp = self._state().server.of(namespace or "/")
+        socket = nsp.connected.get(target)
+        if socket is None:
+            from sio_core import Disconnected
+
+            raise Disconnected("no connected socket %s in %s" % (target, nsp.name))
+        return socket.call(event, *args, timeout=timeout)
+
+    def close_room(self, room: str, namespace: Optional[str] = None) -> None:
+        """Remove everyone from ``room``."""
+        self._state().server.of(namespace or "/").in_(room).sockets_leave(room)
+
+    def start_background_task(self, target: Handler, *args: Any, **kwargs: Any) -> Any:
+        """Run ``target(*args, **kwargs)`` in a greenlet; returns it (``.join()`` waits)."""
+        return runtime.spawn(target, *args, **kwargs)
+
+    def sleep(self, seconds: float = 0) -> None:
+        """Sleep cooperatively."""
+        runtime.sleep(seconds)
+
+    # -- serving ------------------------------------------------------------------------------
+
+    def run(self, app: flask.Flask, host: str = "127.0.0.1", port: int = 5000,
+            debug: bool = False, use_reloader: Optional[bool] = None, log_output: Optional[bool]
+            = None, reloader_options: Optional[Dict[str, Any]] = None, **kwargs: Any) -> None:
+        """Serve ``app`` and Socket.IO together on gevent with websockets (blocks).
+
+        With ``debug=True`` the reloader restarts the process when a source file changes.
+        """
+        from .serving import serve
+
+        if debug:
+            app.debug = True
+        serve(app, self._state_for(app).server, host, port,
+              use_reloader=debug if use_reloader is None else use_reloader,
+              log_output=debug if log_output is None else log_output,
+              reloader_options=reloader_options or {}, **kwargs)
+
+    def _state_for(self, app: flask.Flask) -> State:
+        state = app.extensions.get("socketio")
+        if not isinstance(state, State) or state.extension is not self:
+            raise RuntimeError("this app is not attached to this SocketIO")
+        return state
+
+    def stop(self) -> None:
+        """Stop the server started by ``run`` (from a handler or background task)."""
+        server = self._state().server
+        server.close()
+
+    def test_client(self, app: flask.Flask, namespace: Optional[str] = None,
+                    query_string: Optional[str] = None, headers: Optional[Dict[str, str]] = None,
+                    auth: Optional[Dict[str, Any]] = None, flask_test_client: Any = None) -> Any:
+        """A client that runs handlers in-process, without a network."""
+        from .testing import SocketIOTestClient
+
+        return SocketIOTestClient(app, self, namespace=namespace, query_string=query_string,
+                                  headers=headers, auth=auth, flask_test_client=flask_test_client)

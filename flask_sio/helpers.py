@@ -1,0 +1,115 @@
+"""Context helpers for use inside handlers: emit, send, join_room, ... (Flask-SocketIO style)."""
+from __future__ import annotations
+
+from typing import Any, Callable, List, Optional, Union
+
+import flask
+
+from sio_core import Disconnected
+
+__all__ = ["emit", "send", "call", "join_room", "leave_room", "close_room", "rooms",
+           "disconnect"]
+
+Target = Union[None, str, List[str]]
+
+
+def _state() -> Any:
+    state = flask.current_app.extensions.get("socketio")
+    if state is None:
+        raise RuntimeError("no SocketIO extension on this app")
+    return state
+
+
+def _sid() -> str:
+    sid = getattr(flask.request, "sid", None)
+    if sid is None:
+        raise RuntimeError("this helper works inside a Socket.IO handler only")
+    return sid
+
+
+def _namespace(namespace: Optional[str]) -> str:
+    return namespace or getattr(flask.request, "namespace", None) or "/"
+
+
+def _socket(sid: Optional[str] = None, namespace: Optional[str] = None) -> Any:
+    current = getattr(flask.request, "sio_socket", None)
+    if current is not None and sid in (None, current.id) and namespace in (
+            None, current.nsp.name):
+        return current  # also while it is still being admitted by the connect handler
+    nsp = _state().server.of(_namespace(namespace))
+    return nsp.connected.get(sid or _sid())
+
+
+def emit(event: str, *args: Any, to: Target = None, room: Target = None,
+         include_self: bool = True, skip_sid: Target = None, namespace: Optional[str] = None,
+         callback: Optional[Callable[..., Any]] = None, broadcast: bool = False) -> None:
+    """Emit from a handler: to the sender, or with ``to``/``room``/``broadcast`` to many.
+
+    :param include_self: with a broadcast, whether the sender receives it too
+    :param skip_sid: socket id(s) left out of a broadcast
+    :param callback: ``fn(*values)`` for the client's ack (single recipient only)
+    """
+    target = to if to is not None else room
+    if target is None and not broadcast:
+        socket = _socket(namespace=namespace)
+        if socket is None:
+            return
+        socket.emit(event, *args, callback=callback)
+        return
+    _state().extension.emit(event, *args, to=target, include_self=include_self,
+                            skip_sid=skip_sid, namespace=_namespace(namespace),
+                            callback=callback)
+
+
+def send(message: Any, json: bool = False, to: Target = None, room: Target = None,
+         include_self: bool = True, skip_sid: Target = None, namespace: Optional[str] = None,
+         callback: Optional[Callable[..., Any]] = None, broadcast: bool = False) -> None:
+    """Send a ``message`` event from a handler (see ``emit``)."""
+    emit("message", message, to=to, room=room, include_self=include_self, skip_sid=skip_sid,
+         namespace=namespace, callback=callback, broadcast=broadcast)
+
+
+def call(event: str, *args: Any, to: Optional[str] = None, namespace: Optional[str] = None,
+         timeout: float = 60.0) -> Any:
+    """Emit to the sender (or ``to``) and block until it acks; return the answer.
+
+    :raises sio_core.AckTimeout: no answer within ``timeout``
+    :raises sio_core.Disconnected: the client left
+    """
+    socket = _socket(to, namespace)
+    if socket is None:
+        raise Disconnected("socket %s is not connected" % (to or _sid()))
+    return socket.call(event, *args, timeout=timeout)
+
+
+def join_room(room: str, sid: Optional[str] = None, namespace: Optional[str] = None) -> None:
+    """Put the sender (or ``sid``) in ``room``."""
+    socket = _socket(sid, namespace)
+    if socket is not None:
+        socket.join(room)
+
+
+def leave_room(room: str, sid: Optional[str] = None, namespace: Optional[str] = None) -> None:
+    """Take the sender (or ``sid``) out of ``room``."""
+    socket = _socket(sid, namespace)
+    if socket is not None:
+        socket.leave(room)
+
+
+def close_room(room: str, namespace: Optional[str] = None) -> None:
+    """Remove everyone from ``room``."""
+    _state().extension.close_room(room, _namespace(namespace))
+
+
+def rooms(sid: Optional[str] = None, namespace: Optional[str] = None) -> List[str]:
+    """The rooms of the sender (or ``sid``), its own room included."""
+    socket = _socket(sid, namespace)
+    return sorted(socket.rooms) if socket is not None else []
+
+
+def disconnect(sid: Optional[str] = None, namespace: Optional[str] = None,
+               silent: bool = False) -> None:
+    """Disconnect the sender (or ``sid``) from the namespace."""
+    socket = _socket(sid, namespace)
+    if socket is not None:
+        socket.disconnect()
