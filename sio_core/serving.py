@@ -10,11 +10,21 @@ from geventwebsocket.handler import WebSocketHandler
 from .server import runtime
 from .wsgi.responses import Response
 
-__all__ = ["SioWebSocketHandler", "make_server", "run"]
+__all__ = ["SioWebSocketHandler", "make_server", "run", "find_websocket_check"]
 
 log = logging.getLogger(__name__)
 
 Check = Callable[[dict], Optional[Response]]
+
+
+def find_websocket_check(server: Any, application: Any) -> Optional[Check]:
+    """The pre-upgrade check: the server's, the app's, or a Flask app's ``wsgi_app``'s."""
+    check = getattr(server, "websocket_check", None)
+    if check is None:
+        check = getattr(application, "check_websocket", None)
+    if check is None:
+        check = getattr(getattr(application, "wsgi_app", None), "check_websocket", None)
+    return check
 
 
 class SioWebSocketHandler(WebSocketHandler):
@@ -26,7 +36,7 @@ class SioWebSocketHandler(WebSocketHandler):
 
     def upgrade_websocket(self) -> Any:
         if self.environ.get("HTTP_UPGRADE", "").lower() == "websocket":
-            check: Optional[Check] = getattr(self.server, "websocket_check", None)
+            check = find_websocket_check(self.server, self.application)
             if check is not None:
                 refusal = check(self.environ)
                 if refusal is not None:
@@ -64,7 +74,7 @@ def make_server(app: Any, host: str = "127.0.0.1", port: int = 5000,
         (host, port), app, handler_class=SioWebSocketHandler,
         log=None if not log_output else _QuietLog(), error_log=_QuietLog(), **kwargs,
     )
-    server.websocket_check = websocket_check or getattr(app, "check_websocket", None)
+    server.websocket_check = websocket_check or find_websocket_check(None, app)
     return server
 
 

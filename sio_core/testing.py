@@ -79,7 +79,22 @@ class TestClient:
         environ = environ or make_environ(eio=eio)
         query = EngineQuery(eio, "websocket", None, False, None)
         self.conn = server.engine.open(query, environ)
+        self._pump = runtime.spawn(self._pump_loop)
         self.settle()
+
+    def _pump_loop(self) -> None:
+        """Read what the server queues as soon as it is queued, like a transport would."""
+        conn = self.conn
+        waiter = runtime.Event()
+        conn.waiter = waiter
+        while True:
+            if conn.session.outbox:
+                self._collect()
+                continue
+            if conn.closed:
+                return
+            waiter.wait()
+            waiter.clear()
 
     # -- plumbing --------------------------------------------------------------------------
 
@@ -88,6 +103,8 @@ class TestClient:
             self.server.engine.handler.on_message(self.conn, message)
 
     def _busy(self) -> bool:
+        if self.conn.session.outbox:
+            return True
         client = self.conn.upper
         if client is None:
             return False
@@ -99,11 +116,9 @@ class TestClient:
         quiet = 0
         while runtime.monotonic() < deadline:
             runtime.sleep(0)
-            got = self._collect()
-            if got or self._busy():
+            if self._busy():
                 quiet = 0
-                if not got:
-                    runtime.sleep(0.001)
+                runtime.sleep(0.001)
             else:
                 quiet += 1
                 if quiet >= 3:

@@ -44,12 +44,13 @@ def wait_for_port(port: int, timeout: float = 10.0, proc: subprocess.Popen | Non
 class ServerProcess:
     """An example script running in a subprocess on a free loopback port."""
 
-    def __init__(self, script: str, *args: str, port: int | None = None) -> None:
+    def __init__(self, script: str | Path, *args: str, port: int | None = None) -> None:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1")
         self.proc = subprocess.Popen(
-            [sys.executable, str(EXAMPLES / script), "--port", str(self.port), *args],
+            [sys.executable, str(EXAMPLES / script), "--port", str(self.port), *args],  # an
+            # absolute ``script`` path replaces EXAMPLES
             cwd=str(ROOT), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         )
         try:

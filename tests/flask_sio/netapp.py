@@ -1,0 +1,61 @@
+"""A Flask app for the real-network tests: session identity, refusal, acks, emit from a view.
+
+Run: python tests/flask_sio/netapp.py --port N   (or under gunicorn as tests.flask_sio.netapp:app)
+"""
+from __future__ import annotations
+
+import argparse
+
+from flask import Flask, session
+
+from flask_sio import ConnectionRefusedError, SocketIO, call, emit
+
+app = Flask(__name__)
+app.config["SECRET_KEY"] = "network-tests"
+socketio = SocketIO(app)
+
+
+@app.route("/login/<name>")
+def login(name: str) -> str:
+    session["user"] = name
+    return "hello " + name
+
+
+@app.route("/notify/<text>")
+def notify(text: str) -> str:
+    socketio.emit("notice", text)
+    return "sent"
+
+
+@socketio.on("connect")
+def on_connect(auth=None):
+    if (auth or {}).get("token") == "refuse":
+        raise ConnectionRefusedError("go away", {"code": 42})
+    emit("welcome", session.get("user"))
+
+
+@socketio.on("whoami")
+def whoami():
+    return session.get("user")
+
+
+@socketio.on("echo")
+def echo(*args):
+    return args
+
+
+@socketio.on("ask")
+def ask(question):
+    answer = call("question", question, timeout=5)
+    emit("answered", answer)
+
+
+if __name__ == "__main__":
+    from gevent import monkey
+
+    monkey.patch_all()
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=5000)
+    args = parser.parse_args()
+    socketio.run(app, host=args.host, port=args.port)

@@ -1,0 +1,80 @@
+"""flask_sio over real sockets: sio.run() and gunicorn, with the official npm clients."""
+from __future__ import annotations
+
+import http.client
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, ServerProcess, free_port, wait_for_port
+
+NETAPP = Path(__file__).with_name("netapp.py")
+TRANSPORTS = [["websocket"], ["polling"], ["polling", "websocket"]]
+
+
+@pytest.fixture
+def netapp():
+    server = ServerProcess(NETAPP)
+    yield server
+    server.stop()
+
+
+def login_cookie(port: int, name: str) -> str:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    conn.request("GET", "/login/" + name)
+    response = conn.getresponse()
+    assert response.status == 200
+    cookie = response.getheader("Set-Cookie")
+    conn.close()
+    return cookie.split(";")[0]
+
+
+@pytest.mark.interop
+@pytest.mark.parametrize("client", [2, 4])
+@pytest.mark.parametrize("transports", TRANSPORTS, ids="+".join)
+def test_session_identity_acks_and_emit_from_view(netapp, node, client, transports) -> None:
+    cookie = login_cookie(netapp.port, "zoe")
+    result = node("flask_scenario.js", {
+        "url": netapp.url, "client": client, "transports": transports, "cookie": cookie,
+        "notify_url": netapp.url + "/notify/hi",
+    })
+    assert result["welcome"] == "zoe"
+    assert result["whoami"] == "zoe"
+    assert result["echo"] == ["a", {"b": [1, 2]}]
+    assert result["answered"] == 42
+    assert result["events"] == [["notice", "hi"]]
+
+
+@pytest.mark.interop
+def test_refusal_on_connect_reaches_the_client(netapp, node) -> None:
+    result = node("flask_scenario.js", {"url": netapp.url, "client": 4,
+                                        "transports": ["websocket"], "token": "refuse"})
+    assert result["connect_error"] == "go away"
+    assert result["data"] == {"code": 42}
+
+
+@pytest.mark.interop
+@pytest.mark.parametrize("worker", ["geventwebsocket.gunicorn.workers.GeventWebSocketWorker",
+                                    "sio_core.gunicorn.GeventWebSocketWorker"])
+def test_under_gunicorn_gevent_websocket_worker(node, worker) -> None:
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-k", worker, "-w", "1",
+         "-b", "127.0.0.1:%d" % port, "tests.flask_sio.netapp:app"],
+        cwd=str(ROOT), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        wait_for_port(port, timeout=20, proc=proc)
+        url = "http://127.0.0.1:%d" % port
+        cookie = login_cookie(port, "gus")
+        for transports in TRANSPORTS:
+            result = node("flask_scenario.js", {"url": url, "client": 4,
+                                                "transports": transports, "cookie": cookie,
+                                                "notify_url": url + "/notify/g"})
+            assert result["welcome"] == "gus"
+            assert result["answered"] == 42
+            assert result["events"] == [["notice", "g"]]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
