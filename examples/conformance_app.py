@@ -120,9 +120,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--redis", default=None,
+                        help="Redis URL: share rooms and broadcasts with other instances")
+    parser.add_argument("--channel", default="socket.io", help="Redis channel prefix")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    build(args.port, args.host).serve_forever()
+    adapter = None
+    if args.redis:
+        from sio_core.adapter.redis import RedisAdapter
+
+        adapter = RedisAdapter.factory(url=args.redis, channel=args.channel)
+    build(args.port, args.host, adapter=adapter).serve_forever()
 
 
 if __name__ == "__main__":

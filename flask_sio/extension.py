@@ -279,11 +279,14 @@ class SocketIO:
             raise ValueError("call() needs to=<socket id>")
         nsp = self._state().server.of(namespace or "/")
         socket = nsp.connected.get(target)
-        if socket is None:
+        if socket is not None:
+            return socket.call(event, *args, timeout=timeout)
+        responses = nsp.to(target).timeout(timeout).call(event, *args)  # on another node?
+        if not responses:
             from sio_core import Disconnected
 
             raise Disconnected("no connected socket %s in %s" % (target, nsp.name))
-        return socket.call(event, *args, timeout=timeout)
+        return responses[0]
 
     def close_room(self, room: str, namespace: Optional[str] = None) -> None:
         """Remove everyone from ``room``."""

@@ -94,7 +94,8 @@ def _node_ready() -> bool:
 def node():
     """Run a node script from tests/interop with a JSON config; return its JSON result."""
     if not _node_ready():
-        pytest.fail("node or tests/interop/node_modules missing: run `npm ci --prefix tests/interop`")
+        pytest.fail("node or tests/interop/node_modules missing: "
+                    "run `npm ci --prefix tests/interop`")
 
     def run(script: str, config: dict, timeout: float = 30.0) -> dict:
         proc = subprocess.run(
@@ -103,9 +104,42 @@ def node():
         )
         out = proc.stdout.decode()
         if proc.returncode != 0:
+            err = proc.stderr.decode()
             raise AssertionError(
-                f"{script} exited {proc.returncode}\nstdout:\n{out}\nstderr:\n{proc.stderr.decode()}"
-            )
+                f"{script} exited {proc.returncode}\nstdout:\n{out}\nstderr:\n{err}")
         return json.loads(out.strip().splitlines()[-1])
 
     return run
+
+
+class RedisServer:
+    """A real redis-server on a free loopback port, without persistence."""
+
+    def __init__(self, port: int | None = None) -> None:
+        self.port = port or free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.proc: subprocess.Popen | None = None
+        self.start()
+
+    def start(self) -> None:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            pytest.fail("redis-server is not installed (.ci/run installs Debian's redis-server)")
+        self.proc = subprocess.Popen(
+            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for_port(self.port, proc=self.proc)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=5)
+
+
+@pytest.fixture
+def redis_server() -> Iterator[RedisServer]:
+    """A fresh redis-server for one test."""
+    server = RedisServer()
+    yield server
+    server.stop()
