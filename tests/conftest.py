@@ -32,6 +32,8 @@ def wait_for_port(port: int, timeout: float = 10.0, proc: subprocess.Popen | Non
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
             out = proc.stdout.read().decode() if proc.stdout else ""
+            if proc.stdout:
+                proc.stdout.close()
             raise RuntimeError(f"server exited with {proc.returncode}: {out}")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.5):
@@ -47,6 +49,7 @@ class ServerProcess:
     def __init__(self, script: str | Path, *args: str, port: int | None = None) -> None:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.output = ""
         env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1")
         self.proc = subprocess.Popen(
             [sys.executable, str(EXAMPLES / script), "--port", str(self.port), *args],  # an
@@ -60,7 +63,7 @@ class ServerProcess:
             raise
 
     def stop(self) -> str:
-        """Terminate the process and return what it printed."""
+        """Terminate the process (once) and return what it printed."""
         if self.proc.poll() is None:
             self.proc.terminate()
             try:
@@ -68,7 +71,10 @@ class ServerProcess:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(timeout=5)
-        return self.proc.stdout.read().decode(errors="replace") if self.proc.stdout else ""
+        if self.proc.stdout is not None and not self.proc.stdout.closed:
+            self.output = self.proc.stdout.read().decode(errors="replace")
+            self.proc.stdout.close()
+        return self.output
 
 
 @pytest.fixture

@@ -1,0 +1,208 @@
+"""Several server processes sharing rooms through a real redis-server, driven by
+socket.io-client@4 clients spread over them."""
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import RedisServer, ServerProcess
+
+CLUSTER_APP = Path(__file__).with_name("cluster_app.py")
+
+pytestmark = pytest.mark.interop
+
+
+class Cluster:
+    def __init__(self, redis: RedisServer, nodes: int = 3, channel: str = "socket.io") -> None:
+        self.redis = redis
+        self.nodes = [ServerProcess(CLUSTER_APP, "--redis", redis.url, "--channel", channel)
+                      for _ in range(nodes)]
+
+    def url(self, i: int) -> str:
+        return self.nodes[i].url
+
+    def stop(self) -> None:
+        for node in self.nodes:
+            node.stop()
+
+
+@pytest.fixture
+def cluster(redis_server):
+    c = Cluster(redis_server)
+    yield c
+    c.stop()
+
+
+def names(events, event):
+    return [e[1:] for e in events if e[0] == event]
+
+
+def test_broadcast_reaches_every_other_client_on_every_node_once(cluster, node) -> None:
+    out = node("cluster_client.js", {
+        "clients": {"a": cluster.url(0), "b": cluster.url(1), "c": cluster.url(2),
+                    "a2": cluster.url(0)},
+        "steps": [{"do": "emit", "client": "a", "event": "broadcast", "args": ["x"]},
+                  {"do": "wait", "client": "b", "event": "bcast"},
+                  {"do": "wait", "client": "c", "event": "bcast"},
+                  {"do": "wait", "client": "a2", "event": "bcast"},
+                  {"do": "quiet", "ms": 300}]})
+    received = out["received"]
+    assert names(received["b"], "bcast") == [["x"]]
+    assert names(received["c"], "bcast") == [["x"]]
+    assert names(received["a2"], "bcast") == [["x"]]
+    assert names(received["a"], "bcast") == []
+
+
+def test_rooms_union_except_and_local(cluster, node) -> None:
+    out = node("cluster_client.js", {
+        "clients": {"a": cluster.url(0), "b": cluster.url(1), "c": cluster.url(2),
+                    "a2": cluster.url(0)},
+        "steps": [{"do": "emit", "client": "a", "event": "join", "args": ["r1"], "ack": True},
+                  {"do": "emit", "client": "b", "event": "join", "args": ["r2"], "ack": True},
+                  {"do": "emit", "client": "c", "event": "to-rooms", "args": [["r1", "r2"], 1]},
+                  {"do": "wait", "client": "a", "event": "multi"},
+                  {"do": "wait", "client": "b", "event": "multi"},
+                  {"do": "emit", "client": "c", "event": "bcast-except", "args": ["r1", 2]},
+                  {"do": "wait", "client": "b", "event": "exc"},
+                  {"do": "wait", "client": "c", "event": "exc"},
+                  {"do": "wait", "client": "a2", "event": "exc"},
+                  {"do": "emit", "client": "a", "event": "local-bcast", "args": [3]},
+                  {"do": "wait", "client": "a2", "event": "lbcast"},
+                  {"do": "emit", "client": "b", "event": "to-room", "args": ["r1", 4]},
+                  {"do": "wait", "client": "a", "event": "room-msg"},
+                  {"do": "quiet", "ms": 300}]})
+    r = out["received"]
+    assert names(r["a"], "multi") == [[1]] and names(r["b"], "multi") == [[1]]
+    assert names(r["c"], "multi") == [] and names(r["a2"], "multi") == []
+    assert names(r["a"], "exc") == []
+    assert [names(r[n], "exc") for n in ("b", "c", "a2")] == [[[2]]] * 3
+    assert names(r["a"], "lbcast") == [[3]] and names(r["a2"], "lbcast") == [[3]]
+    assert names(r["b"], "lbcast") == [] and names(r["c"], "lbcast") == []
+    assert names(r["a"], "room-msg") == [[4]]
+
+
+def test_queries_and_remote_room_operations_across_nodes(cluster, node) -> None:
+    out = node("cluster_client.js", {
+        "clients": {"a": cluster.url(0), "b": cluster.url(1), "c": cluster.url(2)},
+        "steps": [{"do": "emit", "client": "b", "event": "join", "args": ["r"], "ack": True},
+                  {"do": "emit", "client": "c", "event": "join", "args": ["r"], "ack": True},
+                  {"do": "emit", "client": "a", "event": "list-clients", "ack": True,
+                   "as": "all"},
+                  {"do": "emit", "client": "a", "event": "list-room", "args": ["r"],
+                   "ack": True, "as": "room"},
+                  {"do": "emit", "client": "a", "event": "fetch", "args": ["r"], "ack": True,
+                   "as": "fetched"},
+                  {"do": "emit", "client": "a", "event": "sockets-join", "args": ["r", "r9"],
+                   "ack": True, "as": "joined"},
+                  {"do": "emit", "client": "b", "event": "my-rooms", "ack": True,
+                   "as": "b_rooms"},
+                  {"do": "emit", "client": "a", "event": "sockets-leave", "args": ["r", "r"],
+                   "ack": True, "as": "left"},
+                  {"do": "emit", "client": "c", "event": "my-rooms", "ack": True,
+                   "as": "c_rooms"},
+                  {"do": "emit", "client": "a", "event": "disconnect-room", "args": ["r9"],
+                   "ack": True, "as": "kicked"},
+                  {"do": "wait-disconnect", "client": "b"},
+                  {"do": "wait-disconnect", "client": "c"},
+                  {"do": "emit", "client": "a", "event": "list-clients", "ack": True,
+                   "as": "after"}]})
+    res = out["results"]
+    ids = res["ids"]
+    assert res["all"] == sorted(ids.values())
+    assert res["room"] == sorted([ids["b"], ids["c"]])
+    assert res["fetched"] == sorted([ids["b"], ids["c"]])
+    assert res["b_rooms"] == sorted([ids["b"], "r", "r9"])
+    assert res["c_rooms"] == sorted([ids["c"], "r9"])
+    assert res["after"] == [ids["a"]]
+
+
+def test_acks_across_nodes(cluster, node) -> None:
+    out = node("cluster_client.js", {
+        "clients": {"a": cluster.url(0), "b": cluster.url(1), "c": cluster.url(2)},
+        "steps": [{"do": "emit", "client": "a", "event": "ask-all", "args": [3], "ack": True,
+                   "as": "all"},
+                  {"do": "emit", "client": "a", "event": "call-sid", "args": ["$id:c"],
+                   "ack": True, "as": "one"}]})
+    res = out["results"]
+    assert res["all"] == {"error": None, "responses": ["a", "b", "c"]}
+    assert res["one"] == {"answer": ["c"]}
+
+
+def test_write_only_emitter_from_a_plain_process(cluster, node, tmp_path) -> None:
+    script = tmp_path / "emit.py"
+    script.write_text(
+        "import sys\n"
+        "sys.path.insert(0, sys.argv[2])\n"
+        "from sio_core.adapter.redis import Emitter\n"
+        "Emitter(sys.argv[1]).to('news').emit('headline', {'t': 'hi'}, b'\\x00\\x01')\n")
+    root = str(Path(__file__).resolve().parents[2])
+    out = node("cluster_client.js", {
+        "clients": {"a": cluster.url(0), "b": cluster.url(1), "c": cluster.url(2)},
+        "steps": [{"do": "emit", "client": "a", "event": "join", "args": ["news"], "ack": True},
+                  {"do": "emit", "client": "c", "event": "join", "args": ["news"], "ack": True},
+                  {"do": "exec", "cmd": [sys.executable, str(script), cluster.redis.url, root]},
+                  {"do": "wait", "client": "a", "event": "headline"},
+                  {"do": "wait", "client": "c", "event": "headline"},
+                  {"do": "quiet", "ms": 200}]})
+    r = out["received"]
+    assert names(r["a"], "headline") == [[{"t": "hi"}, {"type": "Buffer", "data": [0, 1]}]]
+    assert names(r["c"], "headline") == names(r["a"], "headline")
+    assert names(r["b"], "headline") == []
+
+
+def test_channel_prefix_separates_clusters(redis_server, node) -> None:
+    one = Cluster(redis_server, nodes=2, channel="one")
+    two = Cluster(redis_server, nodes=1, channel="two")
+    try:
+        out = node("cluster_client.js", {
+            "clients": {"a": one.url(0), "b": one.url(1), "x": two.url(0)},
+            "steps": [{"do": "emit", "client": "a", "event": "broadcast", "args": ["p"]},
+                      {"do": "wait", "client": "b", "event": "bcast"},
+                      {"do": "quiet", "ms": 300}]})
+    finally:
+        one.stop()
+        two.stop()
+    assert names(out["received"]["b"], "bcast") == [["p"]]
+    assert names(out["received"]["x"], "bcast") == []
+
+
+def test_a_killed_node_does_not_disturb_the_others(cluster, node) -> None:
+    victim = cluster.nodes[2]
+    os.kill(victim.proc.pid, signal.SIGKILL)
+    victim.proc.wait(timeout=5)
+    out = node("cluster_client.js", {
+        "clients": {"a": cluster.url(0), "b": cluster.url(1)},
+        "steps": [{"do": "emit", "client": "a", "event": "broadcast", "args": ["still"]},
+                  {"do": "wait", "client": "b", "event": "bcast"},
+                  {"do": "emit", "client": "b", "event": "list-clients", "ack": True,
+                   "as": "all"}]})
+    assert names(out["received"]["b"], "bcast") == [["still"]]
+    assert out["results"]["all"] == sorted(out["results"]["ids"].values())
+
+
+def test_redis_restart_is_survived_and_outage_emits_fail_loudly(cluster, node) -> None:
+    redis = cluster.redis
+    redis.stop()
+    out = node("cluster_client.js", {
+        "clients": {"a": cluster.url(0)},
+        "steps": [{"do": "emit", "client": "a", "event": "emit-safe", "args": [1], "ack": True,
+                   "as": "during"}]}, timeout=20)
+    assert out["results"]["during"]["error"] == "broker unavailable"
+    redis.start()
+    recovered = None
+    for _attempt in range(20):  # the listener retries with backoff of at most 5 s
+        result = node("cluster_client.js", {
+            "clients": {"a": cluster.url(0), "b": cluster.url(1)},
+            "steps": [{"do": "emit", "client": "a", "event": "broadcast", "args": ["back"]},
+                      {"do": "quiet", "ms": 500}]})
+        if names(result["received"]["b"], "bcast") == [["back"]]:
+            recovered = result
+            break
+    assert recovered is not None
+    logs = cluster.nodes[0].stop()
+    assert "lost Redis" in logs
+    assert "reachable again" in logs

@@ -1,0 +1,63 @@
+// Runs a list of steps with several socket.io-client@4 clients; prints one JSON line.
+// config: {clients: {name: url}, steps: [...], timeout_ms}
+// steps: {do:"emit", client, event, args, ack:bool, as:key}   (ack result stored under results[as])
+//        {do:"wait", client, event, count}                   (until `count` events of that name)
+//        {do:"quiet", ms}                                     (let stray messages arrive: for
+//                                                              checks that something did NOT come)
+//        {do:"close", client}
+//        {do:"exec", cmd:[...]}                             (run a program to completion)
+const cfg = JSON.parse(process.argv[2]);
+const { io } = require("sio4");
+const results = {};
+const received = {};
+const sockets = {};
+const fail = (why) => { console.log(JSON.stringify({ error: why, results, received })); process.exit(2); };
+setTimeout(() => fail("timeout"), cfg.timeout_ms || 15000);
+
+function waitFor(predicate, what) {
+  return new Promise((resolve) => {
+    const check = () => (predicate() ? resolve() : setTimeout(check, 5));
+    check();
+  });
+}
+
+async function main() {
+  for (const [name, url] of Object.entries(cfg.clients)) {
+    const s = io(url, { transports: cfg.transports || ["websocket"], forceNew: true, reconnection: false });
+    received[name] = [];
+    s.onAny((event, ...args) => {
+      if (typeof args[args.length - 1] === "function") {
+        const ack = args.pop();
+        ack(name);
+      }
+      received[name].push([event, ...args]);
+    });
+    sockets[name] = s;
+  }
+  await waitFor(() => Object.values(sockets).every((s) => s.connected));
+  results.ids = Object.fromEntries(Object.entries(sockets).map(([n, s]) => [n, s.id]));
+  for (const step of cfg.steps) {
+    const s = sockets[step.client];
+    if (step.do === "emit") {
+      const args = (step.args || []).map((a) => (typeof a === "string" && a.startsWith("$id:") ? sockets[a.slice(4)].id : a));
+      if (step.ack) {
+        results[step.as || step.event] = await new Promise((resolve) => s.emit(step.event, ...args, (...r) => resolve(r.length === 1 ? r[0] : r)));
+      } else {
+        s.emit(step.event, ...args);
+      }
+    } else if (step.do === "wait") {
+      await waitFor(() => received[step.client].filter((e) => e[0] === step.event).length >= (step.count || 1));
+    } else if (step.do === "quiet") {
+      await new Promise((r) => setTimeout(r, step.ms));
+    } else if (step.do === "exec") {
+      require("child_process").execFileSync(step.cmd[0], step.cmd.slice(1), { stdio: "inherit" });
+    } else if (step.do === "close") {
+      s.disconnect();
+    } else if (step.do === "wait-disconnect") {
+      await waitFor(() => !s.connected);
+    }
+  }
+  console.log(JSON.stringify({ results, received }));
+  process.exit(0);
+}
+main();
