@@ -1,6 +1,7 @@
 """The Flask chat room: join a room and talk in it; without a room, talk to everyone.
 
 Run: python examples/flask_chat/app.py --port 5000   then open http://127.0.0.1:5000/
+With REDIS_URL=redis://... in the environment, several instances act as one.
 """
 from gevent import monkey
 
@@ -8,6 +9,7 @@ monkey.patch_all()
 
 import argparse  # noqa: E402
 import logging  # noqa: E402
+import os  # noqa: E402
 
 from flask import Flask, render_template, session  # noqa: E402
 
@@ -15,7 +17,8 @@ from flask_sio import SocketIO, emit, join_room, leave_room, rooms  # noqa: E402
 
 app = Flask(__name__)
 app.config["SECRET_KEY"] = "change-me"
-socketio = SocketIO(app)
+# REDIS_URL set: several processes share rooms and broadcasts (see examples/cluster/)
+socketio = SocketIO(app, message_queue=os.environ.get("REDIS_URL"))
 
 
 @app.route("/")
