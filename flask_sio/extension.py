@@ -239,7 +239,12 @@ class SocketIO:
         """Emit ``event`` to a room, a socket id, or everyone in ``namespace``.
 
         ``include_self=False`` excludes the current socket when called from a handler.
+        Without an app but with ``message_queue``, it publishes to the cluster (write-only).
         """
+        if not self._states and self._options.get("message_queue"):
+            self._emit_write_only(event, args, to if to is not None else room, skip_sid,
+                                  namespace)
+            return
         state = self._state()
         nsp = state.server.of(namespace or "/")
         target = to if to is not None else room
@@ -257,6 +262,18 @@ class SocketIO:
         if callback is not None:
             raise ValueError("callbacks need a single recipient: pass to=<socket id>")
         operator.emit(event, *args)
+
+    def _emit_write_only(self, event: str, args: Any, target: Any, skip_sid: Any,
+                         namespace: Optional[str]) -> None:
+        from sio_core.adapter.redis import Emitter
+
+        emitter = Emitter(self._options["message_queue"],
+                          self._options.get("channel", "flask-socketio")).of(namespace or "/")
+        for room in [target] if isinstance(target, str) else list(target or []):
+            emitter = emitter.to(room)
+        for sid in [skip_sid] if isinstance(skip_sid, str) else list(skip_sid or []):
+            emitter = emitter.except_(sid)
+        emitter.emit(event, *args)
 
     def send(self, data: Any, json: bool = False, namespace: Optional[str] = None,
              to: Union[None, str, List[str]] = None, room: Union[None, str, List[str]] = None,

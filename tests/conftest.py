@@ -46,11 +46,12 @@ def wait_for_port(port: int, timeout: float = 10.0, proc: subprocess.Popen | Non
 class ServerProcess:
     """An example script running in a subprocess on a free loopback port."""
 
-    def __init__(self, script: str | Path, *args: str, port: int | None = None) -> None:
+    def __init__(self, script: str | Path, *args: str, port: int | None = None,
+                 env: dict | None = None) -> None:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.output = ""
-        env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1")
+        env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1", **(env or {}))
         self.proc = subprocess.Popen(
             [sys.executable, str(EXAMPLES / script), "--port", str(self.port), *args],  # an
             # absolute ``script`` path replaces EXAMPLES

@@ -2,17 +2,20 @@
 
 Run: python tests/flask_sio/netapp.py --port N   (or under gunicorn as tests.flask_sio.netapp:app)
 """
-from __future__ import annotations
+from gevent import monkey
 
-import argparse
+monkey.patch_all()
 
-from flask import Flask, session
+import argparse  # noqa: E402
+import os  # noqa: E402
 
-from flask_sio import ConnectionRefusedError, SocketIO, call, emit
+from flask import Flask, session  # noqa: E402
+
+from flask_sio import ConnectionRefusedError, SocketIO, call, emit  # noqa: E402
 
 app = Flask(__name__)
 app.config["SECRET_KEY"] = "network-tests"
-socketio = SocketIO(app)
+socketio = SocketIO(app, message_queue=os.environ.get("REDIS_URL"))
 
 
 @app.route("/login/<name>")
@@ -25,6 +28,11 @@ def login(name: str) -> str:
 def notify(text: str) -> str:
     socketio.emit("notice", text)
     return "sent"
+
+
+@app.route("/rooms-of/<sid>")
+def rooms_of(sid: str) -> str:
+    return ",".join(sorted(socketio.server.sockets.adapter.socket_rooms(sid)))
 
 
 @socketio.on("connect")
@@ -51,9 +59,6 @@ def ask(question):
 
 
 if __name__ == "__main__":
-    from gevent import monkey
-
-    monkey.patch_all()
     parser = argparse.ArgumentParser()
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=5000)

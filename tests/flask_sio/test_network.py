@@ -78,3 +78,28 @@ def test_under_gunicorn_gevent_websocket_worker(node, worker) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+        proc.stdout.close()
+
+
+@pytest.mark.interop
+def test_message_queue_joins_processes_and_write_only_emitter(redis_server, node, tmp_path):
+    env = {"REDIS_URL": redis_server.url}
+    a = ServerProcess(NETAPP, env=env)
+    b = ServerProcess(NETAPP, env=env)
+    try:
+        result = node("flask_scenario.js", {
+            "url": b.url, "client": 4, "transports": ["websocket"],
+            "notify_url": a.url + "/notify/across"})
+        assert result["events"] == [["notice", "across"]]
+        script = tmp_path / "write_only.py"
+        script.write_text(
+            "import sys\n"
+            "from flask_sio import SocketIO\n"
+            "SocketIO(message_queue=sys.argv[1]).emit('notice', 'from a script')\n")
+        result = node("flask_scenario.js", {
+            "url": b.url, "client": 4, "transports": ["polling"],
+            "notify_cmd": [sys.executable, str(script), redis_server.url]})
+        assert result["events"] == [["notice", "from a script"]]
+    finally:
+        a.stop()
+        b.stop()

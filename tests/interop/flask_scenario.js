@@ -31,7 +31,10 @@ socket.on("welcome", (user) => {
 });
 socket.on("answered", (answer) => {
   out.answered = answer;
-  if (cfg.notify_url) {
+  if (cfg.notify_cmd) {
+    require("child_process").execFileSync(cfg.notify_cmd[0], cfg.notify_cmd.slice(1),
+      { stdio: "inherit", env: Object.assign({}, process.env, { PYTHONPATH: require("path").resolve(__dirname, "../..") }) });
+  } else if (cfg.notify_url) {
     require("http").get(cfg.notify_url, (res) => { out.notify_status = res.statusCode; res.resume(); });
   } else {
     done();
