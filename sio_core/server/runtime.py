@@ -20,7 +20,7 @@ __all__ = [
     "AsyncResult", "Event", "Lock", "RLock", "Queue", "Timeout", "Greenlet",
     "spawn", "spawn_later", "sleep", "monotonic", "kill", "joinall",
     "in_hub_thread", "run_in_hub", "check_monkey_patch", "set_hub_thread",
-    "call_later", "TimerHandle",
+    "call_later", "TimerHandle", "getcurrent",
 ]
 
 log = logging.getLogger(__name__)
@@ -30,6 +30,7 @@ Timeout = gevent.Timeout
 Greenlet = gevent.Greenlet
 spawn = gevent.spawn
 spawn_later = gevent.spawn_later
+getcurrent = gevent.getcurrent
 sleep = gevent.sleep
 kill = gevent.kill
 joinall = gevent.joinall

@@ -10,6 +10,7 @@ when installed.
 from __future__ import annotations
 
 import logging
+import os
 import struct
 from typing import Any, List, Optional, Sequence, Union
 
@@ -54,37 +55,45 @@ def _unmask(mask: bytes, data: bytes) -> bytes:
     return (int.from_bytes(data, "little") ^ key).to_bytes(size, "little")
 
 
-def _header(opcode: int, length: int) -> bytes:
+def _header(opcode: int, length: int, masked: bool = False) -> bytes:
+    bit = 0x80 if masked else 0
     if length < 126:
-        return struct.pack("!BB", 0x80 | opcode, length)
+        return struct.pack("!BB", 0x80 | opcode, bit | length)
     if length < 65536:
-        return struct.pack("!BBH", 0x80 | opcode, 126, length)
-    return struct.pack("!BBQ", 0x80 | opcode, 127, length)
+        return struct.pack("!BBH", 0x80 | opcode, bit | 126, length)
+    return struct.pack("!BBQ", 0x80 | opcode, bit | 127, length)
 
 
-def _frame(message: Frame) -> bytes:
+def _frame(message: Frame, masked: bool = False, opcode: int = 0) -> bytes:
     if isinstance(message, str):
-        data = message.encode("utf-8")
-        return _header(OP_TEXT, len(data)) + data
-    return _header(OP_BINARY, len(message)) + message
+        data, op = message.encode("utf-8"), OP_TEXT
+    else:
+        data, op = bytes(message), OP_BINARY
+    op = opcode or op
+    if not masked:
+        return _header(op, len(data)) + data
+    mask = os.urandom(4)
+    return _header(op, len(data), True) + mask + _unmask(mask, data)
 
 
 class WebSocket:
-    """A server-side websocket over a connected socket.
+    """A websocket over a connected socket (server side, or client side with ``client=True``).
 
     :param rfile: buffered reader of the socket (the WSGI handler's ``rfile``)
     :param sock: the socket, for ``sendall``
     :param max_size: largest message accepted, in bytes
+    :param client: we are the client: mask what we send, expect unmasked frames
     """
 
-    __slots__ = ("_read", "_sock", "max_size", "_lock", "closed")
+    __slots__ = ("_read", "_sock", "max_size", "_lock", "closed", "client")
 
-    def __init__(self, rfile: Any, sock: Any, max_size: int) -> None:
+    def __init__(self, rfile: Any, sock: Any, max_size: int, client: bool = False) -> None:
         self._read = rfile.read
         self._sock = sock
         self.max_size = max_size
         self._lock = runtime.Lock()
         self.closed = False
+        self.client = client
 
     def _exact(self, size: int) -> bytes:
         data = self._read(size)
@@ -101,8 +110,10 @@ class WebSocket:
         b0, b1 = head
         if b0 & 0x70:
             raise WebSocketError("reserved bits set (no extension was negotiated)")
-        if not b1 & 0x80:
-            raise WebSocketError("client frame not masked")
+        masked = bool(b1 & 0x80)
+        if masked == self.client:
+            raise WebSocketError("client frame not masked" if not self.client
+                                 else "server frame masked")
         opcode, length = b0 & 0x0F, b1 & 0x7F
         if length == 126:
             (length,) = struct.unpack("!H", self._exact(2))
@@ -112,6 +123,8 @@ class WebSocket:
             raise WebSocketError("bad control frame")
         if opcode < 0x8 and length > budget:
             raise WebSocketError("message over the %d byte limit" % self.max_size, 1009)
+        if not masked:
+            return bool(b0 & 0x80), opcode, self._exact(length)
         mask = self._exact(4)
         return bool(b0 & 0x80), opcode, _unmask(mask, self._exact(length))
 
@@ -127,7 +140,7 @@ class WebSocket:
         while True:
             fin, op, payload = self._read_frame(self.max_size - size)
             if op == OP_PING:
-                self._send_raw(_header(OP_PONG, len(payload)) + payload)
+                self._send_raw(_frame(payload, self.client, OP_PONG))
                 continue
             if op == OP_PONG:
                 continue
@@ -164,10 +177,11 @@ class WebSocket:
 
         :raises OSError: when the connection is gone
         """
+        masked = self.client
         if len(messages) == 1:
-            self._send_raw(_frame(messages[0]))
+            self._send_raw(_frame(messages[0], masked))
         else:
-            self._send_raw(b"".join([_frame(m) for m in messages]))
+            self._send_raw(b"".join([_frame(m, masked) for m in messages]))
 
     def close(self, code: int = 1000) -> None:
         """Send a close frame (once) and stop."""
@@ -175,7 +189,7 @@ class WebSocket:
             return
         self.closed = True
         try:
-            self._send_raw(_header(OP_CLOSE, 2) + struct.pack("!H", code))
+            self._send_raw(_frame(struct.pack("!H", code), self.client, OP_CLOSE))
         except OSError:
             pass
 

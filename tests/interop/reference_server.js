@@ -1,0 +1,36 @@
+// The conformance contract (../shared/docs/conformance-app.md) on the reference Node
+// server socket.io@4, with Engine.IO 3 clients allowed. Usage: node reference_server.js PORT
+const { Server } = require("socket.io");
+const port = Number(process.argv[2]);
+const io = new Server(port, {
+  allowEIO3: true, cors: { origin: "*" }, pingInterval: 2000, pingTimeout: 2000,
+  maxHttpBufferSize: 1e6, path: "/socket.io/",
+});
+let lastReason = null;
+io.on("connection", (socket) => {
+  socket.emit("welcome", { id: socket.id });
+  socket.use(([event], next) => (event === "forbidden" ? next(new Error("forbidden event")) : next()));
+  socket.on("error", () => {});
+  socket.on("echo", (...args) => socket.emit("echo", ...args));
+  socket.on("ack-echo", (...args) => { const ack = args.pop(); ack(...args); });
+  socket.on("ask-client", () => socket.emit("question", "how many?", (v) => socket.emit("answer-was", v)));
+  const roomsOf = () => [...socket.rooms].sort();
+  socket.on("join", (room, ack) => { socket.join(room); if (ack) ack(roomsOf()); });
+  socket.on("leave", (room, ack) => { socket.leave(room); if (ack) ack(roomsOf()); });
+  socket.on("to-room", (room, payload) => io.to(room).emit("room-msg", payload));
+  socket.on("to-others-in-room", (room, payload) => socket.to(room).emit("room-msg", payload));
+  socket.on("broadcast", (payload) => socket.broadcast.emit("bcast", payload));
+  socket.on("private", (target, payload) => io.to(target).emit("private", { from: socket.id, payload }));
+  socket.on("list-clients", async (ack) => ack([...(await io.allSockets())].sort()));
+  socket.on("disconnect-me", (ack) => { if (ack) ack(); socket.disconnect(true); });
+  socket.on("message", (...args) => socket.send("echo:" + args[0]));
+  socket.on("last-disconnect-reason", (ack) => ack(lastReason));
+  socket.on("disconnect", (reason) => { lastReason = reason; });
+});
+const chat = io.of("/chat");
+chat.use((socket, next) => {
+  const token = (socket.handshake.auth || {}).token || socket.handshake.query.token;
+  next(token === "secret" ? undefined : new Error("not authorized"));
+});
+chat.on("connection", (socket) => socket.on("echo", (...args) => socket.emit("echo", ...args)));
+console.log("listening on " + port);
