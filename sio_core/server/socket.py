@@ -299,8 +299,13 @@ class Socket(Listeners):
         result = None
         for fn in self.listeners(event):
             result = fn(*args)
-        if ack is not None and result is not None and not ack.sent:
-            ack(*(result if isinstance(result, tuple) else (result,)))
+        if ack is not None and result is not None and not ack.sent \
+                and not isinstance(result, _CHAINABLE):
+            try:
+                ack(*(result if isinstance(result, tuple) else (result,)))
+            except (TypeError, ValueError) as exc:
+                log.error("the %r handler of %r returned %r as its ack, which cannot be sent "
+                          "as JSON: %s", event, self, type(result).__name__, exc)
 
     def use(self, fn: Callable[[List[Any], Callable[..., None]], None]) -> "Socket":
         """Add a packet middleware ``fn(packet, next)``; ``next(err)`` drops the packet.
@@ -500,3 +505,7 @@ class Socket(Listeners):
             self._closing_rooms = None
             for fn in self.listeners("disconnect"):
                 fn(reason)
+
+
+#: results of chainable API calls (``socket.join(...)`` returns the socket): never acks
+_CHAINABLE = (Socket, SocketFlags, BroadcastOperator)

@@ -296,7 +296,8 @@ def _upgrade(conn: Connection, ws: WebSocket) -> bool:
             conn.wake()
             return True
     except (ProtocolError, WebSocketError, OSError) as exc:
-        log.info("upgrade of %s failed: %s", conn.sid, exc)
+        (log.debug if isinstance(exc, OSError) else log.info)(
+            "upgrade of %s failed: %s", conn.sid, exc)
         session.abort_upgrade()
         ws.close(1002)
         return False
