@@ -21,8 +21,9 @@ from gevent import monkey
 
 monkey.patch_all()
 
-import argparse  # noqa: E402
 import logging  # noqa: E402
+
+from _cli import serve  # noqa: E402
 
 from sio_core import Server  # noqa: E402
 
@@ -51,13 +52,7 @@ def build(port: int, host: str = "127.0.0.1") -> Server:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=3000)
-    args = parser.parse_args()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    build(args.port, args.host).serve_forever()
+    serve(build, __doc__)
 
 
 if __name__ == "__main__":

@@ -28,8 +28,9 @@ from gevent import monkey
 
 monkey.patch_all()
 
-import argparse  # noqa: E402
 import logging  # noqa: E402
+
+from _cli import parse_args  # noqa: E402
 
 import sio_core  # noqa: E402
 from sio_core import Server  # noqa: E402
@@ -159,12 +160,7 @@ def build() -> Server:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=3000)
-    args = parser.parse_args()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    args = parse_args(__doc__)
     sio_core.run(build(), args.host, args.port)
 
 

@@ -6,8 +6,8 @@ from gevent import monkey
 
 monkey.patch_all()
 
-import argparse  # noqa: E402
-import logging  # noqa: E402
+
+from _cli import parse_args  # noqa: E402
 
 from sio_core import Server  # noqa: E402
 
@@ -116,15 +116,14 @@ def build(port: int, host: str = "127.0.0.1", adapter=None) -> Server:
     return io
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8000)
+def _redis_options(parser) -> None:
     parser.add_argument("--redis", default=None,
                         help="Redis URL: share rooms and broadcasts with other instances")
     parser.add_argument("--channel", default="socket.io", help="Redis channel prefix")
-    args = parser.parse_args()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+
+
+def main() -> None:
+    args = parse_args(__doc__, 8000, _redis_options)
     adapter = None
     if args.redis:
         from sio_core.adapter.redis import RedisAdapter
