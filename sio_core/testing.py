@@ -11,6 +11,7 @@ from typing import Any, Callable, Dict, List, Optional, Union
 from urllib.parse import urlencode
 
 from .engineio import EngineQuery
+from .engineio import Packet as EnginePacket
 from .engineio import PacketType as EnginePacketType
 from .server import runtime
 from .server.server import ServerCore
@@ -133,6 +134,9 @@ class TestClient:
                 decoded = self.decoder.feed(packet.data)
                 if decoded is not None:
                     self._on_packet(decoded)
+            elif packet.type is EnginePacketType.PING:  # answer heartbeats like a real client
+                self.conn.session.receive(EnginePacket(EnginePacketType.PONG, packet.data),
+                                          runtime.monotonic())
             elif packet.type is EnginePacketType.CLOSE:
                 self.closed = True
         return True

@@ -174,6 +174,9 @@ class BroadcastOperator:
         :raises ReservedEventError: for reserved names
         """
         check_event(event)
+        if not runtime.in_hub_thread():  # an OS thread: hand the whole emit to the server
+            runtime.run_in_hub(lambda: self.emit(event, *args, callback=callback))
+            return True
         packet = Packet(PacketType.EVENT, self.adapter.nsp.name, [event, *args])
         if callback is None:
             self.adapter.broadcast(packet, self.options())

@@ -356,6 +356,9 @@ class Socket(Listeners):
     def _emit(self, event: str, args: Iterable[Any], callback: Optional[Callable[..., Any]],
               volatile: bool, timeout: Optional[float]) -> bool:
         check_event(event)
+        if not runtime.in_hub_thread():  # an OS thread: hand the whole emit to the server
+            runtime.run_in_hub(self._emit, event, args, callback, volatile, timeout)
+            return True
         ack_id = None
         if callback is not None:
             ack_id = self.nsp.next_ack_id()
