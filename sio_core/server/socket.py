@@ -6,6 +6,7 @@ import time
 from collections import deque
 from typing import TYPE_CHECKING, Any, Callable, Deque, Dict, Iterable, List, Optional, Union
 
+from ..engineio import CloseReason
 from ..errors import AckTimeout, Disconnected
 from ..socketio import AckTable, Packet, PacketType
 from . import runtime
@@ -274,6 +275,14 @@ class Socket(Listeners):
     def _on_packet(self, packet: Packet) -> None:
         ptype = packet.type
         if ptype is PacketType.EVENT:
+            inbox = self._inbox
+            limit = self.client.conn.engine.options.max_queue
+            if inbox is not None and len(inbox) >= limit:
+                log.warning("closing %s: %d events wait for its handlers; the client sends "
+                            "faster than they run (limit max_queue=%d)", self.id, len(inbox),
+                            limit)
+                self.client.conn.close(CloseReason.TRANSPORT_ERROR, notify=False)
+                return
             self.schedule(self._run_event, packet.data, packet.id)
         elif ptype is PacketType.ACK:
             waiter = self.acks.resolve(packet.id)

@@ -37,3 +37,26 @@ def test_a_blocked_handler_keeps_its_client_alive_and_others_served() -> None:
     assert answers == ["answer"]
     assert slow_client.is_connected() is True
     assert slow_client.conn.closed is False
+
+
+def test_a_client_flooding_a_slow_handler_is_closed_not_buffered_forever() -> None:
+    io = Server(max_queue=50)
+    release = runtime.Event()
+    reasons = []
+
+    @io.on("connection")
+    def on_connection(socket):
+        socket.on("work", lambda *args: release.wait(timeout=5))
+        socket.on("disconnect", lambda reason: reasons.append(reason))
+
+    client = TestClient(io, settle_timeout=0.01)
+    assert client.connect() is True
+    sent = 0
+    while not client.conn.closed and sent < 200:
+        client.emit("work", sent)
+        sent += 1
+    assert 50 <= sent < 60
+    release.set()
+    client.settle(1.0)
+    assert client.conn.closed is True
+    assert reasons == ["transport error"]
