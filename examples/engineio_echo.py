@@ -35,6 +35,7 @@ def main() -> None:
     parser.add_argument("--no-upgrades", action="store_true")
     parser.add_argument("--cookie", default=None, help="session cookie name (default: none)")
     parser.add_argument("--compression-threshold", type=int, default=1024)
+    parser.add_argument("--path", default="/socket.io")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     options = EngineOptions(
@@ -44,7 +45,7 @@ def main() -> None:
         cookie=args.cookie, compression_threshold=args.compression_threshold,
     )
     origins = {"*": "*", "same": None}.get(args.origins, args.origins.split(","))
-    app = WSGIApp(EngineServer(options, Echo()), origins=origins)
+    app = WSGIApp(EngineServer(options, Echo()), path=args.path, origins=origins)
     run(app, args.host, args.port)
 
 

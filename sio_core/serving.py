@@ -48,6 +48,17 @@ class SioWebSocketHandler(WebSocketHandler):
                 return [b"websocket needs HTTP/1.1"]
         return super().upgrade_websocket()
 
+    def finalize_headers(self) -> None:
+        """Say ``Connection: close`` when closing after the response.
+
+        pywsgi honours a request's ``Connection: close`` but does not announce it, so
+        keep-alive clients (Node's agents) reuse a socket the server is closing.
+        """
+        super().finalize_headers()
+        if self.close_connection and self.code != 101 and not any(
+                name.lower() == b"connection" for name, _ in self.response_headers):
+            self.response_headers.append((b"Connection", b"close"))
+
     def log_request(self) -> None:
         if "101" not in str(self.status):
             log.debug(self.format_request())

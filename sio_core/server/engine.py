@@ -19,6 +19,7 @@ from ..engineio import (
     EngineQuery,
     Message,
     Packet,
+    PacketType,
     SendResult,
     Session,
     heartbeat_for,
@@ -156,6 +157,7 @@ class Connection:
                 handler.on_message(self, event.data)
             elif type(event) is Closed:
                 self.engine._closed(self, event.reason)
+                self.wake()
 
 
 class EngineServer:
@@ -219,8 +221,9 @@ class EngineServer:
     def _closed(self, conn: Connection, reason: CloseReason) -> None:
         log.debug("session %s closed: %s", conn.sid, reason)
         session = conn.session
-        if session.outbox and session.transport == "polling":
-            # keep it briefly so the next GET can collect the last packets
+        if session.outbox and session.transport == "polling" and \
+                session.outbox[-1].type is PacketType.CLOSE:
+            # closed by the server: keep it briefly so the next GET collects the last packets
             conn.linger_until = runtime.monotonic() + self.options.ping_timeout
             self._schedule(conn, conn.linger_until)
         else:

@@ -27,7 +27,6 @@ __all__ = ["handle_get", "handle_post", "encode_packets", "read_body"]
 log = logging.getLogger(__name__)
 
 _NOOP = Packet(PacketType.NOOP)
-_CLOSE = Packet(PacketType.CLOSE)
 _TEXT = "text/plain; charset=UTF-8"
 
 
@@ -70,7 +69,7 @@ def handle_get(conn: Connection, query: EngineQuery, req: Request) -> Response:
     try:
         session.begin_get()
     except OverlappingRequest:
-        conn.close(CloseReason.TRANSPORT_ERROR, notify=False)
+        conn.close(CloseReason.TRANSPORT_ERROR)  # the GET in flight answers with a close
         raise
     try:
         packets = session.poll()
@@ -90,8 +89,8 @@ def handle_get(conn: Connection, query: EngineQuery, req: Request) -> Response:
             finally:
                 if conn.waiter is waiter:
                     conn.waiter = None
-        if not packets:
-            packets = [_CLOSE]
+        if not packets:  # closed while waiting, with nothing left to say
+            packets = [_NOOP]
     finally:
         session.end_get()
     if session.closed and not session.outbox:
@@ -136,7 +135,7 @@ def handle_post(conn: Connection, query: EngineQuery, req: Request,
     try:
         session.begin_post()
     except OverlappingRequest:
-        conn.close(CloseReason.TRANSPORT_ERROR, notify=False)
+        conn.close(CloseReason.TRANSPORT_ERROR)  # the GET in flight answers with a close
         raise
     try:
         try:

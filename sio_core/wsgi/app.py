@@ -96,11 +96,10 @@ class WSGIApp:
             if not req.websocket:
                 raise BadRequest("websocket transport without an Upgrade header")
             if query.sid is not None:
-                conn = self.engine.get(query.sid)
-                if conn is None:
+                if self.engine.get(query.sid) is None:
                     raise SessionUnknown()
-                if not conn.session.can_upgrade():
-                    raise BadRequest("session %s cannot upgrade now" % query.sid)
+                # a session that cannot upgrade (already upgraded, upgrading) gets its
+                # websocket accepted and closed at once, as the reference server does
         elif query.sid is None and req.method != "GET":
             raise BadHandshakeMethod()
         return query
