@@ -53,16 +53,13 @@ class OriginPolicy:
         if self._any:
             return True
         wanted = _normalise(origin)
+        # same origin: the page's host is the host it talks to (the scheme may differ
+        # behind a TLS-terminating proxy; the host cannot be forged by another page)
+        if host and urlsplit(wanted).netloc == host.lower():
+            return True
         if self._fn is not None:
             return bool(self._fn(origin))
-        if wanted in self._allowed:
-            return True
-        if host:
-            # same origin: the page's host is the host it talks to (the scheme may
-            # differ behind a TLS-terminating proxy, the host cannot be forged)
-            if urlsplit(wanted).netloc == host.lower():
-                return True
-        return False
+        return wanted in self._allowed
 
     def headers(self, origin: Optional[str]) -> Headers:
         """CORS headers for an allowed request from ``origin``."""

@@ -44,7 +44,8 @@ def parse_query(query: Mapping[str, str], transports: Sequence[str]) -> EngineQu
     if transport not in transports:
         raise TransportUnknown()
     jsonp = query.get("j")
-    if jsonp is not None and (transport != "polling" or not jsonp.isdigit()):
+    if jsonp is not None and (transport != "polling" or not jsonp.isascii()
+                              or not jsonp.isdigit()):
         raise BadRequest("bad JSONP index")
     sid = query.get("sid") or None
     return EngineQuery(int(raw_version), transport, sid, query.get("b64") in ("1", "true"), jsonp)
@@ -70,8 +71,8 @@ def open_packet(
     info = {
         "sid": sid,
         "upgrades": list(upgrades),
-        "pingInterval": int(ping_interval * 1000),
-        "pingTimeout": int(ping_timeout * 1000),
+        "pingInterval": round(ping_interval * 1000),
+        "pingTimeout": round(ping_timeout * 1000),
     }
     if version >= 4:
         info["maxPayload"] = max_payload

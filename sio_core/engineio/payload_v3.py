@@ -159,7 +159,7 @@ def jsonp_wrap(payload: str, index: str) -> str:
     :param payload: the text payload
     :param index: the ``j`` query parameter (non-digits are dropped)
     """
-    digits = "".join(ch for ch in index if ch.isdigit())
+    digits = "".join(ch for ch in index if ch in "0123456789")
     return "___eio[%s](%s);" % (digits, json.dumps(payload, ensure_ascii=True))
 
 

@@ -63,7 +63,7 @@ class Client:
 
     def _connect_timeout(self) -> None:
         self._timer = None
-        if not self.sockets and not self.conn.closed:
+        if not any(s.connected for s in self.sockets.values()) and not self.conn.closed:
             log.info("closing %s: no namespace connected within %ss", self.conn.sid,
                      self.server.connect_timeout)
             self.conn.close(CloseReason.FORCED_CLOSE, notify=True)
@@ -92,9 +92,6 @@ class Client:
 
     def connect(self, name: str, query: Dict[str, str], auth: Optional[Dict[str, Any]]) -> None:
         """Connect this client to namespace ``name`` (middlewares run in the socket's queue)."""
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
         if name in self.sockets:
             log.debug("%s: already connected to %s", self.conn.sid, name)
             return
@@ -111,6 +108,12 @@ class Client:
                         Handshake(environ, merged, auth))
         self.sockets[name] = socket
         socket.schedule(nsp._connect, socket)
+
+    def joined(self) -> None:
+        """A socket was admitted: the connect timeout no longer applies."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
 
     def forget(self, socket: Socket) -> None:
         """Drop ``socket`` from this client."""

@@ -5,6 +5,7 @@ import itertools
 import logging
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Union
 
+from ..adapter.base import Adapter, BroadcastOptions
 from ..errors import ConnectionRefusedError
 from . import runtime
 from .broadcast import BroadcastOperator, Flags
@@ -52,11 +53,14 @@ class Namespace(Listeners):
             self._listeners = parent._listeners_ref()
             self._middlewares = parent._middlewares
         #: room bookkeeping and broadcast
-        self.adapter = server._make_adapter(self)
+        self.adapter = self._create_adapter()
         self.adapter.init()
 
     def __repr__(self) -> str:
         return "<Namespace %s>" % self.name
+
+    def _create_adapter(self) -> Any:
+        return self.server._make_adapter(self)
 
     @property
     def sockets(self) -> Dict[str, "Socket"]:
@@ -105,6 +109,7 @@ class Namespace(Listeners):
             log.info("%s refused on %s: %s", socket.id, self.name, message)
             client.forget(socket)
             socket._early = None
+            self.adapter.delete_all(socket.id)  # rooms joined by the refusing middlewares
             client.write(client.protocol.refusal(self.name, message, getattr(err, "data", None)))
             return
         socket._on_connect()
@@ -204,6 +209,9 @@ class ParentNamespace(Namespace):
         super().__init__(server, "/_%d" % id(self))
         self._listeners_ref()
 
+    def _create_adapter(self) -> Any:
+        return _ChildrenAdapter(self)
+
     def child(self, name: str) -> Namespace:
         """The child namespace ``name``, created on first use."""
         nsp = self.children.get(name)
@@ -211,7 +219,44 @@ class ParentNamespace(Namespace):
             nsp = self.children[name] = Namespace(self.server, name, parent=self)
         return nsp
 
-    def emit(self, event: str, *args: Any, callback: Optional[Callable[..., Any]] = None) -> bool:
-        for nsp in list(self.children.values()):
-            nsp.emit(event, *args)
-        return True
+
+
+class _ChildrenAdapter(Adapter):
+    """The adapter of a ParentNamespace: every operation goes to each child's adapter."""
+
+    def __init__(self, nsp: "ParentNamespace") -> None:
+        super().__init__(nsp)
+        self.parent = nsp
+
+    def _children(self) -> List[Namespace]:
+        return list(self.parent.children.values())
+
+    def broadcast(self, packet: Any, opts: BroadcastOptions) -> None:
+        for child in self._children():
+            child.adapter.broadcast(packet._replace(namespace=child.name), opts)
+
+    def broadcast_with_ack(self, packet: Any, opts: BroadcastOptions,
+                           on_count: Callable[[int], None], on_ack: Callable[[Any], None]) -> None:
+        on_count(sum(child.adapter.broadcast_with_ack_local(
+            packet._replace(namespace=child.name), opts, on_ack) for child in self._children()))
+
+    def all_sockets(self, opts: BroadcastOptions) -> set:
+        found: set = set()
+        for child in self._children():
+            found |= child.adapter.all_sockets(opts)
+        return found
+
+    def fetch_sockets(self, opts: BroadcastOptions) -> List[Any]:
+        return [s for child in self._children() for s in child.adapter.fetch_sockets(opts)]
+
+    def add_sockets(self, opts: BroadcastOptions, rooms: Any) -> None:
+        for child in self._children():
+            child.adapter.add_sockets(opts, rooms)
+
+    def del_sockets(self, opts: BroadcastOptions, rooms: Any) -> None:
+        for child in self._children():
+            child.adapter.del_sockets(opts, rooms)
+
+    def disconnect_sockets(self, opts: BroadcastOptions, close: bool = False) -> None:
+        for child in self._children():
+            child.adapter.disconnect_sockets(opts, close)

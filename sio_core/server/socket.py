@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Callable, Deque, Dict, Iterable, List, Op
 
 from ..engineio import CloseReason
 from ..errors import AckTimeout, Disconnected
-from ..socketio import AckTable, Packet, PacketType
+from ..socketio import AckTable, Packet, PacketType, encode
 from . import runtime
 from .broadcast import RESERVED_EVENTS, BroadcastOperator, Flags, check_event
 from .emitter import Listeners
@@ -125,9 +125,11 @@ class Ack:
     def __call__(self, *values: Any) -> None:
         if self.sent:
             return
-        self.sent = True
         socket = self.socket
-        socket.client.write(Packet(PacketType.ACK, socket.nsp.name, list(values), self.id))
+        messages = encode(Packet(PacketType.ACK, socket.nsp.name, list(values), self.id),
+                          socket.nsp.server.dumps).messages()  # raises before "sent" is set
+        self.sent = True
+        socket.client.write_messages(messages)
 
     def __repr__(self) -> str:
         return "<Ack %s>" % self.id
@@ -454,7 +456,7 @@ class Socket(Listeners):
         :param callback: called with None once done (socket.io 2 style)
         """
         names = [rooms] if isinstance(rooms, str) else list(rooms)
-        if self.connected:
+        if self.connected or self._early is not None:  # connected, or being admitted
             self.nsp.adapter.add_all(self.id, names)
         if callback is not None:
             callback(None)
@@ -478,6 +480,7 @@ class Socket(Listeners):
         self.nsp.adapter.add_all(self.id, [self.id])
         self.nsp.connected[self.id] = self
         self.client.write(self.client.protocol.connect_reply(self.nsp.name, self.id))
+        self.client.joined()
         early, self._early = self._early, None
         for packet in early or ():
             self.client.write(packet)

@@ -47,16 +47,17 @@ def decode_text(text: str, loads: Callable[[str], Any] = default_loads):
         raise ProtocolError("ack id too long")
     ack_id = int(text[start:pos]) if pos > start else None
     data = None
-    if pos < end:
+    present = pos < end
+    if present:
         try:
             data = loads(text[pos:])
         except (ValueError, TypeError, RecursionError) as exc:
             raise ProtocolError("bad JSON payload: %s" % exc) from None
-    _validate(ptype, data, ack_id)
+    _validate(ptype, data, ack_id, present)
     return Packet(ptype, namespace, data, ack_id), count
 
 
-def _validate(ptype: PacketType, data: Any, ack_id: Optional[int]) -> None:
+def _validate(ptype: PacketType, data: Any, ack_id: Optional[int], present: bool) -> None:
     if ptype in (PacketType.EVENT, PacketType.BINARY_EVENT):
         if not isinstance(data, list) or not data or not isinstance(data[0], (str, int)) \
                 or isinstance(data[0], bool):
@@ -65,10 +66,10 @@ def _validate(ptype: PacketType, data: Any, ack_id: Optional[int]) -> None:
         if not isinstance(data, list) or ack_id is None:
             raise ProtocolError("an ack needs an id and an array")
     elif ptype is PacketType.CONNECT:
-        if data is not None and not isinstance(data, dict):
+        if present and not isinstance(data, dict):
             raise ProtocolError("CONNECT data must be an object")
     elif ptype is PacketType.DISCONNECT:
-        if data is not None:
+        if present:
             raise ProtocolError("DISCONNECT carries no data")
 
 
@@ -128,4 +129,8 @@ class Decoder:
     @staticmethod
     def _finish(packet: Packet, buffers: List[bytes]) -> Packet:
         plain = PacketType.EVENT if packet.type is PacketType.BINARY_EVENT else PacketType.ACK
-        return Packet(plain, packet.namespace, join_binary(packet.data, buffers), packet.id)
+        try:
+            data = join_binary(packet.data, buffers)
+        except RecursionError:
+            raise ProtocolError("binary packet nested too deeply") from None
+        return Packet(plain, packet.namespace, data, packet.id)
