@@ -10,6 +10,13 @@ OriginsSpec = Union[None, str, Iterable[str], Callable[[str], bool]]
 Headers = List[Tuple[str, str]]
 
 
+def _netloc(origin: str) -> str:
+    try:
+        return urlsplit(origin).netloc
+    except ValueError:  # a malformed Origin header (e.g. "http://[") is nobody's origin
+        return ""
+
+
 def _normalise(origin: str) -> str:
     return origin.strip().rstrip("/").lower()
 
@@ -55,7 +62,7 @@ class OriginPolicy:
         wanted = _normalise(origin)
         # same origin: the page's host is the host it talks to (the scheme may differ
         # behind a TLS-terminating proxy; the host cannot be forged by another page)
-        if host and urlsplit(wanted).netloc == host.lower():
+        if host and _netloc(wanted) == host.lower():
             return True
         if self._fn is not None:
             return bool(self._fn(origin))
