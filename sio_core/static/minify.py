@@ -124,7 +124,9 @@ def _needs_space(left: str, right: str) -> bool:
         return True
     if a in "+-" and b in "+-":  # a + +b, a - -b
         return True
-    if a == "/" or b == "/":  # a / /re/
+    if a == "/" and b in "/*":  # a / /re/ must not become a comment
+        return True
+    if (a, b) in (("<", "!"), ("-", ">")):  # nor an HTML-like comment: <!-- and -->
         return True
     return a.isdigit() and b == "."  # 1 .toString()
 

@@ -1267,8 +1267,8 @@
       self.open(function (err) {
         if (err) {
           self.reconnecting = false;
-          self.reconnect();
           self.emitAll("reconnect_error", err.data);
+          self.reconnect();
         } else {
           self.onreconnect();
         }
