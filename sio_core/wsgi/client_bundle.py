@@ -17,7 +17,7 @@ from importlib import resources
 from typing import Any, Mapping, NamedTuple, Optional
 
 from ..transports.compression import choose_encoding
-from .responses import Response
+from .responses import Response, not_found
 
 __all__ = ["serve_bundle", "BUNDLE_FILES"]
 
@@ -65,31 +65,32 @@ def _matches(if_none_match: str, etag: str) -> bool:
     return False
 
 
-def serve_bundle(req: Any, path: str,
-                 environ: Optional[Mapping[str, Any]] = None) -> Optional[Response]:
-    """The bundle file ``req`` asks for under ``path``, or None when it asks for another.
+def serve_bundle(req: Any, path: str, environ: Optional[Mapping[str, Any]] = None,
+                 enabled: bool = True) -> Optional[Response]:
+    """The bundle file a GET ``req`` asks for under ``path``, or None for anything else.
 
     :param req: the request (a ``sio_core.wsgi.request.Request``)
     :param path: the Socket.IO path, e.g. ``/socket.io``
     :param environ: the WSGI environ, read for ``If-None-Match`` (without it, or without
         that header, the file is always sent in full)
+    :param enabled: False (``serve_client=False``) answers the bundle's URLs with 404
     """
     prefix = "/" + path.strip("/") + "/"
-    if not req.path.startswith(prefix) or req.method not in ("GET", "HEAD"):
+    if not req.path.startswith(prefix) or req.method != "GET":
         return None
     entry = BUNDLE_FILES.get(req.path[len(prefix):])
     if entry is None:
         return None
+    if not enabled:
+        return not_found()
     filename, content_type = entry
     asset = _asset(filename)
     if choose_encoding(req.accept_encoding) == "gzip":
         body, etag, extra = asset.gzipped, asset.gzip_etag, [("Content-Encoding", "gzip")]
     else:
         body, etag, extra = asset.body, asset.etag, []
-    headers = [("Content-Type", content_type), ("ETag", etag),
-               ("Cache-Control", _CACHE_CONTROL), ("Vary", "Accept-Encoding")]
+    headers = [("ETag", etag), ("Cache-Control", _CACHE_CONTROL), ("Vary", "Accept-Encoding")]
     if_none_match = environ.get("HTTP_IF_NONE_MATCH") if environ is not None else None
     if if_none_match is not None and _matches(if_none_match, etag):
         return Response(304, headers, b"")
-    headers += extra
-    return Response(200, headers, b"" if req.method == "HEAD" else body)
+    return Response(200, [("Content-Type", content_type)] + headers + extra, body)
