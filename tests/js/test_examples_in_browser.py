@@ -1,0 +1,94 @@
+"""The examples that have a page, in headless Chromium: they load the bundle our server
+serves at /socket.io/socket.io.js and work. The chat room's screenshot is kept in docs/
+(set UPDATE_SCREENSHOTS=1 to refresh it)."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.interop
+
+SCREENSHOT = ROOT / "docs" / "chat-example.png"
+WAIT = 10_000  # ms
+
+
+def see(page: Any, text: str) -> None:
+    """Wait until a line with exactly ``text`` is in the page's log."""
+    page.locator("#log p", has_text=text).first.wait_for(timeout=WAIT)
+    assert text in page.locator("#log").inner_text()
+
+
+def test_chat_room(start_example: Any, new_page: Any, tmp_path: Path) -> None:
+    server = start_example("chat_room.py")
+    ann, bob = new_page(), new_page()
+    for person in (ann, bob):
+        person.page.set_viewport_size({"width": 760, "height": 500})
+        person.page.goto(server.url + "/")
+        see(person.page, "connected")
+
+    def join(person: Any, name: str) -> None:
+        person.page.fill("#join input[name=name]", name)
+        person.page.click("#join button:text('join')")
+
+    def say(person: Any, text: str) -> None:
+        person.page.fill("#say input[name=text]", text)
+        person.page.press("#say input[name=text]", "Enter")
+
+    join(ann, "ann")
+    see(ann.page, "in lobby with ann")
+    join(bob, "bob")
+    see(bob.page, "in lobby with ann, bob")
+    see(ann.page, "bob joined lobby")
+    say(ann, "hello bob")
+    see(bob.page, "ann: hello bob")
+    say(bob, "hi ann, how are you?")
+    see(ann.page, "bob: hi ann, how are you?")
+    say(ann, "served by flask-sio, in Chromium")
+    see(ann.page, "ann: served by flask-sio, in Chromium")
+    bob.page.click("#leave")
+    see(ann.page, "bob left lobby")
+    shot = tmp_path / "chat-example.png"
+    ann.page.screenshot(path=str(shot))
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    if os.environ.get("UPDATE_SCREENSHOTS"):
+        SCREENSHOT.parent.mkdir(exist_ok=True)
+        SCREENSHOT.write_bytes(shot.read_bytes())
+    ann.check_clean()
+    bob.check_clean()
+
+
+def test_namespaces(start_example: Any, new_page: Any) -> None:
+    server = start_example("namespaces.py")
+    page = new_page()
+    page.page.goto(server.url + "/socket.io/socket.io.js")
+    page.page.add_script_tag(url="/socket.io/socket.io.js")
+    page.page.add_script_tag(content=(Path(__file__).parent / "scenarios.js").read_text())
+    result = page.run("namespacesExample")
+    assert result == {
+        "got": {"chat": [{"that": "only", "/chat": "will get"},
+                         {"everyone": "in", "/chat": "will get"}],
+                "news": [{"news": "item"}]},
+        "shared": True,
+    }
+    page.check_clean()
+
+
+def test_flask_chat(start_example: Any, new_page: Any) -> None:
+    server = start_example("flask_chat/app.py")
+    page = new_page()
+    page.page.goto(server.url + "/")
+    see(page.page, "welcome, anonymous")
+    page.page.fill("#join input[name=name]", "ann")
+    page.page.fill("#join input[name=room]", "lobby")
+    page.page.click("#join button")
+    see(page.page, "welcome, ann")
+    see(page.page, "ann joined lobby")
+    page.page.fill("#say input[name=text]", "hello")
+    page.page.press("#say input[name=text]", "Enter")
+    see(page.page, "[lobby] ann: hello")
+    page.check_clean()
