@@ -48,6 +48,12 @@ class SioWebSocketHandler(WebSocketHandler):
                 return [b"websocket needs HTTP/1.1"]
         return super().upgrade_websocket()
 
+    def get_environ(self) -> Any:
+        """The environ, plus the connection's socket (``sio_core.socket``) for the transports."""
+        environ = super().get_environ()
+        environ["sio_core.socket"] = self.socket
+        return environ
+
     def finalize_headers(self) -> None:
         """Say ``Connection: close`` when closing after the response.
 

@@ -30,6 +30,7 @@ __all__ = [
 
 _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 _ESCAPED_NEWLINE = re.compile(r"(\\)?\\n")
+_DOUBLE_ESCAPED_NEWLINE = re.compile(r"\\\\n")
 _MAX_LENGTH_DIGITS = 16
 
 
@@ -175,5 +176,7 @@ def jsonp_unwrap(body: bytes) -> bytes:
     values = fields.get("d")
     if not values:
         raise ProtocolError("JSONP body has no d field")
+    # the client escaped newlines as backslash-n and backslash-n as two backslashes-n
     text = _ESCAPED_NEWLINE.sub(lambda m: m.group(0) if m.group(1) else "\n", values[0])
+    text = _DOUBLE_ESCAPED_NEWLINE.sub(lambda m: "\\n", text)
     return text.encode("utf-8")

@@ -58,7 +58,7 @@ class Connection:
     """
 
     __slots__ = ("engine", "session", "environ", "waiter", "upper", "linger_until",
-                 "__weakref__")
+                 "scheduled", "__weakref__")
 
     def __init__(self, engine: "EngineServer", session: Session, environ: Dict[str, Any]) -> None:
         self.engine = engine
@@ -71,6 +71,8 @@ class Connection:
         self.upper: Any = None
         #: a closed polling session stays until its last packets are collected, or this time
         self.linger_until = 0.0
+        #: when the heartbeat scheduler next looks at this session
+        self.scheduled = 0.0
 
     @property
     def sid(self) -> str:
@@ -148,6 +150,15 @@ class Connection:
         if self.session.close(reason, notify):
             self.engine._closed(self, reason)
         self.wake()
+
+    def received(self) -> None:
+        """Packets were fed to the session: wake the transport, re-arm the heartbeat."""
+        session = self.session
+        if session.outbox:
+            self.wake()
+        due = session.next_due()
+        if due < self.scheduled and not session.closed:
+            self.engine._schedule(self, due)  # a pong moved the next ping earlier
 
     def dispatch(self, events: List[Any]) -> None:
         """Hand events from ``Session.receive`` to the layer above, in order."""
@@ -241,6 +252,7 @@ class EngineServer:
     # -- heartbeat -------------------------------------------------------------------
 
     def _schedule(self, conn: Connection, due: float) -> None:
+        conn.scheduled = due
         heap = self._heap
         earliest = heap[0][0] if heap else None
         heapq.heappush(heap, (due, next(self._seq), conn))
@@ -275,7 +287,9 @@ class EngineServer:
                 continue
             if session.outbox:
                 conn.wake()
-            heapq.heappush(heap, (session.next_due(), next(self._seq), conn))
+            if conn.scheduled <= now:  # no earlier entry was pushed meanwhile
+                conn.scheduled = session.next_due()
+                heapq.heappush(heap, (conn.scheduled, next(self._seq), conn))
         self._ticker = None
 
     # -- shutdown --------------------------------------------------------------------

@@ -20,7 +20,7 @@ __all__ = [
     "AsyncResult", "Event", "Lock", "RLock", "Queue", "Timeout", "Greenlet",
     "spawn", "spawn_later", "sleep", "monotonic", "kill", "joinall",
     "in_hub_thread", "run_in_hub", "check_monkey_patch", "set_hub_thread",
-    "call_later", "TimerHandle", "getcurrent",
+    "call_later", "TimerHandle", "getcurrent", "watch_readable",
 ]
 
 log = logging.getLogger(__name__)
@@ -115,6 +115,22 @@ def call_later(delay: float, fn: Callable[..., Any], *args: Any) -> TimerHandle:
         handle._watcher = None
         watcher.close()
         fn(*args)
+
+    watcher.start(fire)
+    return handle
+
+
+def watch_readable(fileno: int, fn: Callable[[], Any]) -> TimerHandle:
+    """Call ``fn()`` in the hub once ``fileno`` becomes readable; ``cancel()`` stops it.
+
+    Like ``call_later``, it uses the event loop's own watchers: no greenlet is created.
+    """
+    watcher = gevent.get_hub().loop.io(fileno, 1)
+    handle = TimerHandle(watcher)
+
+    def fire() -> None:
+        handle.cancel()
+        fn()
 
     watcher.start(fire)
     return handle

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, List
+import socket as socketlib
+from typing import Any, Dict, List, Optional
 
 from ..engineio import (
     BadRequest,
@@ -33,12 +34,14 @@ _TEXT = "text/plain; charset=UTF-8"
 def encode_packets(packets: List[Packet], version: int, query: EngineQuery, req: Request,
                    compression_threshold: int) -> Response:
     """Frame ``packets`` as the polling payload this client asked for."""
-    if version == 4:
+    if query.jsonp is not None:
+        text = payload_v4.encode_payload(packets) if version == 4 else \
+            payload_v3.encode_payload(packets)
+        body = payload_v3.jsonp_wrap(text, query.jsonp).encode()
+        ctype = "text/javascript; charset=UTF-8"
+    elif version == 4:
         body = payload_v4.encode_payload(packets).encode("utf-8")
         ctype = _TEXT
-    elif query.jsonp is not None:
-        body = payload_v3.jsonp_wrap(payload_v3.encode_payload(packets), query.jsonp).encode()
-        ctype = "text/javascript; charset=UTF-8"
     elif not query.b64 and any(p.binary for p in packets):
         body = payload_v3.encode_binary_payload(packets)
         ctype = "application/octet-stream"
@@ -60,7 +63,38 @@ def _threshold(conn: Connection) -> int:
     return opts.compression_threshold if opts.http_compression else -1
 
 
-def handle_get(conn: Connection, query: EngineQuery, req: Request) -> Response:
+def _peer_gone(sock: Any) -> bool:
+    """Whether the client closed its end of ``sock`` (readable with nothing to read)."""
+    try:
+        return sock.recv(1, socketlib.MSG_PEEK) == b""
+    except BlockingIOError:
+        return False
+    except OSError:
+        return True
+
+
+def _watch_peer(environ: Dict[str, Any], on_gone: Any) -> Any:
+    """Watch the GET's connection while it waits; ``on_gone()`` if the client drops it."""
+    sock = environ.get("sio_core.socket")  # set by sio_core.serving's handler
+    if sock is None:  # other gevent servers: the socket under the request's reader
+        rfile = getattr(environ.get("wsgi.input"), "rfile", None)
+        sock = getattr(getattr(rfile, "raw", None), "_sock", None)
+    if sock is None:
+        return None
+    try:
+        fileno = sock.fileno()
+    except (OSError, AttributeError):
+        return None
+
+    def readable() -> None:
+        if _peer_gone(sock):
+            on_gone()
+
+    return runtime.watch_readable(fileno, readable)
+
+
+def handle_get(conn: Connection, query: EngineQuery, req: Request,
+               environ: Optional[Dict[str, Any]] = None) -> Response:
     """Answer a polling GET: at once if packets wait, else when some arrive or the interval ends.
 
     :raises RequestError: on an overlapping GET (the session is closed) or a wrong transport
@@ -77,6 +111,14 @@ def handle_get(conn: Connection, query: EngineQuery, req: Request) -> Response:
             deadline = runtime.monotonic() + conn.engine.options.ping_interval
             waiter = runtime.Event()
             conn.waiter = waiter
+
+            def dropped() -> None:
+                # the client gave up on this GET: whatever it would carry is lost, so the
+                # session ends here rather than losing messages silently
+                log.info("closing %s: the client dropped its pending GET", conn.sid)
+                conn.close(CloseReason.TRANSPORT_CLOSE, notify=False)
+
+            watch = _watch_peer(environ or {}, dropped)
             try:
                 while not packets and not session.closed:
                     remaining = deadline - runtime.monotonic()
@@ -87,6 +129,8 @@ def handle_get(conn: Connection, query: EngineQuery, req: Request) -> Response:
                     waiter.clear()
                     packets = session.poll()
             finally:
+                if watch is not None:
+                    watch.cancel()
                 if conn.waiter is waiter:
                     conn.waiter = None
         if not packets:  # closed while waiting, with nothing left to say
@@ -166,6 +210,5 @@ def handle_post(conn: Connection, query: EngineQuery, req: Request,
             raise BadRequest(str(exc)) from None
     finally:
         session.end_post()
-    if session.outbox:
-        conn.wake()
+    conn.received()
     return ok_response()

@@ -258,8 +258,7 @@ def _read_loop(conn: Connection, ws: WebSocket) -> None:
             event = session.receive(decode_frame(message, version), runtime.monotonic())
             if event is not None:
                 conn.dispatch([event])
-            if session.outbox:
-                conn.wake()
+            conn.received()
     except ProtocolError as exc:
         log.info("closing %s: %s", conn.sid, exc)
         conn.close(exc.reason, notify=False)

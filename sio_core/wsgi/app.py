@@ -22,7 +22,7 @@ from ..engineio import (
 )
 from ..server.engine import EngineServer
 from ..transports import polling
-from ..transports.websocket import serve_websocket
+from ..transports.websocket import serve_websocket, socket_of
 from .request import Request
 from .responses import Response, error_response, not_found
 
@@ -100,6 +100,8 @@ class WSGIApp:
                     raise SessionUnknown()
                 # a session that cannot upgrade (already upgraded, upgrading) gets its
                 # websocket accepted and closed at once, as the reference server does
+        elif req.websocket:
+            raise BadRequest("a websocket upgrade needs transport=websocket")
         elif query.sid is None and req.method != "GET":
             raise BadHandshakeMethod()
         return query
@@ -127,9 +129,10 @@ class WSGIApp:
             log.debug("refused %s %s: %s", environ.get("REQUEST_METHOD"),
                       environ.get("QUERY_STRING"), exc.detail)
             response = error_response(exc)
-            library_ws = environ.get("wsgi.websocket")
-            if library_ws is not None:  # upgraded before we could refuse: close it unused
-                library_ws.close(1008, exc.detail)
+            if environ.get("wsgi.websocket") is not None:
+                # upgraded before we could refuse (a stock gevent-websocket worker): close it
+                # unused, with a proper close frame (status code first)
+                socket_of(environ, 125).close(1008)
                 return []
             origin = environ.get("HTTP_ORIGIN")
             if origin and not isinstance(exc, Forbidden):
@@ -172,7 +175,7 @@ class WSGIApp:
         engine = self.engine
         if query.sid is None:
             conn = engine.open(query, environ)
-            response = polling.handle_get(conn, query, req)
+            response = polling.handle_get(conn, query, req, environ)
             cookie = engine.options.cookie
             if cookie is not None:
                 response = response.with_headers([("Set-Cookie", cookie.header(conn.sid))])
@@ -183,5 +186,5 @@ class WSGIApp:
         if conn.version != query.version:
             raise BadRequest("EIO=%d does not match the session's" % query.version)
         if req.method == "GET":
-            return polling.handle_get(conn, query, req)
+            return polling.handle_get(conn, query, req, environ)
         return polling.handle_post(conn, query, req, environ)

@@ -343,9 +343,10 @@ def test_jsonp_unwrap_escaped_newlines() -> None:
     # a backslash-n stands for a newline
     assert jsonp_unwrap(_form("4:4a\\nb")) == b"4:4a\nb"
     assert jsonp_unwrap(_form("\\n\\n")) == b"\n\n"
-    # unless the backslash is itself escaped
-    assert jsonp_unwrap(_form("5:4a\\\\nb")) == b"5:4a\\\\nb"
-    assert jsonp_unwrap(_form("\\\\\\n")) == b"\\\\\\n"
+    # an escaped backslash before n is the two characters backslash-n (as the reference
+    # server's rDoubleSlashes step restores them)
+    assert jsonp_unwrap(_form("5:4a\\\\nb")) == b"5:4a\\nb"
+    assert jsonp_unwrap(_form("\\\\\\n")) == b"\\\\n"
     # a lone backslash, or one before another letter, is kept
     assert jsonp_unwrap(_form("a\\b\\")) == b"a\\b\\"
     # real newlines are kept

@@ -266,11 +266,7 @@ def test_v3_jsonp_post_unescapes_newlines(echo) -> None:
     assert v3_decode(unwrap_jsonp(reply.body.decode(), 2)) == ["4line1\nline2"]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "server bug: jsonp_unwrap only turns backslash-n into a newline; it does not turn the "
-    "client's double-escaped backslash-backslash-n back into backslash-n as the reference "
-    "server does (rDoubleSlashes in engine.io's polling-jsonp), so any message holding the "
-    "two characters \\n (every JSON-encoded string with a newline) is corrupted"))
+# found by this test: the JSONP POST lost the client's escaped backslash-n
 def test_v3_jsonp_post_keeps_escaped_backslash_n(echo) -> None:
     session = Polling(echo.port, 3, "&j=0")
     message = '4["chat","line1\\nline2"]'  # JSON of a string holding a newline: backslash-n
@@ -285,10 +281,7 @@ def test_v3_jsonp_post_keeps_escaped_backslash_n(echo) -> None:
     assert v3_decode(unwrap_jsonp(reply.body.decode(), 0)) == [message]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "server bug: for EIO=4 the j parameter is accepted and JSONP POST bodies are unwrapped, "
-    "but GET answers are not wrapped in ___eio[j](...), which the reference server does for "
-    "every protocol revision"))
+# found by this test: EIO=4 JSONP GETs were not wrapped
 def test_v4_jsonp_get_is_wrapped(echo) -> None:
     reply = request(echo.port, "GET", "EIO=4&transport=polling&j=3")
     assert reply.status == 200
@@ -340,10 +333,8 @@ def test_two_concurrent_posts_close_the_session(echo) -> None:
     assert_session_gone(session)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "server bug: a pending GET whose client went away keeps waiting; the next message is "
-    "written into the dead connection and lost while the session stays open (the reference "
-    "server closes the session: 'poll connection closed prematurely')"))
+# found by this test: a dropped pending GET used to swallow the next message; the
+# session now closes when the client drops its long poll
 def test_message_after_the_client_dropped_its_pending_get_is_not_lost(start_example) -> None:
     server = start_example("engineio_echo.py", "--ping-interval", "1", "--ping-timeout", "5")
     session = Polling(server.port, 4)

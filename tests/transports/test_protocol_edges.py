@@ -64,15 +64,25 @@ def test_duplicate_get_closes_the_session_and_answers_the_pending_get(echo) -> N
     assert request(echo.port, "GET", query)[0] == 400
 
 
-def test_client_close_packet_answers_the_pending_get_with_a_noop(echo) -> None:
+def test_client_close_packet_answers_the_pending_get_with_a_noop(start_example) -> None:
+    echo = start_example("engineio_echo.py", "--ping-interval", "5", "--ping-timeout", "5")
     sid = open_session(echo.port)
     query = "EIO=4&transport=polling&sid=" + sid
-    thread, pending = in_thread(request, echo.port, "GET", query)
+    raw = socket.create_connection(("127.0.0.1", echo.port), timeout=5)
+    raw.sendall(("GET /socket.io/?%s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" % query).encode())
+    raw.settimeout(0.3)
+    with pytest.raises(socket.timeout):  # the GET is held by the server: it is pending
+        raw.recv(1)
     status, _, body = request(echo.port, "POST", query, b"1")
     assert (status, body) == (200, b"ok")
-    thread.join(timeout=5)
-    assert pending["value"][0] == 200
-    assert pending["value"][2] in (b"6", b"2")  # a ping may have been due first
+    raw.settimeout(5)
+    response = b""
+    while not response.endswith(b"\r\n\r\n6"):
+        chunk = raw.recv(4096)
+        assert chunk, response
+        response += chunk
+    raw.close()
+    assert response.startswith(b"HTTP/1.1 200")
     assert request(echo.port, "GET", query)[0] == 400
 
 
