@@ -10,6 +10,7 @@ from .server import runtime
 from .server.engine import EngineServer
 from .server.server import ServerCore
 from .wsgi.app import WSGIApp
+from .wsgi.client_bundle import serve_bundle
 from .wsgi.middleware import Middleware
 
 __all__ = ["Server"]
@@ -88,11 +89,7 @@ class Server(ServerCore):
         return self
 
     def _static(self, req: Any, environ: Dict[str, Any]) -> Any:
-        if not self._serve_client:
-            return None
-        from .wsgi.client_bundle import serve_bundle
-
-        return serve_bundle(req, self.wsgi_app.path)
+        return serve_bundle(req, self.wsgi_app.path, environ, enabled=self._serve_client)
 
     # -- attaching and serving ------------------------------------------------------------
 

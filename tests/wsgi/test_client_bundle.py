@@ -24,9 +24,6 @@ from tests.conftest import ROOT, ServerProcess
 STATIC = ROOT / "sio_core" / "static"
 BUNDLE_SERVER = ROOT / "tests" / "js" / "bundle_server.py"
 JS = "application/javascript; charset=utf-8"
-NEEDS_ENVIRON = ("sio_core/app.py Server._static must pass the environ (If-None-Match) and "
-                 "serve_client to serve_bundle; see the client bundle's report")
-
 Answer = Tuple[int, Dict[str, str], bytes]
 
 
@@ -104,7 +101,6 @@ def test_other_requests_under_the_path_go_to_the_engine(server: Any) -> None:
     assert body.startswith(b"0{")
 
 
-@pytest.mark.xfail(strict=True, reason=NEEDS_ENVIRON)
 def test_if_none_match_answers_304(server: Any) -> None:
     _, headers, _ = get(server.port, "/socket.io/socket.io.js")
     status, again, body = get(server.port, "/socket.io/socket.io.js",
@@ -125,7 +121,6 @@ def test_custom_path() -> None:
         server.stop()
 
 
-@pytest.mark.xfail(strict=True, reason=NEEDS_ENVIRON)
 def test_serve_client_false_answers_404() -> None:
     server = ServerProcess(BUNDLE_SERVER, "--no-client")
     try:
