@@ -450,6 +450,7 @@
     var self = this;
     this.writable = false;
     encodePayload(packets, function (body) {
+      if (self.readyState === "closed") return; // closed while a Blob was read
       self.request("POST", body, function (err) {
         if (err) return self.onError("xhr post error", err);
         self.writable = true;
@@ -711,10 +712,12 @@
   /** Close with "ping timeout" unless the server pings within pingInterval + pingTimeout. */
   EngineSocket.prototype.resetPingTimeout = function () {
     var self = this;
+    var delay = this.pingInterval + this.pingTimeout;
     clearTimeout(this.pingTimer);
+    if (!(delay > 0)) return; // a server that did not say: no detection
     this.pingTimer = setTimeout(function () {
       self.onClose("ping timeout");
-    }, this.pingInterval + this.pingTimeout);
+    }, delay);
   };
 
   /**
