@@ -499,6 +499,19 @@
       return { got, shared };
     },
 
+    // withCredentials: the XHRs carry it (a server answering "*" is then refused by CORS)
+    async credentials(url, withCredentials) {
+      const socket = io(url, {
+        forceNew: true, withCredentials, transports: ["polling"], reconnection: false,
+      });
+      const outcome = await Promise.race([
+        wait(socket, "connect").then(() => "connect"),
+        wait(socket, "connect_error").then(() => "connect_error"),
+      ]);
+      socket.disconnect();
+      return outcome;
+    },
+
     // cross-origin from an opaque page (about:blank) to an explicit URL
     async crossOrigin(url) {
       const socket = io(url, { forceNew: true });

@@ -225,3 +225,16 @@ def test_cross_origin_page(server: Any, new_page: Any) -> None:
     page = new_page().blank()
     assert page.run("crossOrigin", server.url) == {"echo": ["cors"], "transport": "websocket"}
     page.check_clean()
+
+
+def test_with_credentials(server: Any, new_page: Any) -> None:
+    page = new_page()
+    # a page on another origin (localhost, not 127.0.0.1) of the same server
+    page.page.goto(server.url.replace("127.0.0.1", "localhost") + "/socket.io/socket.io.js")
+    page.blank()
+    assert page.run("credentials", server.url, False) == "connect"
+    # ours echoes the origin with Allow-Credentials; the reference answers "*", which a
+    # browser refuses for a request with credentials
+    expected = "connect" if server.kind == "ours" else "connect_error"
+    assert page.run("credentials", server.url, True) == expected
+    assert page.errors == []
