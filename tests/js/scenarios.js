@@ -353,7 +353,12 @@
       result.clientReason = (await gone2)[0];
       const other = connect("/", { forceNew: true });
       await connected(other);
-      result.serverSaw = (await call(other, "last-disconnect-reason"))[0];
+      // the client's DISCONNECT packet may still be on its way (a POST of its own), so
+      // ask until the server reports something other than the forced disconnect
+      const deadline = Date.now() + WAIT;
+      do {
+        result.serverSaw = (await call(other, "last-disconnect-reason"))[0];
+      } while (result.serverSaw === "server namespace disconnect" && Date.now() < deadline);
       other.disconnect();
       return result;
     },
