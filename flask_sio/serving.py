@@ -12,7 +12,7 @@ import flask
 
 from sio_core import Server
 from sio_core.server import runtime
-from sio_core.serving import make_server
+from sio_core.serving import make_server, serve_forever
 
 __all__ = ["serve", "watch_files"]
 
@@ -76,6 +76,6 @@ def serve(app: flask.Flask, server: Server, host: str, port: int, use_reloader: 
     logging.getLogger(__name__).info(" * Serving Flask app %r with Socket.IO on http://%s:%d",
                                      app.name, host, http.server_port)
     try:
-        http.serve_forever()
+        serve_forever(http)
     except KeyboardInterrupt:
         pass

@@ -120,7 +120,9 @@ class Server(ServerCore):
         """Block while the server listens."""
         if self.http_server is None:
             raise RuntimeError("not listening: call listen(port) first")
-        self.http_server.serve_forever()
+        from .serving import serve_forever
+
+        serve_forever(self.http_server)
 
     def check_websocket(self, environ: Dict[str, Any]) -> Any:
         """Pre-upgrade websocket check (used by the serving edge)."""
