@@ -57,7 +57,7 @@ class Connection:
     ``send`` may be called from any greenlet (and, with a logged warning, from OS threads).
     """
 
-    __slots__ = ("engine", "session", "environ", "waiter", "upper", "linger_until",
+    __slots__ = ("engine", "session", "environ", "waiter", "flusher", "upper", "linger_until",
                  "scheduled", "__weakref__")
 
     def __init__(self, engine: "EngineServer", session: Session, environ: Dict[str, Any]) -> None:
@@ -67,6 +67,8 @@ class Connection:
         self.environ = environ
         #: the Event a transport is waiting on, if any
         self.waiter: Optional[runtime.Event] = None
+        #: what a transport that writes without a greenlet switch wants called instead
+        self.flusher: Optional[Callable[[], None]] = None
         #: slot for the layer above (the Socket.IO client object)
         self.upper: Any = None
         #: a closed polling session stays until its last packets are collected, or this time
@@ -134,6 +136,10 @@ class Connection:
 
     def wake(self) -> None:
         """Wake the transport waiting for packets, if any."""
+        flusher = self.flusher
+        if flusher is not None:
+            flusher()
+            return
         waiter = self.waiter
         if waiter is not None:
             waiter.set()
@@ -194,6 +200,8 @@ class EngineServer:
             v: heartbeat_for(v, self.options.ping_interval, self.options.ping_timeout)
             for v in (3, 4)
         }
+        #: transport writers waiting for their flush callback (see transports.websocket)
+        self.flush_queue: List[Any] = []
         self._heap: List[Any] = []
         self._seq = itertools.count()
         self._ticker: Optional[runtime.Greenlet] = None

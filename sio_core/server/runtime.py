@@ -20,7 +20,7 @@ __all__ = [
     "AsyncResult", "Event", "Lock", "RLock", "Queue", "Timeout", "Greenlet",
     "spawn", "spawn_later", "sleep", "monotonic", "kill", "joinall",
     "in_hub_thread", "run_in_hub", "check_monkey_patch", "set_hub_thread",
-    "call_later", "TimerHandle", "getcurrent", "watch_readable",
+    "call_later", "call_soon", "TimerHandle", "getcurrent", "watch_readable",
 ]
 
 log = logging.getLogger(__name__)
@@ -118,6 +118,14 @@ def call_later(delay: float, fn: Callable[..., Any], *args: Any) -> TimerHandle:
 
     watcher.start(fire)
     return handle
+
+
+def call_soon(fn: Callable[..., Any], *args: Any) -> None:
+    """Call ``fn(*args)`` in the hub at its next loop iteration, without a greenlet.
+
+    ``fn`` runs in the hub itself: it must neither block nor raise.
+    """
+    gevent.get_hub().loop.run_callback(fn, *args)
 
 
 def watch_readable(fileno: int, fn: Callable[[], Any]) -> TimerHandle:

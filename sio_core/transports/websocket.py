@@ -177,22 +177,64 @@ class WebSocket:
         return data
 
     def _send_raw(self, data: bytes) -> None:
+        # a loop on send(), not sendall(): gevent's sendall asks the kernel for the send
+        # buffer size on every call, a second system call per write
         with self._lock:
-            self._sock.sendall(data)
+            send = self._sock.send
+            sent = send(data)
+            if sent < len(data):
+                view = memoryview(data)
+                while sent < len(view):
+                    sent += send(view[sent:])
 
-    def send(self, messages: Sequence[Frame]) -> None:
-        """Send messages, one frame each, with a single write.
+    def writes(self, messages: Sequence[Frame]) -> List[bytes]:
+        """The bytes of ``messages`` as the writes that carry them.
 
-        :raises OSError: when the connection is gone
+        A few frames go out one write each: naive peers (the protocol test suites among
+        them) handle one frame per read event. A backlog goes out in a single write.
         """
         masked = self.client
         if len(messages) <= BATCH_FROM:
-            # a few frames go out one write each: naive peers (the protocol test
-            # suites among them) handle one frame per read event
-            for message in messages:
-                self._send_raw(_frame(message, masked))
-        else:  # a backlog: one write for all of it
-            self._send_raw(b"".join([_frame(m, masked) for m in messages]))
+            return [_frame(message, masked) for message in messages]
+        return [b"".join([_frame(m, masked) for m in messages])]
+
+    def send(self, messages: Sequence[Frame]) -> None:
+        """Send messages, one frame each (see ``writes``), waiting while the socket is full.
+
+        :raises OSError: when the connection is gone
+        """
+        self.send_writes(self.writes(messages))
+
+    def send_writes(self, writes: Sequence[bytes]) -> None:
+        """Send what ``writes`` (or ``try_send``) returned, waiting while the socket is full.
+
+        :raises OSError: when the connection is gone
+        """
+        for data in writes:
+            self._send_raw(data)
+
+    def try_send(self, writes: List[bytes]) -> List[bytes]:
+        """Send without ever waiting; return what the socket did not take.
+
+        For the hub's flush callback: the caller makes sure no other writer holds the
+        lock (``busy``). gevent's ``send`` with a zero timeout raises instead of waiting.
+
+        :raises OSError: when the connection is gone
+        """
+        send = self._sock.send
+        for index, data in enumerate(writes):
+            try:
+                sent = send(data, 0, 0.0)
+            except BlockingIOError:
+                sent = 0
+            if sent < len(data):
+                return [data[sent:]] + writes[index + 1:]
+        return []
+
+    @property
+    def busy(self) -> bool:
+        """Whether a greenlet is writing right now."""
+        return self._lock.locked()
 
     def close(self, code: int = 1000) -> None:
         """Send a close frame (once) and stop."""
@@ -213,30 +255,106 @@ def socket_of(environ: Any, max_size: int) -> WebSocket:
     return WebSocket(handler.rfile, handler.socket, max_size)
 
 
-def _writer(conn: Connection, ws: WebSocket, version: int) -> None:
-    """Drain the session outbox onto the websocket until the session closes."""
-    session = conn.session
-    waiter = runtime.Event()
-    conn.waiter = waiter
-    try:
-        while True:
-            if session.outbox:
-                frames = [encode_frame(p, version) for p in session.take()
-                          if p.type is not PacketType.CLOSE]  # closing the socket says it
-                if frames:
-                    ws.send(frames)
-                continue
-            if session.closed:
-                break
-            waiter.wait()
-            waiter.clear()
-    except OSError:
-        conn.close(CloseReason.TRANSPORT_ERROR, notify=False)
-    finally:
-        if conn.waiter is waiter:
-            conn.waiter = None
-        ws.close(1000)
-        _shutdown(ws)
+class _Writer:
+    """Puts a session's outbox on its websocket.
+
+    ``Connection.wake`` only marks the writer. One hub callback per loop iteration then
+    writes the outboxes of every marked session with non-blocking sends (``flush_marked``):
+    a broadcast to many clients costs no greenlet switch per recipient, and frames queued
+    within one iteration still share a write. The writer greenlet (``run``) takes over
+    whatever that cannot finish at once: leftovers of a partial write to a full socket,
+    a write while the reader is answering a ping, the close.
+    """
+
+    __slots__ = ("conn", "ws", "version", "event", "idle", "marked", "leftover")
+
+    def __init__(self, conn: Connection, ws: WebSocket) -> None:
+        self.conn = conn
+        self.ws = ws
+        self.version = conn.session.version
+        self.event = runtime.Event()
+        #: the greenlet waits and owns nothing unwritten: the callback may write
+        self.idle = False
+        self.marked = False
+        #: bytes the callback could not write, which the greenlet sends first
+        self.leftover: List[bytes] = []
+
+    def mark(self) -> None:
+        """``Connection.wake`` for this session: flush at the next loop iteration."""
+        if not self.marked:
+            self.marked = True
+            marked = self.conn.engine.flush_queue
+            marked.append(self)
+            if len(marked) == 1:
+                runtime.call_soon(_flush_marked, marked)
+
+    def take_writes(self) -> List[bytes]:
+        """The outbox, framed; close packets are left out (closing the socket says it)."""
+        version = self.version
+        frames = [encode_frame(p, version) for p in self.conn.session.take()
+                  if p.type is not PacketType.CLOSE]
+        return self.ws.writes(frames) if frames else []
+
+    def flush(self) -> None:
+        """Write the outbox without waiting, or hand over to the greenlet (in the hub)."""
+        self.marked = False
+        session = self.conn.session
+        if not self.idle or session.closed or self.ws.busy:
+            self.event.set()
+            return
+        if not session.outbox:
+            return
+        writes = self.take_writes()
+        try:
+            self.leftover = self.ws.try_send(writes)
+        except OSError:
+            self.leftover = writes  # the greenlet meets the error and closes
+        if self.leftover:
+            self.idle = False
+            self.event.set()
+
+    def run(self) -> None:
+        """The greenlet: write what the callback could not, until the session closes."""
+        conn, ws, event = self.conn, self.ws, self.event
+        session = conn.session
+        conn.waiter = event
+        conn.flusher = self.mark
+        try:
+            while True:
+                leftover, self.leftover = self.leftover, []
+                if leftover:
+                    ws.send_writes(leftover)
+                if session.outbox:
+                    ws.send_writes(self.take_writes())
+                    continue
+                if session.closed:
+                    break
+                self.idle = True
+                event.wait()
+                event.clear()
+                self.idle = False
+        except OSError:
+            conn.close(CloseReason.TRANSPORT_ERROR, notify=False)
+        finally:
+            self.idle = False
+            if conn.flusher == self.mark:
+                conn.flusher = None
+            if conn.waiter is event:
+                conn.waiter = None
+            ws.close(1000)
+            _shutdown(ws)
+
+
+def _flush_marked(marked: List[_Writer]) -> None:
+    """The hub callback: flush every writer marked since the last one."""
+    writers = marked[:]
+    del marked[:]
+    for writer in writers:
+        try:
+            writer.flush()
+        except Exception:  # never into the hub
+            log.exception("flushing %s failed", writer.conn.sid)
+            writer.event.set()
 
 
 def _shutdown(ws: WebSocket) -> None:
@@ -275,7 +393,7 @@ def _read_loop(conn: Connection, ws: WebSocket) -> None:
 
 
 def _run(conn: Connection, ws: WebSocket) -> None:
-    writer = runtime.spawn(_writer, conn, ws, conn.session.version)
+    writer = runtime.spawn(_Writer(conn, ws).run)
     try:
         _read_loop(conn, ws)
     finally:

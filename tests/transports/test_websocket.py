@@ -5,7 +5,7 @@ import json
 import struct
 import threading
 import time
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, List
 
 import pytest
 
@@ -19,8 +19,13 @@ from tests.transports.wsclient import (
     OP_TEXT,
     ConnectionEnded,
     Refused,
-    WebSocketClient,
+    assert_closed_with,
+    assert_sid_gone,
     error_of,
+    in_thread,
+    joined,
+    open_ws,
+    polling_sid,
     request,
     ws_connect,
     ws_handshake,
@@ -33,59 +38,6 @@ def echo():
     server = ServerProcess("engineio_echo.py")
     yield server
     server.stop()
-
-
-def open_ws(port: int, version: int, extra: str = "") -> Tuple[WebSocketClient, Dict[str, Any]]:
-    """A direct websocket session: the client and its open packet's JSON."""
-    ws = ws_connect(port, "EIO=%d&transport=websocket%s" % (version, extra))
-    try:
-        first = ws.recv()
-        assert isinstance(first, str) and first.startswith("0{"), first
-        return ws, json.loads(first[1:])
-    except BaseException:
-        ws.close(None)
-        raise
-
-
-def polling_sid(port: int, version: int) -> str:
-    reply = request(port, "GET", "EIO=%d&transport=polling" % version)
-    assert reply.status == 200
-    text = reply.body.decode()
-    return json.loads(text[text.index("{"):])["sid"]
-
-
-def assert_sid_gone(port: int, version: int, sid: str) -> None:
-    reply = request(port, "GET", "EIO=%d&transport=polling&sid=%s" % (version, sid))
-    assert reply.status == 400
-    assert error_of(reply)["code"] == 1
-
-
-def assert_closed_with(ws: WebSocketClient, code: int) -> None:
-    """The server sends a close frame with ``code`` and ends the connection."""
-    assert ws.recv_close() == code
-    assert ws.at_eof()
-
-
-def in_thread(fn: Any, *args: Any) -> Tuple[threading.Thread, Dict[str, Any]]:
-    result: Dict[str, Any] = {}
-
-    def run() -> None:
-        try:
-            result["value"] = fn(*args)
-        except BaseException as exc:  # re-raised by joined()
-            result["error"] = exc
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    return thread, result
-
-
-def joined(thread: threading.Thread, result: Dict[str, Any], timeout: float = 10.0) -> Any:
-    thread.join(timeout)
-    assert not thread.is_alive()
-    if "error" in result:
-        raise result["error"]
-    return result["value"]
 
 
 # -- direct websocket sessions ----------------------------------------------------------
@@ -145,6 +97,20 @@ def test_messages_keep_their_order(echo) -> None:
             messages.append("4n%d" % i if i % 3 else struct.pack("!I", i))
         ws.send_many(messages)
         assert [ws.recv() for _ in messages] == messages
+
+
+def test_a_client_that_reads_late_gets_everything_in_order(echo) -> None:
+    """12 MB of echoes pile up in the socket while the client is not reading: the server
+    writes what fits without waiting and its writer greenlet finishes the rest in order."""
+    ws, _ = open_ws(echo.port, 4)
+    with ws:
+        ws.settimeout(20)
+        messages: List[Any] = [struct.pack("!I", i) + bytes([i % 251]) * 40_000
+                               for i in range(300)]
+        ws.send_many(messages)  # the server keeps reading while its writes wait
+        ws.send("4last")
+        assert [ws.recv() for _ in messages] == messages
+        assert ws.recv() == "4last"
 
 
 def test_fragmented_message_is_reassembled(echo) -> None:
