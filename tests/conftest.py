@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 INTEROP = Path(__file__).resolve().parent / "interop"
 NODE_MODULES = INTEROP / "node_modules"
+HOSTILE_APP = Path(__file__).resolve().parent / "transports" / "hostile_app.py"
 
 
 def free_port() -> int:
@@ -91,6 +92,14 @@ def start_example() -> Iterator:
     yield start
     for server in started:
         server.stop()
+
+
+@pytest.fixture(scope="module")
+def hostile_app() -> Iterator[ServerProcess]:
+    """``tests/transports/hostile_app.py``: Socket.IO with a 50-packet queue per session."""
+    server = ServerProcess(HOSTILE_APP, "--max-queue", "50")
+    yield server
+    server.stop()
 
 
 def _node_ready() -> bool:

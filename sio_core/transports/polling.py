@@ -14,6 +14,7 @@ from ..engineio import (
     PacketType,
     PayloadTooLarge,
     ProtocolError,
+    RequestError,
     payload_v3,
     payload_v4,
 )
@@ -146,27 +147,32 @@ def read_body(environ: Dict[str, Any], length: Any, limit: int) -> bytes:
     """Read a request body of at most ``limit`` bytes.
 
     :raises PayloadTooLarge: when it is longer
+    :raises BadRequest: when it is cut short or its chunked framing is broken
     """
     stream = environ["wsgi.input"]
-    if length is not None and length >= 0:
-        if length > limit:
-            raise PayloadTooLarge("body of %d bytes exceeds max_http_buffer_size=%d"
-                                  % (length, limit))
-        body = stream.read(length) if length else b""
-        if len(body) != length:
-            raise BadRequest("body shorter than its Content-Length")
-        return body
-    chunks = []
-    total = 0
-    while True:
-        chunk = stream.read(min(65536, limit + 1 - total))
-        if not chunk:
-            break
-        chunks.append(chunk)
-        total += len(chunk)
-        if total > limit:
-            raise PayloadTooLarge("body exceeds max_http_buffer_size=%d" % limit)
-    return b"".join(chunks)
+    try:
+        if length is not None and length >= 0:
+            if length > limit:
+                raise PayloadTooLarge("body of %d bytes exceeds max_http_buffer_size=%d"
+                                      % (length, limit))
+            body = stream.read(length) if length else b""
+            if len(body) != length:
+                raise BadRequest("body shorter than its Content-Length")
+            return body
+        chunks = []
+        total = 0
+        while True:
+            chunk = stream.read(min(65536, limit + 1 - total))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+            if total > limit:
+                raise PayloadTooLarge("body exceeds max_http_buffer_size=%d" % limit)
+        return b"".join(chunks)
+    except (OSError, ValueError) as exc:
+        # the WSGI server's reader: the client closed mid-body, or sent broken chunks
+        raise BadRequest("unreadable request body: %s" % exc) from None
 
 
 def handle_post(conn: Connection, query: EngineQuery, req: Request,
@@ -184,8 +190,9 @@ def handle_post(conn: Connection, query: EngineQuery, req: Request,
     try:
         try:
             body = read_body(environ, req.content_length, conn.engine.options.max_http_buffer_size)
-        except PayloadTooLarge:
-            log.info("closing %s: %s", conn.sid, "POST body over max_http_buffer_size")
+        except RequestError as exc:
+            # the packets of this body are lost: the session ends, so the client knows
+            log.info("closing %s: %s", conn.sid, exc)
             conn.close(CloseReason.TRANSPORT_ERROR, notify=False)
             raise
         try:

@@ -11,13 +11,13 @@ import re
 import socket
 import threading
 import time
-from typing import Any, Callable, Dict, List, Tuple
+from typing import Any, Dict, List
 from urllib.parse import urlencode
 
 import pytest
 
 from tests.conftest import ServerProcess
-from tests.transports.wsclient import Reply, error_of, request
+from tests.transports.wsclient import Reply, error_of, in_thread, joined, request
 
 SEP = "\x1e"
 
@@ -105,29 +105,6 @@ def unwrap_jsonp(text: str, index: int) -> str:
     assert match is not None, text
     assert int(match.group(1)) == index
     return json.loads(match.group(2))
-
-
-def in_thread(fn: Callable[..., Any], *args: Any) -> Tuple[threading.Thread, Dict[str, Any]]:
-    """Run ``fn(*args)`` in a thread; the dict gets "value" or "error"."""
-    result: Dict[str, Any] = {}
-
-    def run() -> None:
-        try:
-            result["value"] = fn(*args)
-        except BaseException as exc:  # reported by the test that joins
-            result["error"] = exc
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    return thread, result
-
-
-def joined(thread: threading.Thread, result: Dict[str, Any], timeout: float = 10.0) -> Any:
-    thread.join(timeout)
-    assert not thread.is_alive(), "the request did not finish"
-    if "error" in result:
-        raise result["error"]
-    return result["value"]
 
 
 def assert_session_gone(session: Polling) -> None:

@@ -13,12 +13,15 @@ import json
 import os
 import socket
 import struct
+import threading
 from email.message import Message
-from typing import Dict, List, NamedTuple, Optional, Tuple, Union
+from typing import Any, Dict, List, NamedTuple, Optional, Tuple, Union
 
 __all__ = ["Reply", "request", "error_of", "WebSocketClient", "Refused", "ws_connect",
            "ws_handshake", "Frame", "ConnectionEnded", "OP_TEXT", "OP_BINARY", "OP_CLOSE",
-           "OP_PING", "OP_PONG", "OP_CONT"]
+           "OP_PING", "OP_PONG", "OP_CONT", "open_ws", "polling_sid", "assert_sid_gone",
+           "assert_closed_with", "in_thread", "joined", "sio_connect",
+           "read_response", "RawReply"]
 
 GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 OP_CONT, OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG = 0x0, 0x1, 0x2, 0x8, 0x9, 0xA
@@ -75,12 +78,16 @@ class ConnectionEnded(Exception):
     """The server closed the TCP connection (EOF) where a frame was expected."""
 
 
-class Refused(NamedTuple):
-    """A websocket handshake the server answered without switching protocols."""
+class RawReply(NamedTuple):
+    """An HTTP answer read from a raw socket: status, lower-case headers, body."""
 
     status: int
     headers: Dict[str, str]
     body: bytes
+
+
+#: a websocket handshake the server answered without switching protocols
+Refused = RawReply
 
 
 def _read_head(sock: socket.socket) -> Tuple[bytes, bytes]:
@@ -107,6 +114,23 @@ def _parse_head(head: bytes) -> Tuple[int, Dict[str, str]]:
     return status, headers
 
 
+def _read_body(sock: socket.socket, headers: Dict[str, str], rest: bytes) -> bytes:
+    length = int(headers.get("content-length", "0"))
+    while len(rest) < length:
+        chunk = sock.recv(length - len(rest))
+        if not chunk:
+            break
+        rest += chunk
+    return rest
+
+
+def read_response(sock: socket.socket) -> RawReply:
+    """One HTTP response read from a raw socket."""
+    head, rest = _read_head(sock)
+    status, headers = _parse_head(head)
+    return RawReply(status, headers, _read_body(sock, headers, rest))
+
+
 def ws_handshake(port: int, query: str, headers: Optional[Dict[str, str]] = None,
                  path: str = "/socket.io/", timeout: float = 5.0
                  ) -> Union["WebSocketClient", Refused]:
@@ -122,14 +146,9 @@ def ws_handshake(port: int, query: str, headers: Optional[Dict[str, str]] = None
         head, rest = _read_head(sock)
         status, response_headers = _parse_head(head)
         if status != 101:
-            length = int(response_headers.get("content-length", "0"))
-            while len(rest) < length:
-                chunk = sock.recv(length - len(rest))
-                if not chunk:
-                    break
-                rest += chunk
+            body = _read_body(sock, response_headers, rest)
             sock.close()
-            return Refused(status, response_headers, rest)
+            return Refused(status, response_headers, body)
         expected = base64.b64encode(hashlib.sha1(key.encode("ascii") + GUID).digest()).decode()
         assert response_headers.get("sec-websocket-accept") == expected
         assert response_headers.get("upgrade", "").lower() == "websocket"
@@ -270,3 +289,79 @@ class WebSocketClient:
             pass
         finally:
             self.sock.close()
+
+
+# -- Engine.IO sessions and checks -------------------------------------------------------
+
+def open_ws(port: int, version: int, extra: str = "") -> Tuple[WebSocketClient, Dict[str, Any]]:
+    """A direct websocket session: the client and its open packet's JSON."""
+    ws = ws_connect(port, "EIO=%d&transport=websocket%s" % (version, extra))
+    try:
+        first = ws.recv()
+        assert isinstance(first, str) and first.startswith("0{"), first
+        return ws, json.loads(first[1:])
+    except BaseException:
+        ws.close(None)
+        raise
+
+
+def sio_connect(port: int, version: int = 4) -> WebSocketClient:
+    """A Socket.IO client over a direct websocket, connected to ``/``.
+
+    Protocol 4 (``EIO=3``) connects to ``/`` implicitly; protocol 5 sends the CONNECT.
+    """
+    ws, _ = open_ws(port, version)
+    try:
+        if version == 4:
+            ws.send("40")
+        reply = ws.recv()
+        assert isinstance(reply, str) and reply.startswith("40"), reply
+        return ws
+    except BaseException:
+        ws.close(None)
+        raise
+
+
+def polling_sid(port: int, version: int) -> str:
+    """The sid of a new polling session (its open packet collected)."""
+    reply = request(port, "GET", "EIO=%d&transport=polling" % version)
+    assert reply.status == 200
+    text = reply.body.decode()
+    return json.loads(text[text.index("{"):])["sid"]
+
+
+def assert_sid_gone(port: int, version: int, sid: str) -> None:
+    """The server no longer knows session ``sid``."""
+    reply = request(port, "GET", "EIO=%d&transport=polling&sid=%s" % (version, sid))
+    assert reply.status == 400
+    assert error_of(reply)["code"] == 1
+
+
+def assert_closed_with(ws: WebSocketClient, code: int) -> None:
+    """The server sends a close frame with ``code`` and ends the connection."""
+    assert ws.recv_close() == code
+    assert ws.at_eof()
+
+
+def in_thread(fn: Any, *args: Any) -> Tuple[threading.Thread, Dict[str, Any]]:
+    """Run ``fn(*args)`` in a thread; the dict gets "value" or "error"."""
+    result: Dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            result["value"] = fn(*args)
+        except BaseException as exc:  # re-raised by joined()
+            result["error"] = exc
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread, result
+
+
+def joined(thread: threading.Thread, result: Dict[str, Any], timeout: float = 10.0) -> Any:
+    """Wait for an ``in_thread`` call; its value, or its exception raised here."""
+    thread.join(timeout)
+    assert not thread.is_alive(), "the call did not finish"
+    if "error" in result:
+        raise result["error"]
+    return result["value"]

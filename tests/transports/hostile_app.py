@@ -1,0 +1,67 @@
+"""A small Socket.IO server for the hostile-client tests (``test_hostile.py``).
+
+Run: python tests/transports/hostile_app.py --port N [--max-queue N]
+
+Events on ``/`` (and ``/chat``): ``echo`` answers through the ack when one is asked
+for, else emits ``echo`` back; ``blast(count, size)`` broadcasts ``count`` messages of
+``size`` characters to every client and then acks ``count``; ``count`` acks the number
+of open Engine.IO sessions; ``reasons`` acks the disconnect reasons the server saw.
+"""
+from gevent import monkey
+
+monkey.patch_all()
+
+import argparse  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any, List  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "examples"))
+
+from _cli import parse_args  # noqa: E402
+
+from sio_core import Server  # noqa: E402
+from sio_core.server import runtime  # noqa: E402
+
+
+def build(args: argparse.Namespace) -> Server:
+    """The server, listening on ``args.host:args.port``."""
+    io = Server(max_queue=args.max_queue, origins="*")
+    reasons: List[str] = []
+
+    def on_connection(socket: Any) -> None:
+        @socket.on("echo")
+        def echo(*values: Any) -> None:
+            if values and callable(values[-1]):
+                values[-1](*values[:-1])
+            else:
+                socket.emit("echo", *values)
+
+        @socket.on("blast")
+        def blast(count: int, size: int, ack: Any) -> None:
+            for index in range(count):
+                socket.nsp.emit("blob", index, "x" * size)
+                runtime.sleep(0)  # a burst over time: writers drain between emits
+            ack(count)
+
+        socket.on("count", lambda ack: ack(io.engine.clients_count))
+        socket.on("reasons", lambda ack: ack(list(reasons)))
+        socket.on("disconnect", reasons.append)
+
+    io.on("connection", on_connection)
+    io.of("/chat").on("connection", on_connection)
+    io.listen(args.port, args.host)
+    return io
+
+
+def _options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--max-queue", type=int, default=10_000,
+                        help="packets a session may hold unsent before it is closed")
+
+
+def main() -> None:
+    build(parse_args(__doc__, 8000, _options)).serve_forever()
+
+
+if __name__ == "__main__":
+    main()
