@@ -7,8 +7,12 @@ of its own. ``Emitter`` publishes broadcasts from processes that are not servers
 Channels, for a prefix ``P`` (option ``channel``, default ``socket.io``):
 ``P#broadcast``, ``P#request`` (both shared) and ``P#response#<node id>``.
 
+Publishing never waits for Redis: messages are queued for one publisher greenlet per
+process, which sends whatever has accumulated in one pipeline, in order.
+
 If Redis goes away, the listener reconnects with backoff (logged once per outage);
 emits during the outage reach local clients and then raise ``BrokerUnavailable``.
+Messages already queued when the connection broke are lost, and their count logged.
 """
 from __future__ import annotations
 
@@ -38,6 +42,11 @@ __all__ = ["RedisAdapter", "Emitter", "BrokerUnavailable", "RemoteSocket"]
 log = logging.getLogger(__name__)
 
 _REDIS_ERRORS = (redis.ConnectionError, redis.TimeoutError, OSError)
+
+#: messages queued for the publisher beyond which emitters wait for it (back-pressure)
+MAX_OUTGOING = 10_000
+#: how long an emitter waits for room in a full queue before ``BrokerUnavailable``
+PUBLISH_WAIT = 5.0
 
 
 class BrokerUnavailable(SioError):
@@ -99,6 +108,12 @@ class _Broker:
         self.pending: Dict[str, Callable[[BrokerMessage], None]] = {}
         self._listener: Optional[runtime.Greenlet] = None
         self._subscribed = runtime.Event()
+        #: the listener lost Redis and has not reconnected yet
+        self.outage = False
+        self._outgoing: List[Tuple[str, bytes]] = []
+        self._publisher: Optional[runtime.Greenlet] = None
+        self._has_outgoing = runtime.Event()
+        self._room = runtime.Event()
 
     @classmethod
     def get(cls, url: str, prefix: str) -> "_Broker":
@@ -113,6 +128,7 @@ class _Broker:
         self.adapters[adapter.nsp.name] = adapter
         if self._listener is None:
             self._listener = runtime.spawn(self._listen)
+            self._publisher = runtime.spawn(self._publish_loop)
             self._subscribed.wait(timeout=5)
 
     def remove(self, adapter: "RedisAdapter") -> None:
@@ -121,6 +137,9 @@ class _Broker:
         if not self.adapters and self._listener is not None:
             self._listener.kill(block=False)
             self._listener = None
+            if self._publisher is not None:
+                self._publisher.kill(block=False)
+                self._publisher = None
             self._subscribed.clear()
             self._instances.pop((self.url, self.prefix), None)
 
@@ -137,12 +156,14 @@ class _Broker:
                     log.warning("Redis at %s is reachable again; cross-node messages resume",
                                 self.url)
                 outage, delay = False, 0.1
+                self.outage = False
                 self._subscribed.set()
                 for item in pubsub.listen():
                     if item.get("type") == "message":
                         self._on_raw(item["channel"], item["data"])
             except _REDIS_ERRORS as exc:
                 self._subscribed.clear()
+                self.outage = True
                 if not outage:
                     log.error("lost Redis at %s (%s); reconnecting with backoff — broadcasts "
                               "reach only this node until it is back", self.url, exc)
@@ -159,11 +180,47 @@ class _Broker:
     # -- in and out ----------------------------------------------------------------------
 
     def publish(self, channel: str, message: BrokerMessage) -> None:
-        """Publish, or raise ``BrokerUnavailable``."""
-        try:
-            self.redis.publish(channel, encode_message(message))
-        except _REDIS_ERRORS as exc:
-            raise BrokerUnavailable("Redis at %s unreachable: %s" % (self.url, exc)) from None
+        """Queue a message for the publisher greenlet; it goes out in order, soon.
+
+        :raises BrokerUnavailable: Redis is known to be unreachable, or the publisher has
+            had no room for ``PUBLISH_WAIT`` seconds
+        """
+        if self.outage:
+            raise BrokerUnavailable("Redis at %s unreachable (reconnecting)" % self.url)
+        outgoing = self._outgoing
+        if len(outgoing) >= MAX_OUTGOING:
+            self._room.clear()
+            if not self._room.wait(timeout=PUBLISH_WAIT) or len(outgoing) >= MAX_OUTGOING:
+                raise BrokerUnavailable("Redis at %s does not take messages fast enough"
+                                        % self.url)
+        outgoing.append((channel, encode_message(message)))
+        if len(outgoing) == 1:
+            self._has_outgoing.set()
+
+    def _publish_loop(self) -> None:
+        """The publisher: send what accumulated, one pipeline per batch."""
+        outgoing = self._outgoing
+        while True:
+            if not outgoing:
+                self._has_outgoing.clear()
+                self._has_outgoing.wait()
+                continue
+            batch = outgoing[:]
+            del outgoing[:]
+            self._room.set()
+            try:
+                if len(batch) == 1:
+                    self.redis.publish(*batch[0])
+                else:
+                    pipe = self.redis.pipeline(transaction=False)
+                    for channel, data in batch:
+                        pipe.publish(channel, data)
+                    pipe.execute()
+            except _REDIS_ERRORS as exc:
+                log.error("lost %d message(s) for other nodes: Redis at %s failed: %s",
+                          len(batch), self.url, exc)
+            except Exception:  # a bug must not stop every later message
+                log.exception("lost %d message(s) for other nodes", len(batch))
 
     def server_count(self) -> int:
         """Nodes subscribed to the request channel (this one included)."""

@@ -50,6 +50,9 @@ def add_cluster_events(io) -> None:
         socket.on("list-room", guarded(lambda room, ack: ack(sorted(io.in_(room).all_sockets()))))
         socket.on("my-rooms", lambda ack: ack(sorted(socket.rooms)))
         socket.on("emit-safe", guarded(lambda payload, ack: (io.emit("safe", payload), ack("ok"))))
+        # many broadcasts from one handler, without a pause: one batch for the publisher
+        socket.on("burst", guarded(
+            lambda count: [io.emit("seq", n) for n in range(count)]))
 
         @socket.on("ask-all")
         @guarded

@@ -57,6 +57,18 @@ def test_broadcast_reaches_every_other_client_on_every_node_once(cluster, node) 
     assert names(received["a"], "bcast") == []
 
 
+def test_a_burst_of_broadcasts_arrives_complete_and_in_order_on_other_nodes(cluster,
+                                                                           node) -> None:
+    out = node("cluster_client.js", {
+        "clients": {"a": cluster.url(0), "b": cluster.url(1), "c": cluster.url(2)},
+        "steps": [{"do": "emit", "client": "a", "event": "burst", "args": [500]},
+                  {"do": "wait", "client": "b", "event": "seq", "count": 500},
+                  {"do": "wait", "client": "c", "event": "seq", "count": 500},
+                  {"do": "quiet", "ms": 200}]})
+    for name in "abc":
+        assert names(out["received"][name], "seq") == [[n] for n in range(500)]
+
+
 def test_rooms_union_except_and_local(cluster, node) -> None:
     out = node("cluster_client.js", {
         "clients": {"a": cluster.url(0), "b": cluster.url(1), "c": cluster.url(2),
