@@ -203,6 +203,7 @@ class EngineServer:
         #: transport writers waiting for their flush callback (see transports.websocket)
         self.flush_queue: List[Any] = []
         self._heap: List[Any] = []
+        self._forgotten = 0  # sessions forgotten since the heap was last rebuilt
         self._seq = itertools.count()
         self._ticker: Optional[runtime.Greenlet] = None
         self._ticker_wake = runtime.Event()
@@ -256,6 +257,15 @@ class EngineServer:
         """Drop a closed session from the registry."""
         if self.sessions.get(conn.sid) is conn:
             del self.sessions[conn.sid]
+            self._forgotten += 1
+            heap = self._heap
+            if self._forgotten > 1024 and self._forgotten * 2 > len(heap):
+                # heartbeat entries of forgotten sessions would keep them (and their
+                # environ) alive until due, up to a ping interval: rebuild without them
+                sessions = self.sessions
+                heap[:] = [entry for entry in heap if sessions.get(entry[2].sid) is entry[2]]
+                heapq.heapify(heap)
+                self._forgotten = 0
 
     # -- heartbeat -------------------------------------------------------------------
 

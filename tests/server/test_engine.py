@@ -376,3 +376,13 @@ def test_a_reading_client_never_overflows() -> None:
         conn.session.take()
     assert conn.closed is False
     assert handler.reasons == {}
+
+
+def test_closed_sessions_do_not_stay_in_the_heartbeat_heap() -> None:
+    engine, _ = make_engine()
+    kept = [open_session(engine) for _ in range(10)]
+    for _ in range(3000):
+        open_session(engine).close(notify=False)
+    assert len(engine._heap) <= 10 + 1025
+    assert {id(conn) for conn in kept} <= {id(entry[2]) for entry in engine._heap}
+    assert engine.clients_count == 10
