@@ -106,6 +106,15 @@ def _node_ready() -> bool:
     return shutil.which("node") is not None and NODE_MODULES.is_dir()
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Install the official clients from the committed lockfile when they are missing, so
+    that the README's test command works on a fresh clone after the install command."""
+    if NODE_MODULES.is_dir() or shutil.which("npm") is None:
+        return
+    subprocess.run(["npm", "ci", "--prefix", str(INTEROP), "--no-audit", "--no-fund",
+                    "--silent"], check=False, timeout=600)
+
+
 @pytest.fixture
 def node():
     """Run a node script from tests/interop with a JSON config; return its JSON result."""
