@@ -7,6 +7,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Iterator
@@ -45,21 +46,28 @@ def wait_for_port(port: int, timeout: float = 10.0, proc: subprocess.Popen | Non
 
 
 class ServerProcess:
-    """An example script running in a subprocess on a free loopback port."""
+    """An example script running in a subprocess on a free loopback port.
+
+    Its output goes to a temporary file, not a pipe: a chatty server (a traceback per
+    hostile packet) would otherwise block on a full pipe that nobody reads.
+    """
 
     def __init__(self, script: str | Path, *args: str, port: int | None = None,
                  env: dict | None = None) -> None:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.output = ""
+        self._log = tempfile.TemporaryFile()
         env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1", **(env or {}))
         self.proc = subprocess.Popen(
             [sys.executable, str(EXAMPLES / script), "--port", str(self.port), *args],  # an
             # absolute ``script`` path replaces EXAMPLES
-            cwd=str(ROOT), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            cwd=str(ROOT), env=env, stdout=self._log, stderr=subprocess.STDOUT,
         )
         try:
             wait_for_port(self.port, proc=self.proc)
+        except RuntimeError as exc:
+            raise RuntimeError(f"{exc}{self.stop()}") from None
         except BaseException:
             self.stop()
             raise
@@ -73,9 +81,10 @@ class ServerProcess:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(timeout=5)
-        if self.proc.stdout is not None and not self.proc.stdout.closed:
-            self.output = self.proc.stdout.read().decode(errors="replace")
-            self.proc.stdout.close()
+        if not self._log.closed:
+            self._log.seek(0)
+            self.output = self._log.read().decode(errors="replace")
+            self._log.close()
         return self.output
 
 
