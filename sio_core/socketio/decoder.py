@@ -7,10 +7,28 @@ from .binary import join_binary
 from .errors import ProtocolError
 from .packet import Packet, PacketType, default_loads
 
-__all__ = ["Decoder", "decode_text"]
+__all__ = ["Decoder", "decode_text", "MAX_DEPTH"]
 
 _TYPES = {str(t.value): t for t in PacketType}
 _MAX_DIGITS = 15
+
+#: deepest nesting of arrays and objects accepted in a packet's data (the event's own
+#: array is level 1); deeper data could not be re-encoded or walked without a
+#: RecursionError, and some JSON decoders (orjson) accept any depth
+MAX_DEPTH = 200
+
+
+def _nested_deeper_than(value: Any, limit: int) -> bool:
+    """Whether ``value`` nests lists and dicts more than ``limit`` levels (no recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children
+                     if isinstance(child, (list, dict)))
+    return False
 
 
 def decode_text(text: str, loads: Callable[[str], Any] = default_loads):
@@ -53,6 +71,9 @@ def decode_text(text: str, loads: Callable[[str], Any] = default_loads):
             data = loads(text[pos:])
         except (ValueError, TypeError, RecursionError) as exc:
             raise ProtocolError("bad JSON payload: %s" % exc) from None
+        if text.count("[", pos) + text.count("{", pos) > MAX_DEPTH and \
+                isinstance(data, (list, dict)) and _nested_deeper_than(data, MAX_DEPTH):
+            raise ProtocolError("payload nested deeper than %d levels" % MAX_DEPTH)
     _validate(ptype, data, ack_id, present)
     return Packet(ptype, namespace, data, ack_id), count
 

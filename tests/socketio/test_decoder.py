@@ -1,6 +1,7 @@
 """Decoding: ``decode_text`` of one packet's text, and ``Decoder`` reassembling attachments."""
 from __future__ import annotations
 
+import json
 import sys
 from typing import Any, List, Optional, Union
 
@@ -8,7 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from sio_core.server.jsonlib import json_functions
 from sio_core.socketio import (
+    MAX_DEPTH,
     Decoder,
     Packet,
     PacketType,
@@ -424,11 +427,26 @@ def test_feed_deeply_nested_placeholder_raises_only_protocol_error() -> None:
         assert packet.type == E
 
 
-def test_feed_deeply_nested_plain_event_is_fine() -> None:
-    # without attachments nothing walks the data: json.loads' own limit applies
-    depth = sys.getrecursionlimit() // 2
+def test_feed_plain_event_nested_to_the_limit_is_fine() -> None:
+    depth = MAX_DEPTH - 1  # inside the event's own array
     packet = Decoder().feed('2["e",' + "[" * depth + "]" * depth + "]")
     assert packet.data[0] == "e"
+
+
+# found by tests/socketio/test_hostile_packets.py: orjson decodes any depth, and the
+# handler's emit (has_binary) then died of RecursionError with a traceback per message
+@pytest.mark.parametrize("loads", [json.loads, json_functions()[1]], ids=["json", "server"])
+@pytest.mark.parametrize("inner", ["[" * MAX_DEPTH + "]" * MAX_DEPTH,
+                                   '{"a":' * MAX_DEPTH + "1" + "}" * MAX_DEPTH,
+                                   "[" * 100_000 + "]" * 100_000])
+def test_feed_plain_event_nested_past_the_limit_raises(loads: Any, inner: str) -> None:
+    with pytest.raises(ProtocolError):
+        Decoder(loads).feed('2["e",%s]' % inner)
+
+
+def test_many_shallow_arrays_are_not_too_deep() -> None:
+    packet = Decoder().feed('2["e",%s]' % ",".join(["[[1]]"] * (3 * MAX_DEPTH)))
+    assert len(packet.data) == 1 + 3 * MAX_DEPTH
 
 
 # -- encoder <-> decoder as peers ---------------------------------------------------
