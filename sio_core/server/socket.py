@@ -277,6 +277,13 @@ class Socket(Listeners):
     def _on_packet(self, packet: Packet) -> None:
         ptype = packet.type
         if ptype is PacketType.EVENT:
+            if packet.data[0] in RESERVED_EVENTS:
+                # socket.io's parser refuses these from a client: they would run the
+                # application's own handlers (``disconnect``...) with the client's arguments
+                log.info("closing %s: the client sent the reserved event %r", self.id,
+                         packet.data[0])
+                self.client.conn.close(CloseReason.PARSE_ERROR, notify=False)
+                return
             inbox = self._inbox
             limit = self.client.conn.engine.options.max_queue
             if inbox is not None and len(inbox) >= limit:

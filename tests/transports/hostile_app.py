@@ -5,7 +5,8 @@ Run: python tests/transports/hostile_app.py --port N [--max-queue N]
 Events on ``/`` (and ``/chat``): ``echo`` answers through the ack when one is asked
 for, else emits ``echo`` back; ``blast(count, size)`` broadcasts ``count`` messages of
 ``size`` characters to every client and then acks ``count``; ``count`` acks the number
-of open Engine.IO sessions; ``reasons`` acks the disconnect reasons the server saw.
+of open Engine.IO sessions; ``reason-of(socket_id)`` waits until that socket has
+disconnected and acks the reason the server gave.
 """
 from gevent import monkey
 
@@ -13,8 +14,9 @@ monkey.patch_all()
 
 import argparse  # noqa: E402
 import sys  # noqa: E402
+from collections import defaultdict  # noqa: E402
 from pathlib import Path  # noqa: E402
-from typing import Any, List  # noqa: E402
+from typing import Any, DefaultDict  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "examples"))
 
@@ -27,7 +29,7 @@ from sio_core.server import runtime  # noqa: E402
 def build(args: argparse.Namespace) -> Server:
     """The server, listening on ``args.host:args.port``."""
     io = Server(max_queue=args.max_queue, origins="*")
-    reasons: List[str] = []
+    reasons: DefaultDict[str, Any] = defaultdict(runtime.AsyncResult)
 
     def on_connection(socket: Any) -> None:
         @socket.on("echo")
@@ -45,8 +47,8 @@ def build(args: argparse.Namespace) -> Server:
             ack(count)
 
         socket.on("count", lambda ack: ack(io.engine.clients_count))
-        socket.on("reasons", lambda ack: ack(list(reasons)))
-        socket.on("disconnect", reasons.append)
+        socket.on("reason-of", lambda sid, ack: ack(reasons[sid].get(timeout=5)))
+        socket.on("disconnect", lambda reason: reasons[socket.id].set(reason))
 
     io.on("connection", on_connection)
     io.of("/chat").on("connection", on_connection)

@@ -136,8 +136,8 @@ def test_hundreds_of_idle_and_half_open_connections_block_no_handshake(echo) -> 
 
 def test_client_that_never_reads_is_dropped_without_holding_up_broadcasts(hostile_app) -> None:
     """The server's per-session outbound queue (``max_queue``, 50 here) is the bound."""
-    good = sio_connect(hostile_app.port)
-    slow = sio_connect(hostile_app.port)  # from now on it reads nothing
+    good, _ = sio_connect(hostile_app.port)
+    slow, slow_id = sio_connect(hostile_app.port)  # from now on it reads nothing
     with good, slow:
         count, size = 400, 50_000  # 20 MB: more than the kernel buffers hold
         good.send('421["blast",%d,%d]' % (count, size))
@@ -146,8 +146,8 @@ def test_client_that_never_reads_is_dropped_without_holding_up_broadcasts(hostil
         assert good.recv() == "431[%d]" % count
         good.send('422["count"]')
         assert good.recv() == "432[1]"  # the slow client's session is gone already
-        good.send('423["reasons"]')
-        assert good.recv() == '433[["transport error"]]'
+        good.send('423["reason-of","%s"]' % slow_id)
+        assert good.recv() == '433["transport error"]'
         # what reached the slow client is an in-order prefix, then a clean close
         received = []
         while True:

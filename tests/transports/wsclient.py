@@ -305,18 +305,21 @@ def open_ws(port: int, version: int, extra: str = "") -> Tuple[WebSocketClient, 
         raise
 
 
-def sio_connect(port: int, version: int = 4) -> WebSocketClient:
-    """A Socket.IO client over a direct websocket, connected to ``/``.
+def sio_connect(port: int, version: int = 4) -> Tuple[WebSocketClient, str]:
+    """A Socket.IO client over a direct websocket, connected to ``/``; and its socket id.
 
-    Protocol 4 (``EIO=3``) connects to ``/`` implicitly; protocol 5 sends the CONNECT.
+    Protocol 4 (``EIO=3``) connects to ``/`` implicitly, with the engine sid as socket
+    id; protocol 5 sends the CONNECT and is told its socket id.
     """
-    ws, _ = open_ws(port, version)
+    ws, info = open_ws(port, version)
     try:
-        if version == 4:
-            ws.send("40")
+        if version == 3:
+            assert ws.recv() == "40"
+            return ws, info["sid"]
+        ws.send("40")
         reply = ws.recv()
-        assert isinstance(reply, str) and reply.startswith("40"), reply
-        return ws
+        assert isinstance(reply, str) and reply.startswith("40{"), reply
+        return ws, json.loads(reply[2:])["sid"]
     except BaseException:
         ws.close(None)
         raise
