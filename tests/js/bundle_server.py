@@ -2,7 +2,8 @@
 
 Run: python tests/js/bundle_server.py --port N [--path /custom] [--no-client]
 
-It answers ``ack-echo`` as the conformance app does and allows any origin.
+It answers ``ack-echo`` as the conformance app does, answers ``send()`` messages with
+``"echo:" + text`` (through the ack when there is one) and allows any origin.
 """
 from gevent import monkey
 
@@ -27,6 +28,13 @@ def main() -> None:
         @socket.on("ack-echo")
         def ack_echo(*args):
             args[-1](*args[:-1])
+
+        @socket.on("message")
+        def message(text, ack=None):
+            if ack is not None:
+                ack("echo:" + text)
+            else:
+                socket.send("echo:" + text)
 
     io.listen(args.port, args.host)
     io.serve_forever()

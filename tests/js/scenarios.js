@@ -446,6 +446,56 @@
       return { echo, transport };
     },
 
+    // Manager.open(cb) / connect(cb), listeners/off, volatile while connected,
+    // send() with an ack, close() (against tests/js/bundle_server.py)
+    async socketApi(url) {
+      const result = {};
+      // websocket only: a volatile packet is dropped while a polling POST is in flight
+      const manager = new io.Manager(url, { autoConnect: false, transports: ["websocket"] });
+      result.opened = await new Promise((resolve) =>
+        manager.open((err) => resolve(err ? "error: " + err.message : "ok")));
+      const socket = manager.socket("/");
+      socket.open();
+      await connected(socket);
+      const seen = [];
+      const handler = (value) => seen.push(value);
+      socket.on("message", handler);
+      result.listenersOn = socket.listeners("message").length;
+      const first = wait(socket, "message");
+      socket.volatile.send("volatile while connected");
+      result.volatile = (await first)[0];
+      socket.off("message", handler);
+      result.listenersOff = socket.listeners("message").length;
+      const second = wait(socket, "message");
+      socket.send("after off");
+      result.afterOff = (await second)[0];
+      result.seen = seen;
+      result.sendAck = await new Promise((resolve) => socket.send("with ack", resolve));
+      socket.on("message", handler);
+      socket.off("message");
+      result.listenersAllOff = socket.listeners("message").length;
+      const gone = wait(socket, "disconnect");
+      socket.close();
+      result.closeReason = (await gone)[0];
+      result.closed = socket.disconnected;
+      manager.engine.close();
+      const bad = new io.Manager("http://127.0.0.1:1", { autoConnect: false, reconnection: false });
+      result.failed = await new Promise((resolve) =>
+        bad.connect((err) => resolve(err ? err.message : "no error")));
+      return result;
+    },
+
+    // a polling request fails after the connection: error, then disconnect (transport error)
+    async transportError(url) {
+      const socket = io(url, { transports: ["polling"], reconnection: false });
+      const events = [];
+      ["connect", "error", "disconnect"].forEach((name) =>
+        socket.on(name, (...args) =>
+          events.push([name].concat(args.map((a) => (a instanceof Error ? "Error" : a))))));
+      await wait(socket, "disconnect", 5000);
+      return events;
+    },
+
     // the server stops pinging: closed with "ping timeout" after pingInterval + pingTimeout
     async pingTimeout(url) {
       const socket = io(url, { transports: ["polling"], reconnection: false });

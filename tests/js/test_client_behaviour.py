@@ -24,7 +24,7 @@ class ScriptedEngine:
     """Answers a page's Engine.IO polling requests from a script.
 
     The handshake GET gets the open packet (unless ``hold_handshake``); later GETs get the
-    ``script`` entries in turn, then are held unanswered; POSTs get ``ok`` and are
+    ``script`` entries in turn (``"!500"``: that HTTP status), then are held unanswered; POSTs get ``ok`` and are
     recorded. With ``refuse``, every request fails at the network level.
     """
 
@@ -58,7 +58,11 @@ class ScriptedEngine:
             else:
                 route.fulfill(status=200, content_type="text/plain", body=self.open_packet)
         elif self.script:
-            route.fulfill(status=200, content_type="text/plain", body=self.script.pop(0))
+            body = self.script.pop(0)
+            if body.startswith("!"):  # "!500": that HTTP status instead of packets
+                route.fulfill(status=int(body[1:]), content_type="text/plain", body="")
+            else:
+                route.fulfill(status=200, content_type="text/plain", body=body)
         else:
             self.held.append(route)
 
@@ -141,3 +145,27 @@ def test_options_query_upgrade_path(new_page: Any, path: str) -> None:
     assert all(url.startswith(server.url + path + "/?") for url in engine_requests)
     assert all("hello=w%C3%B6rld" in url for url in engine_requests)
     page.check_clean()
+
+
+def test_a_failed_poll_emits_error_then_disconnect(new_page: Any) -> None:
+    page, _ = mock_page(new_page, script=['40{"sid":"socket-1"}', "!500"], ping_interval=5000)
+    assert page.run("transportError", MOCK) == [
+        ["connect"], ["error", "Error"], ["disconnect", "transport error"]]
+
+
+def test_socket_and_manager_api_against_a_server(new_page: Any) -> None:
+    server = ServerProcess(BUNDLE_SERVER)
+    try:
+        page = new_page()
+        page.page.goto(server.url + "/socket.io/socket.io.js")
+        page.page.add_script_tag(url="/socket.io/socket.io.js")
+        page.page.add_script_tag(content=(Path(__file__).parent / "scenarios.js").read_text())
+        result = page.run("socketApi", server.url)
+    finally:
+        server.stop()
+    assert result == {
+        "opened": "ok", "listenersOn": 1, "volatile": "echo:volatile while connected",
+        "listenersOff": 0, "afterOff": "echo:after off", "seen": ["echo:volatile while connected"],
+        "sendAck": "echo:with ack", "listenersAllOff": 0, "closeReason": "io client disconnect",
+        "closed": True, "failed": "Connection error",
+    }
