@@ -24,8 +24,8 @@ class ScriptedEngine:
     """Answers a page's Engine.IO polling requests from a script.
 
     The handshake GET gets the open packet (unless ``hold_handshake``); later GETs get the
-    ``script`` entries in turn (``"!500"``: that HTTP status), then are held unanswered; POSTs get ``ok`` and are
-    recorded. With ``refuse``, every request fails at the network level.
+    ``script`` entries in turn (``"!500"``: that HTTP status), then are held unanswered;
+    POSTs get ``ok`` and are recorded. With ``refuse``, every request fails at the network level.
     """
 
     def __init__(self, page: Any, script: List[str], ping_interval: int = 300,
