@@ -319,21 +319,44 @@ class SocketIO:
 
     # -- serving ------------------------------------------------------------------------------
 
-    def run(self, app: flask.Flask, host: str = "127.0.0.1", port: int = 5000,
-            debug: bool = False, use_reloader: Optional[bool] = None, log_output: Optional[bool]
-            = None, reloader_options: Optional[Dict[str, Any]] = None, **kwargs: Any) -> None:
+    def run(self, app: flask.Flask, host: Optional[str] = None, port: Optional[int] = None,
+            debug: Optional[bool] = None, use_reloader: Optional[bool] = None,
+            log_output: Optional[bool] = None,
+            reloader_options: Optional[Dict[str, Any]] = None,
+            extra_files: Optional[List[str]] = None, **kwargs: Any) -> None:
         """Serve ``app`` and Socket.IO together on gevent with websockets (blocks).
 
-        With ``debug=True`` the reloader restarts the process when a source file changes.
+        :param app: the Flask app (attached to this SocketIO)
+        :param host: interface to bind (default ``127.0.0.1``)
+        :param port: TCP port (default: the port of ``SERVER_NAME``, else 5000)
+        :param debug: set ``app.debug`` (default: keep it); turns on the other two
+        :param use_reloader: restart the process when a source file changes
+        :param log_output: log one line per request at INFO on ``sio_core.serving``
+        :param reloader_options: ``interval``, ``extra_files``, ``exclude_patterns``
+            (werkzeug's ``reloader_type`` is ignored: ours polls file times)
+        :param extra_files: more files for the reloader to watch (Flask-SocketIO's
+            older spelling of ``reloader_options["extra_files"]``)
+        :param kwargs: gevent ``WSGIServer`` keywords (``certfile``, ``keyfile``,
+            ``ssl_context``, ``backlog``...); Flask-SocketIO's werkzeug-only
+            ``allow_unsafe_werkzeug`` is ignored
+        :raises TypeError: on any other keyword, before anything is served
         """
-        from .serving import serve
+        from .serving import serve, server_keywords
 
-        if debug:
-            app.debug = True
-        serve(app, self._state_for(app).server, host, port,
-              use_reloader=debug if use_reloader is None else use_reloader,
-              log_output=debug if log_output is None else log_output,
-              reloader_options=reloader_options or {}, **kwargs)
+        options = dict(reloader_options or {})
+        if extra_files:
+            options["extra_files"] = [*options.get("extra_files", ()), *extra_files]
+        server_kwargs, options = server_keywords(kwargs, options)
+        state = self._state_for(app)
+        if debug is not None:
+            app.debug = debug
+        if port is None:
+            name = app.config.get("SERVER_NAME") or ""
+            port = int(name.rsplit(":", 1)[1]) if ":" in name else 5000
+        serve(app, state.server, host or "127.0.0.1", port,
+              use_reloader=app.debug if use_reloader is None else use_reloader,
+              log_output=app.debug if log_output is None else log_output,
+              reloader_options=options, **server_kwargs)
 
     def _state_for(self, app: flask.Flask) -> State:
         state = app.extensions.get("socketio")
