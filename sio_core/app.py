@@ -30,7 +30,8 @@ class Server(ServerCore):
     :param app_or_port: a WSGI app to wrap, a port to listen on, or None
     :param path: URL path (default ``/socket.io``)
     :param serve_client: serve the browser client at ``<path>/socket.io.js``
-    :param adapter: adapter class/factory (default ``MemoryAdapter``)
+    :param adapter: adapter class/factory, or a template adapter such as
+        ``RedisAdapter(url=...)`` copied per namespace (default ``MemoryAdapter``)
     :param origins: allowed origins: None (same origin), ``'*'``, a string, list or callable
     :param json: JSON module/object with ``dumps``/``loads``
     :param connect_timeout: seconds before a client with no namespace is closed

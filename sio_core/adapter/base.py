@@ -17,6 +17,10 @@ Interface (every method takes and returns plain values):
 - ``fetch_sockets(opts)``, ``add_sockets(opts, rooms)``, ``del_sockets(opts, rooms)``,
   ``disconnect_sockets(opts, close)``
 - ``server_count()``, ``init()``, ``close()``
+
+An adapter built without a namespace (``RedisAdapter(url=...)``) is a *template*:
+given as a server's ``adapter=`` option, the server calls ``for_namespace(nsp)`` on it
+once per namespace.
 """
 from __future__ import annotations
 
@@ -66,15 +70,27 @@ class BroadcastOptions(NamedTuple):
 class Adapter:
     """In-process room bookkeeping and broadcast for one namespace.
 
-    :param nsp: the namespace served
+    :param nsp: the namespace served; None makes a template (see ``for_namespace``)
     """
 
-    def __init__(self, nsp: "Namespace") -> None:
-        self.nsp = nsp
+    def __init__(self, nsp: Optional["Namespace"] = None) -> None:
+        #: the namespace served (None in a template)
+        self.nsp: "Namespace" = nsp  # type: ignore[assignment]
         #: room → socket ids
         self.rooms: Dict[str, Set[str]] = {}
         #: socket id → rooms (the reverse index)
         self.sids: Dict[str, Set[str]] = {}
+
+    def for_namespace(self, nsp: "Namespace") -> "Adapter":
+        """A new adapter with this one's settings, serving ``nsp``.
+
+        :param nsp: the namespace the new adapter serves
+        """
+        return type(self)(nsp, **self.settings())
+
+    def settings(self) -> Dict[str, Any]:
+        """The constructor keywords that ``for_namespace`` copies (none here)."""
+        return {}
 
     def init(self) -> None:
         """Start whatever the adapter needs (nothing in memory)."""

@@ -257,14 +257,21 @@ class _Broker:
 class RedisAdapter(Adapter):
     """An adapter whose rooms span every server sharing a Redis and a channel prefix.
 
-    :param nsp: the namespace
+    Give a server ``adapter=RedisAdapter(url=...)`` (a template: the server makes one
+    adapter per namespace from it) or ``adapter=RedisAdapter.factory(url=...)``.
+
+    :param nsp: the namespace; None (the usual) for a template
     :param url: Redis URL
     :param channel: channel prefix (servers with different prefixes ignore each other)
     :param request_timeout: seconds to wait for other nodes' answers
+    :raises TypeError: when a URL is passed where the namespace goes
     """
 
-    def __init__(self, nsp: Any, url: str = "redis://127.0.0.1:6379/0",
+    def __init__(self, nsp: Any = None, url: str = "redis://127.0.0.1:6379/0",
                  channel: str = "socket.io", request_timeout: float = 5.0) -> None:
+        if isinstance(nsp, str):
+            raise TypeError("RedisAdapter's first argument is the namespace: "
+                            "write RedisAdapter(url=%r)" % nsp)
         super().__init__(nsp)
         self.url = url
         self.channel = channel
@@ -276,7 +283,14 @@ class RedisAdapter(Adapter):
         """``adapter=`` value for a server: ``RedisAdapter.factory(url=..., channel=...)``."""
         return lambda nsp: cls(nsp, **options)
 
+    def settings(self) -> Dict[str, Any]:
+        return {"url": self.url, "channel": self.channel,
+                "request_timeout": self.request_timeout}
+
     def init(self) -> None:
+        if self.nsp is None:
+            raise RuntimeError("this RedisAdapter is a template: pass it as a server's "
+                               "adapter= option, which makes one per namespace")
         if not gevent.monkey.is_module_patched("socket"):
             raise RuntimeError(
                 "RedisAdapter needs gevent's monkey-patching: put `from gevent import monkey; "

@@ -21,19 +21,22 @@ __all__ = ["ServerCore"]
 log = logging.getLogger(__name__)
 
 NamespaceSpec = Union[str, Pattern[str], Callable[[str, Any], bool]]
+#: an adapter class or factory ``fn(nsp)``, or a template adapter (built without namespace)
+AdapterSpec = Union[Adapter, Callable[[Namespace], Adapter]]
 
 
 class ServerCore(EngineHandler):
     """Socket.IO on top of an ``EngineServer``.
 
     :param engine: the Engine.IO server to serve on
-    :param adapter: adapter class (or factory ``fn(nsp) -> Adapter``)
+    :param adapter: adapter class, factory ``fn(nsp) -> Adapter``, or a template adapter
+        built without a namespace (``RedisAdapter(url=...)``), copied for each namespace
     :param json: a module/object with ``dumps``/``loads`` (default: orjson if installed)
     :param connect_timeout: seconds a client may stay connected to no namespace
     """
 
     def __init__(self, engine: EngineServer,
-                 adapter: Callable[[Namespace], Adapter] = MemoryAdapter,
+                 adapter: AdapterSpec = MemoryAdapter,
                  json: Any = None, connect_timeout: float = 45.0) -> None:
         self.dumps, self.loads = json_functions(json)
         self.connect_timeout = connect_timeout
@@ -49,10 +52,16 @@ class ServerCore(EngineHandler):
     # -- adapter and namespaces -----------------------------------------------------------
 
     def _make_adapter(self, nsp: Namespace) -> Adapter:
-        return self._adapter_factory(nsp)
+        spec = self._adapter_factory
+        if isinstance(spec, Adapter):
+            return spec.for_namespace(nsp)
+        return spec(nsp)
 
-    def adapter(self, factory: Optional[Callable[[Namespace], Adapter]] = None) -> Any:
-        """Get the adapter factory, or set it (applies to namespaces created afterwards)."""
+    def adapter(self, factory: Optional[AdapterSpec] = None) -> Any:
+        """Get the adapter spec, or set it (applies to namespaces created afterwards).
+
+        :param factory: adapter class, factory ``fn(nsp)`` or template adapter
+        """
         if factory is None:
             return self._adapter_factory
         self._adapter_factory = factory

@@ -54,13 +54,14 @@ def add_cluster_events(io) -> None:
         socket.on("burst", guarded(
             lambda count: [io.emit("seq", n) for n in range(count)]))
 
-        @socket.on("ask-all")
-        @guarded
-        def ask_all(seconds, ack):
+        def ask(targets, seconds, ack):
             def done(err, responses):
                 ack({"error": str(err) if err else None,
                      "responses": sorted(map(str, responses))})
-            io.timeout(seconds).emit("poll", callback=done)
+            targets.timeout(seconds).emit("poll", callback=done)
+
+        socket.on("ask-all", guarded(lambda seconds, ack: ask(io, seconds, ack)))
+        socket.on("ask-room", guarded(lambda room, seconds, ack: ask(io.to(room), seconds, ack)))
 
         @socket.on("call-sid")
         @guarded
@@ -70,6 +71,15 @@ def add_cluster_events(io) -> None:
             except AckTimeout as exc:
                 ack({"error": "timeout", "partial": exc.responses})
 
+    chat = io.of("/chat")
+
+    @chat.on("connection")
+    def on_chat(socket):
+        """``/chat`` has an adapter of its own: its rooms and broadcasts cross nodes too."""
+        socket.on("join", lambda room, ack: (socket.join(room), ack(sorted(socket.rooms))))
+        socket.on("broadcast", lambda payload: socket.broadcast.emit("bcast", payload))
+        socket.on("to-room", lambda room, payload: chat.to(room).emit("room-msg", payload))
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
@@ -78,10 +88,15 @@ def main() -> None:
     parser.add_argument("--redis", required=True)
     parser.add_argument("--channel", default="socket.io")
     parser.add_argument("--request-timeout", type=float, default=2.0)
+    parser.add_argument("--adapter-form", choices=["factory", "instance"], default="factory",
+                        help="RedisAdapter.factory(...) or a template RedisAdapter(...)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    adapter = RedisAdapter.factory(url=args.redis, channel=args.channel,
-                                   request_timeout=args.request_timeout)
+    options = dict(url=args.redis, channel=args.channel, request_timeout=args.request_timeout)
+    if args.adapter_form == "instance":
+        adapter = RedisAdapter(**options)
+    else:
+        adapter = RedisAdapter.factory(**options)
     io = build(args.port, args.host, adapter=adapter)
     add_cluster_events(io)
     io.serve_forever()

@@ -17,10 +17,14 @@ pytestmark = pytest.mark.interop
 
 
 class Cluster:
-    def __init__(self, redis: RedisServer, nodes: int = 3, channel: str = "socket.io") -> None:
+    """``nodes`` cluster_app.py processes; ``forms[i]`` is how node i builds its adapter."""
+
+    def __init__(self, redis: RedisServer, nodes: int = 3, channel: str = "socket.io",
+                 forms: tuple = ()) -> None:
         self.redis = redis
-        self.nodes = [ServerProcess(CLUSTER_APP, "--redis", redis.url, "--channel", channel)
-                      for _ in range(nodes)]
+        forms = forms or ("factory",) * nodes
+        self.nodes = [ServerProcess(CLUSTER_APP, "--redis", redis.url, "--channel", channel,
+                                    "--adapter-form", form) for form in forms]
 
     def url(self, i: int) -> str:
         return self.nodes[i].url
@@ -132,6 +136,59 @@ def test_queries_and_remote_room_operations_across_nodes(cluster, node) -> None:
     assert res["after"] == [ids["a"]]
 
 
+@pytest.mark.parametrize("forms", [("instance",) * 3, ("instance", "factory", "instance")],
+                         ids=["instance", "mixed"])
+def test_template_adapter_instance_serves_every_namespace_across_nodes(redis_server, node,
+                                                                        forms) -> None:
+    """``Server(adapter=RedisAdapter(url=...))``: one adapter per namespace, each crossing
+    nodes, alone or next to nodes built with ``RedisAdapter.factory(url=...)``."""
+    cluster = Cluster(redis_server, forms=forms)
+    chat = {"auth": {"token": "secret"}}
+    try:
+        out = node("cluster_client.js", {
+            "clients": {"a": cluster.url(0), "b": cluster.url(1), "c": cluster.url(2),
+                        "ca": dict(chat, url=cluster.url(0) + "/chat"),
+                        "cb": dict(chat, url=cluster.url(1) + "/chat"),
+                        "cc": dict(chat, url=cluster.url(2) + "/chat")},
+            "steps": [{"do": "emit", "client": "a", "event": "broadcast", "args": ["root"]},
+                      {"do": "wait", "client": "b", "event": "bcast"},
+                      {"do": "wait", "client": "c", "event": "bcast"},
+                      {"do": "emit", "client": "ca", "event": "broadcast", "args": ["chat"]},
+                      {"do": "wait", "client": "cb", "event": "bcast"},
+                      {"do": "wait", "client": "cc", "event": "bcast"},
+                      {"do": "emit", "client": "b", "event": "join", "args": ["r"],
+                       "ack": True},
+                      {"do": "emit", "client": "cc", "event": "join", "args": ["r"],
+                       "ack": True},
+                      {"do": "emit", "client": "ca", "event": "to-room", "args": ["r", 1]},
+                      {"do": "wait", "client": "cc", "event": "room-msg"},
+                      {"do": "emit", "client": "a", "event": "to-room", "args": ["r", 2]},
+                      {"do": "wait", "client": "b", "event": "room-msg"},
+                      {"do": "emit", "client": "c", "event": "list-clients", "ack": True,
+                       "as": "all"},
+                      {"do": "quiet", "ms": 300}]})
+    finally:
+        cluster.stop()
+    r, res = out["received"], out["results"]
+    assert [names(r[n], "bcast") for n in ("a", "b", "c")] == [[], [["root"]], [["root"]]]
+    assert [names(r[n], "bcast") for n in ("ca", "cb", "cc")] == [[], [["chat"]], [["chat"]]]
+    assert names(r["cc"], "room-msg") == [[1]]
+    assert names(r["b"], "room-msg") == [[2]]
+    assert res["all"] == sorted(res["ids"][n] for n in ("a", "b", "c"))
+
+
+def test_volatile_broadcast_reaches_every_node_once(cluster, node) -> None:
+    out = node("cluster_client.js", {
+        "clients": {"a": cluster.url(0), "b": cluster.url(1), "c": cluster.url(2),
+                    "a2": cluster.url(0)},
+        "steps": [{"do": "emit", "client": "a", "event": "volatile-bcast", "args": [{"v": 1}]},
+                  *({"do": "wait", "client": n, "event": "vbcast"} for n in ("a", "b", "c",
+                                                                              "a2")),
+                  {"do": "quiet", "ms": 300}]})
+    assert {n: names(e, "vbcast") for n, e in out["received"].items()} == {
+        n: [[{"v": 1}]] for n in ("a", "b", "c", "a2")}
+
+
 def test_acks_across_nodes(cluster, node) -> None:
     out = node("cluster_client.js", {
         "clients": {"a": cluster.url(0), "b": cluster.url(1), "c": cluster.url(2)},
@@ -142,6 +199,24 @@ def test_acks_across_nodes(cluster, node) -> None:
     res = out["results"]
     assert res["all"] == {"error": None, "responses": ["a", "b", "c"]}
     assert res["one"] == {"answer": ["c"]}
+
+
+def test_acks_from_a_room_across_nodes(cluster, node) -> None:
+    """``io.to(room).timeout(t).emit(..., callback)``: the room's members on every node
+    answer, nobody else; an empty room answers with no responses."""
+    out = node("cluster_client.js", {
+        "clients": {"a": cluster.url(0), "b": cluster.url(1), "c": cluster.url(2),
+                    "a2": cluster.url(0)},
+        "steps": [{"do": "emit", "client": "a2", "event": "join", "args": ["r"], "ack": True},
+                  {"do": "emit", "client": "c", "event": "join", "args": ["r"], "ack": True},
+                  {"do": "emit", "client": "a", "event": "ask-room", "args": ["r", 3],
+                   "ack": True, "as": "room"},
+                  {"do": "emit", "client": "b", "event": "ask-room", "args": ["nobody", 3],
+                   "ack": True, "as": "empty"}]})
+    res = out["results"]
+    assert res["room"] == {"error": None, "responses": ["a2", "c"]}
+    assert res["empty"] == {"error": None, "responses": []}
+    assert [names(out["received"][n], "poll") for n in ("a", "b")] == [[], []]
 
 
 def test_write_only_emitter_from_a_plain_process(cluster, node, tmp_path) -> None:

@@ -1,11 +1,13 @@
 // Runs a list of steps with several socket.io-client@4 clients; prints one JSON line.
-// config: {clients: {name: url}, steps: [...], timeout_ms}
+// config: {clients: {name: url | {url, auth}}, steps: [...], timeout_ms}
+//   (a url may end in a namespace, e.g. http://127.0.0.1:5000/chat)
 // steps: {do:"emit", client, event, args, ack:bool, as:key}   (ack result stored under results[as])
 //        {do:"wait", client, event, count}                   (until `count` events of that name)
 //        {do:"quiet", ms}                                     (let stray messages arrive: for
 //                                                              checks that something did NOT come)
 //        {do:"close", client}
 //        {do:"exec", cmd:[...]}                             (run a program to completion)
+//        {do:"wait-disconnect", client}
 const cfg = JSON.parse(process.argv[2]);
 const { io } = require("sio4");
 const results = {};
@@ -22,8 +24,9 @@ function waitFor(predicate, what) {
 }
 
 async function main() {
-  for (const [name, url] of Object.entries(cfg.clients)) {
-    const s = io(url, { transports: cfg.transports || ["websocket"], forceNew: true, reconnection: false });
+  for (const [name, spec] of Object.entries(cfg.clients)) {
+    const { url, auth } = typeof spec === "string" ? { url: spec } : spec;
+    const s = io(url, { transports: cfg.transports || ["websocket"], forceNew: true, reconnection: false, auth });
     received[name] = [];
     s.onAny((event, ...args) => {
       if (typeof args[args.length - 1] === "function") {
