@@ -2,13 +2,29 @@
 from __future__ import annotations
 
 import logging
+import warnings
 from typing import Any, Dict, Mapping
 
-__all__ = ["EXTENSION_KEYS", "read_options", "server_options"]
+__all__ = ["EXTENSION_KEYS", "IGNORED", "IgnoredOptionWarning", "read_options",
+           "server_options"]
 
 #: options understood by the extension itself (not passed to sio_core)
 EXTENSION_KEYS = {"manage_session", "message_queue", "channel", "logger", "engineio_logger",
-                  "async_mode", "always_connect", "namespaces", "write_only"}
+                  "async_mode", "always_connect", "namespaces", "write_only", "client_manager",
+                  "serializer"}
+
+#: Flask-SocketIO options accepted without effect → (the value that describes what
+#: flask_sio does anyway, or ``...`` for none; why another value is not honoured)
+IGNORED = {
+    "async_handlers": (False, "the handlers of one connection run one at a time, in the "
+                              "order its events arrive"),
+    "monitor_clients": (True, "the heartbeat always closes connections that stop answering"),
+    "upgrade_timeout": (..., "an upgrade that never completes is ended by the heartbeat"),
+}
+
+
+class IgnoredOptionWarning(UserWarning):
+    """A Flask-SocketIO option that flask_sio accepts but cannot honour."""
 
 #: Flask-SocketIO / python-socketio option names → sio_core Server option names
 RENAMED = {"cors_allowed_origins": "origins", "resource": "path"}
@@ -33,19 +49,31 @@ def read_options(config: Mapping[str, Any], kwargs: Dict[str, Any]) -> Dict[str,
 def server_options(options: Dict[str, Any]) -> Dict[str, Any]:
     """The sio_core ``Server`` keyword arguments among ``options``.
 
+    Options in ``IGNORED`` given another value than flask_sio's own behaviour are
+    warned about (``IgnoredOptionWarning``, once per option and value).
+
     :raises TypeError: on an option nobody understands
-    :raises ValueError: on an ``async_mode`` other than gevent
+    :raises ValueError: on an ``async_mode`` other than gevent, a ``serializer`` other
+        than ``"default"``
     """
     out: Dict[str, Any] = {}
     for key, value in options.items():
         name = RENAMED.get(key, key)
         if name in PASSTHROUGH:
             out[name] = value
+        elif key in IGNORED:
+            same, why = IGNORED[key]
+            if value != same:
+                warnings.warn("SocketIO option %s=%r is ignored: %s" % (key, value, why),
+                              IgnoredOptionWarning, stacklevel=3)
         elif key not in EXTENSION_KEYS:
             raise TypeError("unknown SocketIO option %r" % key)
     mode = options.get("async_mode")
     if mode not in (None, "gevent", "gevent_uwsgi"):
         raise ValueError("flask_sio runs on gevent only; async_mode=%r is not supported" % mode)
+    if options.get("serializer", "default") != "default":
+        raise ValueError("flask_sio speaks JSON only; serializer=%r is not supported"
+                         % options["serializer"])
     if "path" in out:
         out["path"] = "/" + str(out["path"]).strip("/")
     if out.get("origins") == []:

@@ -9,7 +9,7 @@ from flask.ctx import RequestContext
 if TYPE_CHECKING:  # pragma: no cover
     from sio_core import Socket
 
-__all__ = ["run_in_context", "SESSION_KEY"]
+__all__ = ["run_in_context", "in_handler_context", "SESSION_KEY"]
 
 #: where a socket keeps its copy of the Flask session (in ``socket.data``)
 SESSION_KEY = "flask_sio.session"
@@ -46,3 +46,22 @@ def run_in_context(app: flask.Flask, socket: "Socket", event: str, args: Any,
         return fn(*call_args)
     finally:
         ctx.pop()
+
+
+def in_handler_context(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``fn``, made to run in a request context like the current handler's, if any.
+
+    An ack callback given to ``emit`` inside a handler then sees the same
+    ``request.sid``, ``request.namespace`` and session as the handler did.
+    """
+    socket = getattr(flask.request, "sio_socket", None) if flask.has_request_context() else None
+    if socket is None:
+        return fn
+    app = flask.current_app._get_current_object()  # type: ignore[attr-defined]
+    manage_session = getattr(app.extensions.get("socketio"), "manage_session", True)
+
+    def in_context(*values: Any) -> Any:
+        return run_in_context(app, socket, "callback", list(values), fn, *values,
+                              manage_session=manage_session)
+
+    return in_context

@@ -1,7 +1,6 @@
 """SocketIO: the Flask extension object."""
 from __future__ import annotations
 
-import inspect
 import logging
 from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
@@ -11,59 +10,90 @@ from sio_core import ConnectionRefusedError, Server
 from sio_core.server import Ack, runtime
 
 from .config import read_options, server_options
-from .context import run_in_context
+from .context import in_handler_context, run_in_context
+from .handler import Handler, Registered
 from .state import State
 
 __all__ = ["SocketIO"]
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[..., Any]
+#: the message queue channel when none is given (Flask-SocketIO's)
+_CHANNEL = "flask-socketio"
 
 
-def _positional_capacity(fn: Handler) -> Tuple[int, bool]:
-    """(number of positional parameters, whether it takes *args), checked once."""
-    try:
-        params = inspect.signature(fn).parameters.values()
-    except (TypeError, ValueError):
-        return 0, True
-    count = sum(1 for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD))
-    return count, any(p.kind is p.VAR_POSITIONAL for p in params)
+class _Triggered:
+    """Dispatch of one event through a class-based namespace's ``trigger_event``.
 
+    It gets ``(event, sid, *args)`` as in Flask-SocketIO, where a connect carries
+    ``(environ, auth)`` and a disconnect its reason.
+    """
 
-class _Registered:
-    """A handler with its signature inspected at registration."""
+    __slots__ = ("namespace", "event", "socket")
 
-    __slots__ = ("fn", "capacity", "varargs")
-
-    def __init__(self, fn: Handler) -> None:
-        self.fn = fn
-        self.capacity, self.varargs = _positional_capacity(fn)
+    def __init__(self, namespace: Any, event: str, socket: Any) -> None:
+        self.namespace = namespace
+        self.event = event
+        self.socket = socket
 
     def call_with_optional(self, *values: Any) -> Any:
-        """Call with as many of ``values`` as the handler accepts."""
-        if self.varargs:
-            return self.fn(*values)
-        return self.fn(*values[: self.capacity])
+        """Call ``trigger_event`` with the event's values."""
+        if self.event == "connect":
+            values = (self.socket.client.conn.environ, *values)
+        return self.namespace.trigger_event(self.event, self.socket.id, *values)
+
+
+def _queue_of(options: Dict[str, Any]) -> Optional[Tuple[str, str]]:
+    """(message queue URL, channel) from ``message_queue`` or a python-socketio
+    ``client_manager`` that names one (its ``redis_url`` or ``url``), else None."""
+    manager = options.get("client_manager")
+    if manager is not None:
+        url = getattr(manager, "redis_url", None) or getattr(manager, "url", None)
+        if not url:  # python-socketio's in-process manager: what MemoryAdapter does
+            return None
+        return url, getattr(manager, "channel", None) or options.get("channel", _CHANNEL)
+    if options.get("message_queue"):
+        return options["message_queue"], options.get("channel", _CHANNEL)
+    return None
+
+
+def _accept_namespaces(server: Server, namespaces: Any) -> None:
+    """Accept connections to ``namespaces`` (names, or ``"*"`` for any) without handlers."""
+    if namespaces is None:
+        return
+    names = [namespaces] if isinstance(namespaces, str) else list(namespaces)
+    if "*" in names:
+        server.of(lambda name, auth: True)
+    for name in names:
+        if name != "*":
+            server.of(name)
 
 
 class SocketIO:
     """Socket.IO for a Flask application.
 
     :param app: the Flask app (or call ``init_app`` later)
-    :param options: sio_core options (``path``, ``cors_allowed_origins``/``origins``,
-        ``ping_interval``, ``ping_timeout``, ``max_http_buffer_size``, ``cookie``,
-        ``transports``, ``serve_client``, ``json``, ``message_queue``, ``channel``,
-        ``manage_session``, ``logger``...); ``SOCKETIO_*`` config keys fill the gaps
+    :param options: sio_core options (``path``/``resource``, ``cors_allowed_origins``/
+        ``origins``, ``cors_credentials``, ``ping_interval``, ``ping_timeout``,
+        ``max_http_buffer_size``, ``allow_upgrades``, ``http_compression``,
+        ``compression_threshold``, ``cookie``, ``transports``, ``serve_client``, ``json``,
+        ``connect_timeout``, ``max_queue``...) and Flask-SocketIO's (``message_queue``,
+        ``channel``, ``client_manager``, ``write_only``, ``manage_session``,
+        ``always_connect``, ``namespaces``, ``logger``, ``engineio_logger``,
+        ``async_mode``); ``SOCKETIO_*`` config keys fill the gaps. ``async_handlers``,
+        ``monitor_clients`` and ``upgrade_timeout`` are accepted but not honoured
+        (``IgnoredOptionWarning``).
     """
 
     def __init__(self, app: Optional[flask.Flask] = None, **options: Any) -> None:
         self._options = options
-        self._handlers: Dict[str, Dict[str, _Registered]] = {}
+        self._handlers: Dict[str, Dict[str, Registered]] = {}
         self._error_handlers: Dict[str, Handler] = {}
         self._default_error_handler: Optional[Handler] = None
         self._namespace_objects: Dict[str, Any] = {}
         self._states: List[State] = []
+        #: (message queue URL, channel) when emits go to the queue only
+        self._write_only: Optional[Tuple[str, str]] = None
         if app is not None:
             self.init_app(app)
 
@@ -72,7 +102,11 @@ class SocketIO:
     def init_app(self, app: flask.Flask, **options: Any) -> None:
         """Attach to ``app``: wraps ``app.wsgi_app`` so ``path`` is served by Socket.IO.
 
+        With ``write_only=True`` nothing is served: ``emit``/``send`` publish to the
+        ``message_queue`` for the servers of the cluster to deliver.
+
         :raises RuntimeError: when ``app`` already has a SocketIO
+        :raises ValueError: ``write_only`` without a ``message_queue``
         """
         if "socketio" in app.extensions:
             raise RuntimeError("this Flask app already has a SocketIO extension")
@@ -80,17 +114,25 @@ class SocketIO:
         merged.update(options)
         merged = read_options(app.config, merged)
         sio_options = server_options(merged)
-        if merged.get("message_queue"):
+        queue = _queue_of(merged)
+        if merged.get("write_only"):
+            if queue is None:
+                raise ValueError("write_only=True needs a message_queue to write to")
+            self._write_only = queue
+            app.extensions["socketio"] = self
+            return
+        if queue is not None:
             from .queue import adapter_for_url
 
-            sio_options["adapter"] = adapter_for_url(merged["message_queue"],
-                                                     merged.get("channel", "flask-socketio"))
+            sio_options["adapter"] = adapter_for_url(*queue)
         server = Server(**sio_options)
-        state = State(self, app, server, manage_session=merged.get("manage_session", True))
+        state = State(self, app, server, manage_session=merged.get("manage_session", True),
+                      always_connect=bool(merged.get("always_connect")))
         app.extensions["socketio"] = state
         self._states.append(state)
         server.attach(app.wsgi_app)
         app.wsgi_app = server  # type: ignore[method-assign]
+        _accept_namespaces(server, merged.get("namespaces"))
         for namespace in self._handlers:
             self._bind_namespace(state, namespace)
         for namespace in self._namespace_objects:
@@ -125,7 +167,7 @@ class SocketIO:
     def on_event(self, event: str, handler: Handler, namespace: Optional[str] = None) -> None:
         """Register ``handler`` for ``event`` in ``namespace`` (``"*"`` catches all events)."""
         namespace = namespace or "/"
-        self._handlers.setdefault(namespace, {})[event] = _Registered(handler)
+        self._handlers.setdefault(namespace, {})[event] = Registered(handler)
         for state in self._states:
             self._bind_namespace(state, namespace)
 
@@ -164,22 +206,24 @@ class SocketIO:
 
     # -- running handlers -----------------------------------------------------------------
 
-    def _find(self, namespace: str, event: str) -> Tuple[Optional[_Registered], bool]:
-        """The handler for ``event``, and whether it is the catch-all."""
-        handlers = self._handlers.get(namespace, {})
+    def _find(self, socket: Any, event: str) -> Tuple[Any, bool]:
+        """What handles ``event`` on ``socket``'s namespace, and whether it is the catch-all.
+
+        A handler registered for the event comes first, then a class-based namespace
+        (which sees every event through its ``trigger_event``), then ``"*"``.
+        """
+        handlers = self._handlers.get(socket.nsp.name, {})
         if event in handlers:
             return handlers[event], False
-        obj = self._namespace_objects.get(namespace)
+        obj = self._namespace_objects.get(socket.nsp.name)
         if obj is not None:
-            method = obj._method_for(event)
-            if method is not None:
-                return _Registered(method), False
+            return _Triggered(obj, event, socket), False
         if "*" in handlers and event not in ("connect", "disconnect"):
             return handlers["*"], True
         return None, False
 
     def _call(self, state: State, socket: Any, event: str, args: List[Any],
-              registered: _Registered, call_args: List[Any]) -> Any:
+              registered: Any, call_args: List[Any]) -> Any:
         try:
             return run_in_context(state.app, socket, event, args, registered.call_with_optional,
                                   *call_args, manage_session=state.manage_session)
@@ -192,29 +236,39 @@ class SocketIO:
             return run_in_context(state.app, socket, event, args, handler, exc,
                                   manage_session=state.manage_session)
 
-    def _on_connect(self, state: State, socket: Any, next: Callable[..., None]) -> None:
-        registered, _ = self._find(socket.nsp.name, "connect")
+    def _run_connect(self, state: State, socket: Any) -> Optional[ConnectionRefusedError]:
+        """Run the connect handler: None to admit ``socket``, else the refusal."""
+        registered, _ = self._find(socket, "connect")
         if registered is None:
-            next()
-            return
+            return None
         auth = socket.handshake.auth if socket.client.protocol.revision == 5 else None
         try:
             result = self._call(state, socket, "connect", [auth], registered, [auth])
         except ConnectionRefusedError as exc:
-            next(exc)
-            return
+            return exc
         if result is False:
-            next(ConnectionRefusedError("Connection rejected by server"))
-        else:
+            return ConnectionRefusedError("Connection rejected by server")
+        return None
+
+    def _on_connect(self, state: State, socket: Any, next: Callable[..., None]) -> None:
+        if state.always_connect:
+            next()  # admitted first; the handler runs once the client knows
+            return
+        refusal = self._run_connect(state, socket)
+        if refusal is None:
             next()
+        else:
+            next(refusal)
 
     def _on_connection(self, state: State, socket: Any) -> None:
         socket.on_any(lambda event, *args: self._on_event(state, socket, event, list(args)))
         socket.on("disconnect", lambda reason: self._on_disconnect(state, socket, reason))
+        if state.always_connect and self._run_connect(state, socket) is not None:
+            socket.disconnect()
 
     def _on_event(self, state: State, socket: Any, event: str, args: List[Any]) -> None:
         ack = args.pop() if args and isinstance(args[-1], Ack) else None
-        registered, catch_all = self._find(socket.nsp.name, event)
+        registered, catch_all = self._find(socket, event)
         if registered is None:
             return
         call_args = [event, *args] if catch_all else args
@@ -226,7 +280,7 @@ class SocketIO:
                 ack(*(result if isinstance(result, tuple) else (result,)))
 
     def _on_disconnect(self, state: State, socket: Any, reason: str) -> None:
-        registered, _ = self._find(socket.nsp.name, "disconnect")
+        registered, _ = self._find(socket, "disconnect")
         if registered is not None:
             self._call(state, socket, "disconnect", [reason], registered, [reason])
 
@@ -235,21 +289,36 @@ class SocketIO:
     def emit(self, event: str, *args: Any, to: Union[None, str, List[str]] = None,
              room: Union[None, str, List[str]] = None, include_self: bool = True,
              skip_sid: Union[None, str, List[str]] = None, namespace: Optional[str] = None,
-             callback: Optional[Handler] = None, broadcast: bool = True) -> None:
+             callback: Optional[Handler] = None, broadcast: bool = True,
+             ignore_queue: bool = False) -> None:
         """Emit ``event`` to a room, a socket id, or everyone in ``namespace``.
 
-        ``include_self=False`` excludes the current socket when called from a handler.
-        Without an app but with ``message_queue``, it publishes to the cluster (write-only).
+        Without an app but with ``message_queue`` (or with ``write_only=True``), it
+        publishes to the cluster.
+
+        :param to: room(s) or socket id(s); everyone in ``namespace`` when None
+        :param room: older name of ``to``
+        :param include_self: False leaves out the current socket (inside a handler)
+        :param skip_sid: socket id(s) to leave out
+        :param namespace: the namespace (default ``/``)
+        :param callback: ``fn(*values)`` for the client's ack (one recipient only)
+        :param broadcast: accepted for Flask-SocketIO's sake: an emit from the server
+            goes to every recipient ``to`` names either way
+        :param ignore_queue: with a message queue, deliver to this process's clients
+            only, without publishing
+        :raises ValueError: ``callback`` with several recipients, or without a server
         """
-        if not self._states and self._options.get("message_queue"):
-            self._emit_write_only(event, args, to if to is not None else room, skip_sid,
-                                  namespace)
+        target = to if to is not None else room
+        queue = self._write_only or (None if self._states else _queue_of(self._options))
+        if queue is not None:
+            if callback is not None:
+                raise ValueError("callbacks need a server: a write-only SocketIO has none")
+            self._emit_write_only(queue, event, args, target, skip_sid, namespace)
             return
         state = self._state()
         nsp = state.server.of(namespace or "/")
-        target = to if to is not None else room
         if isinstance(target, str) and target in nsp.connected and callback is not None:
-            nsp.connected[target].emit(event, *args, callback=callback)
+            nsp.connected[target].emit(event, *args, callback=in_handler_context(callback))
             return
         operator = nsp.to(target) if target is not None else nsp.to([])
         skipped = [skip_sid] if isinstance(skip_sid, str) else list(skip_sid or [])
@@ -259,16 +328,17 @@ class SocketIO:
                 skipped.append(sid)
         if skipped:
             operator = operator.except_(skipped)
+        if ignore_queue:
+            operator = operator.local
         if callback is not None:
             raise ValueError("callbacks need a single recipient: pass to=<socket id>")
         operator.emit(event, *args)
 
-    def _emit_write_only(self, event: str, args: Any, target: Any, skip_sid: Any,
-                         namespace: Optional[str]) -> None:
+    def _emit_write_only(self, queue: Tuple[str, str], event: str, args: Any, target: Any,
+                         skip_sid: Any, namespace: Optional[str]) -> None:
         from sio_core.adapter.redis import Emitter
 
-        emitter = Emitter(self._options["message_queue"],
-                          self._options.get("channel", "flask-socketio")).of(namespace or "/")
+        emitter = Emitter(*queue).of(namespace or "/")
         for room in [target] if isinstance(target, str) else list(target or []):
             emitter = emitter.to(room)
         for sid in [skip_sid] if isinstance(skip_sid, str) else list(skip_sid or []):
@@ -278,15 +348,19 @@ class SocketIO:
     def send(self, data: Any, json: bool = False, namespace: Optional[str] = None,
              to: Union[None, str, List[str]] = None, room: Union[None, str, List[str]] = None,
              include_self: bool = True, skip_sid: Union[None, str, List[str]] = None,
-             callback: Optional[Handler] = None) -> None:
-        """Send a ``message`` event (see ``emit``)."""
-        self.emit("message", data, to=to, room=room, include_self=include_self,
-                  skip_sid=skip_sid, namespace=namespace, callback=callback)
+             callback: Optional[Handler] = None, ignore_queue: bool = False) -> None:
+        """Send a ``message`` event, or a ``json`` event with ``json=True`` (see ``emit``)."""
+        self.emit("json" if json else "message", data, to=to, room=room,
+                  include_self=include_self, skip_sid=skip_sid, namespace=namespace,
+                  callback=callback, ignore_queue=ignore_queue)
 
     def call(self, event: str, *args: Any, to: Optional[str] = None,
-             namespace: Optional[str] = None, timeout: float = 60.0, sid: Optional[str] = None
-             ) -> Any:
+             namespace: Optional[str] = None, timeout: float = 60.0, sid: Optional[str] = None,
+             ignore_queue: bool = False) -> Any:
         """Emit to one socket and block until it acks; return its answer.
+
+        ``ignore_queue`` is accepted for Flask-SocketIO's sake: a socket of this process
+        is called directly, one of another node through the queue either way.
 
         :raises sio_core.AckTimeout: no answer within ``timeout``
         :raises sio_core.Disconnected: the client is or becomes disconnected

@@ -7,6 +7,8 @@ import flask
 
 from sio_core import Disconnected
 
+from .context import in_handler_context
+
 __all__ = ["emit", "send", "call", "join_room", "leave_room", "close_room", "rooms",
            "disconnect"]
 
@@ -42,36 +44,45 @@ def _socket(sid: Optional[str] = None, namespace: Optional[str] = None) -> Any:
 
 def emit(event: str, *args: Any, to: Target = None, room: Target = None,
          include_self: bool = True, skip_sid: Target = None, namespace: Optional[str] = None,
-         callback: Optional[Callable[..., Any]] = None, broadcast: bool = False) -> None:
+         callback: Optional[Callable[..., Any]] = None, broadcast: bool = False,
+         ignore_queue: bool = False) -> None:
     """Emit from a handler: to the sender, or with ``to``/``room``/``broadcast`` to many.
 
     :param include_self: with a broadcast, whether the sender receives it too
     :param skip_sid: socket id(s) left out of a broadcast
     :param callback: ``fn(*values)`` for the client's ack (single recipient only)
+    :param ignore_queue: with a message queue, reach this process's clients only
     """
     target = to if to is not None else room
     if target is None and not broadcast:
         socket = _socket(namespace=namespace)
         if socket is None:
             return
-        socket.emit(event, *args, callback=callback)
+        socket.emit(event, *args,
+                    callback=None if callback is None else in_handler_context(callback))
         return
     _state().extension.emit(event, *args, to=target, include_self=include_self,
                             skip_sid=skip_sid, namespace=_namespace(namespace),
-                            callback=callback)
+                            callback=callback, ignore_queue=ignore_queue)
 
 
 def send(message: Any, json: bool = False, to: Target = None, room: Target = None,
          include_self: bool = True, skip_sid: Target = None, namespace: Optional[str] = None,
-         callback: Optional[Callable[..., Any]] = None, broadcast: bool = False) -> None:
-    """Send a ``message`` event from a handler (see ``emit``)."""
-    emit("message", message, to=to, room=room, include_self=include_self, skip_sid=skip_sid,
-         namespace=namespace, callback=callback, broadcast=broadcast)
+         callback: Optional[Callable[..., Any]] = None, broadcast: bool = False,
+         ignore_queue: bool = False) -> None:
+    """Send a ``message`` event from a handler, a ``json`` event with ``json=True``
+    (see ``emit``)."""
+    emit("json" if json else "message", message, to=to, room=room,
+         include_self=include_self, skip_sid=skip_sid, namespace=namespace,
+         callback=callback, broadcast=broadcast, ignore_queue=ignore_queue)
 
 
 def call(event: str, *args: Any, to: Optional[str] = None, namespace: Optional[str] = None,
-         timeout: float = 60.0) -> Any:
+         timeout: float = 60.0, ignore_queue: bool = False) -> Any:
     """Emit to the sender (or ``to``) and block until it acks; return the answer.
+
+    ``ignore_queue`` is accepted for Flask-SocketIO's sake (a local socket is called
+    directly either way).
 
     :raises sio_core.AckTimeout: no answer within ``timeout``
     :raises sio_core.Disconnected: the client left
@@ -109,7 +120,11 @@ def rooms(sid: Optional[str] = None, namespace: Optional[str] = None) -> List[st
 
 def disconnect(sid: Optional[str] = None, namespace: Optional[str] = None,
                silent: bool = False) -> None:
-    """Disconnect the sender (or ``sid``) from the namespace."""
+    """Disconnect the sender (or ``sid``) from the namespace.
+
+    ``silent`` is accepted for Flask-SocketIO's sake, where it is deprecated and does
+    nothing; the client is told either way.
+    """
     socket = _socket(sid, namespace)
     if socket is not None:
         socket.disconnect()

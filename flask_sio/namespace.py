@@ -1,7 +1,9 @@
 """Class-based namespaces: ``on_<event>`` methods become handlers."""
 from __future__ import annotations
 
-from typing import Any, Callable, Optional
+from typing import Any, Dict, Optional
+
+from .handler import Registered
 
 __all__ = ["Namespace"]
 
@@ -9,19 +11,43 @@ __all__ = ["Namespace"]
 class Namespace:
     """Subclass and define ``on_connect``, ``on_disconnect``, ``on_<event>`` methods.
 
+    Every event of the namespace goes through ``trigger_event``; override it to see
+    them all (and call ``super().trigger_event(...)`` to dispatch as usual).
+
     :param namespace: the namespace served (default ``/``)
     """
 
     def __init__(self, namespace: Optional[str] = None) -> None:
         self.namespace = namespace or "/"
         self.socketio: Any = None
+        self._methods: Dict[str, Optional[Registered]] = {}
 
     def _set_socketio(self, socketio: Any) -> None:
         self.socketio = socketio
 
-    def _method_for(self, event: str) -> Optional[Callable[..., Any]]:
-        method = getattr(self, "on_" + event.replace("-", "_"), None)
-        return method if callable(method) else None
+    def _method_for(self, event: str) -> Optional[Registered]:
+        if event not in self._methods:
+            method = getattr(self, "on_" + event.replace("-", "_"), None)
+            self._methods[event] = Registered(method) if callable(method) else None
+        return self._methods[event]
+
+    def trigger_event(self, event: str, sid: str, *args: Any) -> Any:
+        """Run the ``on_<event>`` method (``-`` read as ``_``), if any; return its result.
+
+        Runs inside the event's request context (``flask.request.sid`` is ``sid``).
+
+        :param event: the event name (``connect`` and ``disconnect`` included)
+        :param sid: the socket id
+        :param args: the event's arguments; ``(environ, auth)`` for ``connect``, whose
+            method gets ``auth`` only; ``(reason,)`` for ``disconnect``; methods get as
+            many as they take
+        """
+        method = self._method_for(event)
+        if method is None:
+            return None
+        if event == "connect":
+            args = args[1:]
+        return method.call_with_optional(*args)
 
     def emit(self, event: str, *args: Any, **kwargs: Any) -> None:
         """``SocketIO.emit`` defaulting to this namespace."""

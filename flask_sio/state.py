@@ -21,11 +21,13 @@ class State:
     """
 
     def __init__(self, extension: "SocketIO", app: flask.Flask, server: Server,
-                 manage_session: bool = True) -> None:
+                 manage_session: bool = True, always_connect: bool = False) -> None:
         self.extension = extension
         self.app = app
         self.server = server
         self.manage_session = manage_session
+        #: admit connections before the connect handler runs (it may then disconnect)
+        self.always_connect = always_connect
         #: namespaces whose handlers are bound on the server
         self.bound: Set[str] = set()
 

@@ -83,8 +83,9 @@ class SocketIOTestClient:
 
     def send(self, data: Any, json: bool = False, callback: bool = False,
              namespace: Optional[str] = None) -> Any:
-        """Send a ``message`` event."""
-        return self.emit("message", data, callback=callback, namespace=namespace)
+        """Send a ``message`` event, or a ``json`` event with ``json=True``."""
+        return self.emit("json" if json else "message", data, callback=callback,
+                         namespace=namespace)
 
     def on(self, event: str, handler: Any) -> None:
         """Answer server-to-client acks for ``event`` (the return value is the ack)."""

@@ -20,13 +20,6 @@ from flask_sio import (
 )
 
 
-@pytest.fixture
-def app() -> Flask:
-    app = Flask(__name__)
-    app.config["SECRET_KEY"] = "test"
-    return app
-
-
 def test_init_app_registers_state_and_refuses_twice(app: Flask) -> None:
     sio = SocketIO()
     sio.init_app(app)

@@ -1,0 +1,38 @@
+"""Handlers with their signature inspected once, at registration."""
+from __future__ import annotations
+
+import inspect
+from typing import Any, Callable, Tuple
+
+__all__ = ["Handler", "Registered"]
+
+Handler = Callable[..., Any]
+
+
+def _positional_capacity(fn: Handler) -> Tuple[int, bool]:
+    """(number of positional parameters, whether it takes *args), checked once."""
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return 0, True
+    count = sum(1 for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD))
+    return count, any(p.kind is p.VAR_POSITIONAL for p in params)
+
+
+class Registered:
+    """A handler with its signature inspected at registration.
+
+    :param fn: the handler
+    """
+
+    __slots__ = ("fn", "capacity", "varargs")
+
+    def __init__(self, fn: Handler) -> None:
+        self.fn = fn
+        self.capacity, self.varargs = _positional_capacity(fn)
+
+    def call_with_optional(self, *values: Any) -> Any:
+        """Call with as many of ``values`` as the handler accepts."""
+        if self.varargs:
+            return self.fn(*values)
+        return self.fn(*values[: self.capacity])
