@@ -47,6 +47,8 @@ _REDIS_ERRORS = (redis.ConnectionError, redis.TimeoutError, OSError)
 MAX_OUTGOING = 10_000
 #: how long an emitter waits for room in a full queue before ``BrokerUnavailable``
 PUBLISH_WAIT = 5.0
+#: how long closing the last adapter waits for the publisher to send what is queued
+CLOSE_FLUSH_WAIT = 2.0
 
 
 class BrokerUnavailable(SioError):
@@ -114,6 +116,9 @@ class _Broker:
         self._publisher: Optional[runtime.Greenlet] = None
         self._has_outgoing = runtime.Event()
         self._room = runtime.Event()
+        #: the publisher has sent everything queued
+        self._flushed = runtime.Event()
+        self._flushed.set()
 
     @classmethod
     def get(cls, url: str, prefix: str) -> "_Broker":
@@ -137,6 +142,9 @@ class _Broker:
         if not self.adapters and self._listener is not None:
             self._listener.kill(block=False)
             self._listener = None
+            if not self._flushed.wait(timeout=CLOSE_FLUSH_WAIT):
+                log.warning("closing with %d message(s) for other nodes unsent",
+                            len(self._outgoing))
             if self._publisher is not None:
                 self._publisher.kill(block=False)
                 self._publisher = None
@@ -195,6 +203,7 @@ class _Broker:
                                         % self.url)
         outgoing.append((channel, encode_message(message)))
         if len(outgoing) == 1:
+            self._flushed.clear()
             self._has_outgoing.set()
 
     def _publish_loop(self) -> None:
@@ -202,6 +211,7 @@ class _Broker:
         outgoing = self._outgoing
         while True:
             if not outgoing:
+                self._flushed.set()
                 self._has_outgoing.clear()
                 self._has_outgoing.wait()
                 continue

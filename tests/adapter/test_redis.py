@@ -2,14 +2,18 @@
 socket.io-client@4 clients spread over them."""
 from __future__ import annotations
 
+import json
 import os
+import select
 import signal
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import redis
 
-from tests.conftest import RedisServer, ServerProcess
+from tests.conftest import ROOT, RedisServer, ServerProcess
 
 CLUSTER_APP = Path(__file__).with_name("cluster_app.py")
 
@@ -293,3 +297,92 @@ def test_redis_restart_is_survived_and_outage_emits_fail_loudly(cluster, node) -
     logs = cluster.nodes[0].stop()
     assert "lost Redis" in logs
     assert "reachable again" in logs
+
+
+# -- inside one node: in-process servers (tests/adapter/inproc_node.py) on the real Redis --
+
+INPROC_NODE = Path(__file__).with_name("inproc_node.py")
+
+
+class InprocNode:
+    """inproc_node.py in a subprocess; its JSON lines read with a deadline."""
+
+    def __init__(self, redis: RedisServer, role: str, clients: int, **cfg) -> None:
+        cfg.update(url=redis.url, channel="socket.io", role=role, clients=clients)
+        self.proc = subprocess.Popen([sys.executable, str(INPROC_NODE), json.dumps(cfg)],
+                                     cwd=str(ROOT), stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE,
+                                     env=dict(os.environ, PYTHONPATH=str(ROOT)))
+
+    def line(self, timeout: float = 15.0) -> dict:
+        if not select.select([self.proc.stdout], [], [], timeout)[0]:
+            self.stop()
+            raise AssertionError(f"no output within {timeout}s: {self.proc.stderr.read()!r}")
+        raw = self.proc.stdout.readline()
+        if not raw:
+            self.proc.wait(timeout=5)
+            raise AssertionError(f"exited {self.proc.returncode}: {self.proc.stderr.read()!r}")
+        return json.loads(raw)
+
+    def finish(self, timeout: float = 10.0) -> int:
+        """Let it exit by itself (its adapter flushes what it queued for Redis)."""
+        try:
+            return self.proc.wait(timeout=timeout)
+        finally:
+            self.stop()
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait(timeout=5)
+        self.proc.stdout.close()
+        self.proc.stderr.close()
+
+
+def test_a_broadcast_is_encoded_once_for_every_socket_on_every_node(redis_server) -> None:
+    receiver = InprocNode(redis_server, "receiver", 40)
+    try:
+        assert len(receiver.line()["ids"]) == 40
+        sender = InprocNode(redis_server, "sender", 60)
+        try:
+            sent = sender.line()
+            assert sender.finish() == 0
+        finally:
+            sender.stop()
+        got = receiver.line()
+    finally:
+        receiver.stop()
+    assert sent["encodes"] == ["news"]
+    assert sent["received"] == [{"n": 1}] * 60
+    assert got == {"encodes": 0, "received": [{"n": 1}] * 40}
+    # the sender was built with Server(adapter=RedisAdapter(url=...)): a template
+    assert sent["adapters"] == {"types": ["RedisAdapter", "RedisAdapter"], "distinct": True,
+                                "namespaces": ["/", "/chat"], "template_unbound": True,
+                                "settings_copied": [True, True]}
+
+
+def test_queries_return_after_request_timeout_when_a_node_stays_mute(redis_server) -> None:
+    """A subscriber of ``<prefix>#request`` that never answers counts as a node: queries
+    wait ``request_timeout`` for it, then return what this node and the others had."""
+    mute = redis.Redis.from_url(redis_server.url).pubsub()
+    mute.subscribe("socket.io#request")
+    assert mute.get_message(timeout=5)["type"] == "subscribe"
+    answering = InprocNode(redis_server, "receiver", 2, wait=30)
+    try:
+        remote_ids = answering.line()["ids"]
+        querying = InprocNode(redis_server, "query", 3, request_timeout=1.0)
+        try:
+            result = querying.line(timeout=30)
+        finally:
+            querying.stop()
+    finally:
+        answering.stop()
+    expected = sorted(result["local"] + remote_ids)
+    assert len(expected) == 5
+    assert result["results"] == {"all_sockets": expected, "clients": expected,
+                                 "fetch_sockets": expected}
+    for name, seconds in result["elapsed"].items():
+        assert 0.95 <= seconds <= 1.0 + 1.5, (name, seconds)
+    asked = [mute.get_message(timeout=2) for _ in range(3)]
+    assert [m and m["channel"] for m in asked] == [b"socket.io#request"] * 3
+    mute.close()
