@@ -1,6 +1,8 @@
 """The conformance app: a Socket.IO server whose behaviour is fixed by a written contract.
 
 Run: python examples/conformance_app.py --port 8000
+     python examples/conformance_app.py --port 8001 --redis redis://127.0.0.1:6379/0
+         (instances sharing a Redis and a --channel share rooms, broadcasts and clients)
 """
 from gevent import monkey
 
@@ -128,7 +130,7 @@ def main() -> None:
     if args.redis:
         from sio_core.adapter.redis import RedisAdapter
 
-        adapter = RedisAdapter.factory(url=args.redis, channel=args.channel)
+        adapter = RedisAdapter(url=args.redis, channel=args.channel)
     build(args.port, args.host, adapter=adapter).serve_forever()
 
 

@@ -386,3 +386,47 @@ def test_queries_return_after_request_timeout_when_a_node_stays_mute(redis_serve
     asked = [mute.get_message(timeout=2) for _ in range(3)]
     assert [m and m["channel"] for m in asked] == [b"socket.io#request"] * 3
     mute.close()
+
+
+def test_conformance_app_instances_sharing_redis(redis_server, node) -> None:
+    """``examples/conformance_app.py --redis URL --channel P``: the contract's rooms,
+    broadcast, private messages and list-clients span the instances."""
+    nodes = [ServerProcess("conformance_app.py", "--redis", redis_server.url,
+                           "--channel", "conf") for _ in range(2)]
+    try:
+        out = node("cluster_client.js", {
+            "clients": {"a": nodes[0].url, "b": nodes[1].url, "b2": nodes[1].url},
+            "steps": [{"do": "emit", "client": "a", "event": "join", "args": ["r"],
+                       "ack": True, "as": "a_rooms"},
+                      {"do": "emit", "client": "b", "event": "join", "args": ["r"],
+                       "ack": True},
+                      {"do": "emit", "client": "b", "event": "to-room", "args": ["r", 1]},
+                      {"do": "wait", "client": "a", "event": "room-msg"},
+                      {"do": "wait", "client": "b", "event": "room-msg"},
+                      {"do": "emit", "client": "a", "event": "to-others-in-room",
+                       "args": ["r", 2]},
+                      {"do": "wait", "client": "b", "event": "room-msg", "count": 2},
+                      {"do": "emit", "client": "b2", "event": "broadcast", "args": ["hi"]},
+                      {"do": "wait", "client": "a", "event": "bcast"},
+                      {"do": "wait", "client": "b", "event": "bcast"},
+                      {"do": "emit", "client": "b", "event": "private",
+                       "args": ["$id:a", "psst"]},
+                      {"do": "wait", "client": "a", "event": "private"},
+                      {"do": "emit", "client": "a", "event": "list-clients", "ack": True,
+                       "as": "from_a"},
+                      {"do": "emit", "client": "b", "event": "list-clients", "ack": True,
+                       "as": "from_b"},
+                      {"do": "quiet", "ms": 300}]})
+    finally:
+        for server in nodes:
+            server.stop()
+    r, res = out["received"], out["results"]
+    ids = res["ids"]
+    assert res["a_rooms"] == sorted([ids["a"], "r"])
+    assert names(r["a"], "room-msg") == [[1]]
+    assert names(r["b"], "room-msg") == [[1], [2]]
+    assert names(r["b2"], "room-msg") == []
+    assert [names(r[n], "bcast") for n in ("a", "b", "b2")] == [[["hi"]], [["hi"]], []]
+    assert names(r["a"], "private") == [[{"from": ids["b"], "payload": "psst"}]]
+    assert names(r["b2"], "private") == []
+    assert res["from_a"] == res["from_b"] == sorted(ids.values())
