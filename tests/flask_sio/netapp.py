@@ -9,7 +9,7 @@ monkey.patch_all()
 import argparse  # noqa: E402
 import os  # noqa: E402
 
-from flask import Flask, session  # noqa: E402
+from flask import Flask, request, session  # noqa: E402
 
 from flask_sio import ConnectionRefusedError, SocketIO, call, emit  # noqa: E402
 
@@ -37,8 +37,11 @@ def rooms_of(sid: str) -> str:
 
 @socketio.on("connect")
 def on_connect(auth=None):
-    if (auth or {}).get("token") == "refuse":
+    token = (auth or {}).get("token") or request.args.get("token")  # socket.io-client 2: query
+    if token == "refuse":
         raise ConnectionRefusedError("go away", {"code": 42})
+    if token == "refuse-plain":
+        raise ConnectionRefusedError("go away")
     emit("welcome", session.get("user"))
 
 

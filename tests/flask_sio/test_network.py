@@ -47,12 +47,24 @@ def test_session_identity_acks_and_emit_from_view(netapp, node, client, transpor
     assert result["events"] == [["notice", "hi"]]
 
 
+#: what each client reports of a refusal: 4 its connect_error (message and data), 2 its
+#: error event (the data when there is some, as socket.io 2's server sends, else the message)
+REFUSALS = [
+    (4, "refuse", {"connect_error": "go away", "data": {"code": 42}}),
+    (4, "refuse-plain", {"connect_error": "go away", "data": None}),
+    (2, "refuse", {"error": {"code": 42}}),
+    (2, "refuse-plain", {"error": "go away"}),
+]
+
+
 @pytest.mark.interop
-def test_refusal_on_connect_reaches_the_client(netapp, node) -> None:
-    result = node("flask_scenario.js", {"url": netapp.url, "client": 4,
-                                        "transports": ["websocket"], "token": "refuse"})
-    assert result["connect_error"] == "go away"
-    assert result["data"] == {"code": 42}
+@pytest.mark.parametrize("client, token, reported", REFUSALS)
+@pytest.mark.parametrize("transports", [["websocket"], ["polling"]], ids="+".join)
+def test_refusal_on_connect_reaches_the_client(netapp, node, client, token, reported,
+                                               transports) -> None:
+    result = node("flask_scenario.js", {"url": netapp.url, "client": client,
+                                        "transports": transports, "token": token})
+    assert result == {"events": [], **reported}
 
 
 @pytest.mark.interop

@@ -1,5 +1,6 @@
 // Drives tests/flask_sio/netapp.py with an official client; prints one JSON line.
 // config: {url, client: 2|4, transports, cookie?, token?, timeout_ms}
+// token goes in the auth payload (client 4) or the handshake query (client 2, which has no auth)
 const cfg = JSON.parse(process.argv[2]);
 const out = { events: [] };
 const done = (extra) => { Object.assign(out, extra || {}); console.log(JSON.stringify(out)); process.exit(0); };
@@ -10,6 +11,7 @@ const opts = { transports: cfg.transports, forceNew: true, reconnection: false }
 if (cfg.cookie) opts.extraHeaders = { Cookie: cfg.cookie };
 let socket;
 if (cfg.client === 2) {
+  if (cfg.token) opts.query = { token: cfg.token };
   socket = require("sio2")(cfg.url, opts);
 } else {
   if (cfg.token) opts.auth = { token: cfg.token };
