@@ -36,6 +36,12 @@ OP_CONT, OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG = 0x0, 0x1, 0x2, 0x8, 0x
 #: queued frames above this count are written with a single send
 BATCH_FROM = 4
 
+#: the reader lets other greenlets run after this many messages in a row
+YIELD_EVERY = 16
+
+#: close codes that must never be sent in a close frame (RFC 6455, 7.4.1)
+_LOCAL_CODES = frozenset((1005, 1006, 1015))
+
 
 class WebSocketError(Exception):
     """The peer broke the websocket protocol (or went away); ``code`` is the close code."""
@@ -57,6 +63,25 @@ def _unmask(mask: bytes, data: bytes) -> bytes:
     size = len(data)
     key = int.from_bytes((mask * (size // 4 + 1))[:size], "little")
     return (int.from_bytes(data, "little") ^ key).to_bytes(size, "little")
+
+
+def _valid_close_code(code: int) -> bool:
+    return 1000 <= code <= 1003 or 1007 <= code <= 1014 or 3000 <= code <= 4999
+
+
+def _check_close(payload: bytes) -> None:
+    """Validate a close frame's payload: empty, or a valid status code and a UTF-8 reason."""
+    if not payload:
+        return
+    if len(payload) == 1:
+        raise WebSocketError("close frame with half a status code")
+    (code,) = struct.unpack("!H", payload[:2])
+    if not _valid_close_code(code):
+        raise WebSocketError("close frame with the invalid status code %d" % code)
+    try:
+        payload[2:].decode("utf-8")
+    except UnicodeDecodeError:
+        raise WebSocketError("close frame reason is not UTF-8", 1007) from None
 
 
 def _header(opcode: int, length: int, masked: bool = False) -> bytes:
@@ -153,6 +178,7 @@ class WebSocket:
             if op == OP_PONG:
                 continue
             if op == OP_CLOSE:
+                _check_close(payload)
                 self.close(1000)
                 return None
             if op == OP_CONT:
@@ -237,10 +263,15 @@ class WebSocket:
         return self._lock.locked()
 
     def close(self, code: int = 1000) -> None:
-        """Send a close frame (once) and stop."""
+        """Send a close frame (once) and stop.
+
+        The codes that only report a local condition (1005, 1006, 1015) send no frame.
+        """
         if self.closed:
             return
         self.closed = True
+        if code in _LOCAL_CODES:
+            return
         try:
             self._send_raw(_frame(struct.pack("!H", code), self.client, OP_CLOSE))
         except OSError:
@@ -266,7 +297,7 @@ class _Writer:
     a write while the reader is answering a ping, the close.
     """
 
-    __slots__ = ("conn", "ws", "version", "event", "idle", "marked", "leftover")
+    __slots__ = ("conn", "ws", "version", "event", "idle", "marked", "leftover", "abort_timer")
 
     def __init__(self, conn: Connection, ws: WebSocket) -> None:
         self.conn = conn
@@ -278,6 +309,8 @@ class _Writer:
         self.marked = False
         #: bytes the callback could not write, which the greenlet sends first
         self.leftover: List[bytes] = []
+        #: armed when the session closes while the greenlet may be stuck in a send
+        self.abort_timer: Optional[runtime.TimerHandle] = None
 
     def mark(self) -> None:
         """``Connection.wake`` for this session: flush at the next loop iteration."""
@@ -299,6 +332,11 @@ class _Writer:
         """Write the outbox without waiting, or hand over to the greenlet (in the hub)."""
         self.marked = False
         session = self.conn.session
+        if session.closed and not self.idle and self.abort_timer is None:
+            # a client that reads nothing keeps the send blocked forever: give the
+            # greenlet a ping timeout to finish, then reset the connection
+            self.abort_timer = runtime.call_later(
+                self.conn.engine.options.ping_timeout, _abort, self.ws)
         if not self.idle or session.closed or self.ws.busy:
             self.event.set()
             return
@@ -337,6 +375,8 @@ class _Writer:
             conn.close(CloseReason.TRANSPORT_ERROR, notify=False)
         finally:
             self.idle = False
+            if self.abort_timer is not None:
+                self.abort_timer.cancel()
             if conn.flusher == self.mark:
                 conn.flusher = None
             if conn.waiter is event:
@@ -357,6 +397,17 @@ def _flush_marked(marked: List[_Writer]) -> None:
             writer.event.set()
 
 
+def _abort(ws: WebSocket) -> None:
+    """Reset the connection: blocked reads and sends fail now, and the final close sends
+    RST and drops the unsent data (a FIN would wait behind it forever)."""
+    log.info("resetting a websocket connection whose client stopped reading")
+    try:
+        ws._sock.setsockopt(socketlib.SOL_SOCKET, socketlib.SO_LINGER, struct.pack("ii", 1, 0))
+    except OSError:
+        pass
+    _shutdown(ws)
+
+
 def _shutdown(ws: WebSocket) -> None:
     try:
         ws._sock.shutdown(2)
@@ -367,6 +418,7 @@ def _shutdown(ws: WebSocket) -> None:
 def _read_loop(conn: Connection, ws: WebSocket) -> None:
     session = conn.session
     version = session.version
+    unyielded = 0
     try:
         while not session.closed:
             message = ws.receive()
@@ -377,6 +429,13 @@ def _read_loop(conn: Connection, ws: WebSocket) -> None:
             if event is not None:
                 conn.dispatch([event])
             conn.received()
+            unyielded += 1
+            if unyielded == YIELD_EVERY:
+                # messages that arrived together are read without waiting: let the
+                # handlers and the writer keep up, so that queues stay within their
+                # bounds for a client that pipelines many requests
+                unyielded = 0
+                runtime.sleep(0)
     except ProtocolError as exc:
         log.info("closing %s: %s", conn.sid, exc)
         conn.close(exc.reason, notify=False)

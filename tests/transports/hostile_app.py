@@ -1,6 +1,6 @@
 """A small Socket.IO server for the hostile-client tests (``test_hostile.py``).
 
-Run: python tests/transports/hostile_app.py --port N [--max-queue N]
+Run: python tests/transports/hostile_app.py --port N [--max-queue N] [--ping-timeout S]
 
 Events on ``/`` (and ``/chat``): ``echo`` answers through the ack when one is asked
 for, else emits ``echo`` back; ``blast(count, size)`` broadcasts ``count`` messages of
@@ -28,7 +28,7 @@ from sio_core.server import runtime  # noqa: E402
 
 def build(args: argparse.Namespace) -> Server:
     """The server, listening on ``args.host:args.port``."""
-    io = Server(max_queue=args.max_queue, origins="*")
+    io = Server(max_queue=args.max_queue, origins="*", ping_timeout=args.ping_timeout)
     reasons: DefaultDict[str, Any] = defaultdict(runtime.AsyncResult)
 
     def on_connection(socket: Any) -> None:
@@ -59,6 +59,8 @@ def build(args: argparse.Namespace) -> Server:
 def _options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-queue", type=int, default=10_000,
                         help="packets a session may hold unsent before it is closed")
+    parser.add_argument("--ping-timeout", type=float, default=20.0,
+                        help="also how long a closed session's writer may stay blocked")
 
 
 def main() -> None:
