@@ -1,4 +1,4 @@
-"""The Flask chat room: join a room and talk in it; without a room, talk to everyone.
+"""The Flask chat room: join a room and talk in it, leave it; without a room, talk to everyone.
 
 Run: python examples/flask_chat/app.py --port 5000   then open http://127.0.0.1:5000/
 With REDIS_URL=redis://... in the environment, several instances act as one.

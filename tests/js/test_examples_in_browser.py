@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, List
 
 import pytest
 
@@ -92,3 +92,51 @@ def test_flask_chat(start_example: Any, new_page: Any) -> None:
     page.page.press("#say input[name=text]", "Enter")
     see(page.page, "[lobby] ann: hello")
     page.check_clean()
+
+
+def lines(page: Any) -> List[str]:
+    """The text of every line in the page's log."""
+    return page.locator("#log p").all_inner_texts()
+
+
+def test_flask_chat_two_pages_broadcast_and_leave(start_example: Any, new_page: Any) -> None:
+    server = start_example("flask_chat/app.py")
+    ann, bob = new_page(), new_page()
+    for person, name in ((ann, "ann"), (bob, "bob")):
+        person.page.goto(server.url + "/")
+        see(person.page, "welcome, anonymous")
+        person.page.fill("#join input[name=name]", name)
+        person.page.fill("#join input[name=room]", "lobby")
+        person.page.click("#join button:text('join')")
+        see(person.page, "welcome, " + name)
+        see(person.page, name + " joined lobby")
+    see(ann.page, "bob joined lobby")
+
+    def say(person: Any, text: str) -> None:
+        person.page.fill("#say input[name=text]", text)
+        person.page.press("#say input[name=text]", "Enter")
+
+    say(ann, "hello lobby")
+    see(bob.page, "[lobby] ann: hello lobby")
+    bob.page.click("#leave")
+    see(ann.page, "bob left lobby")
+    see(bob.page, "left; rooms: ")
+    left = [line for line in lines(bob.page) if line.startswith("left; rooms: ")]
+    assert len(left) == 1
+    assert "lobby" not in left[0]  # only bob's own room is left
+    # bob has no room now: he talks to everyone, ann (still in lobby) included
+    say(bob, "hello everyone")
+    see(ann.page, "bob: hello everyone")
+    see(bob.page, "bob: hello everyone")
+    assert "bob: hello everyone" in lines(ann.page)
+    assert "bob: hello everyone" in lines(bob.page)
+    # once ann has her own lobby message back, the server has queued it for every member;
+    # bob's next broadcast reaches him after it would have, so its absence is final
+    say(ann, "lobby only")
+    see(ann.page, "[lobby] ann: lobby only")
+    say(bob, "marker")
+    see(bob.page, "bob: marker")
+    assert [line for line in lines(bob.page) if "lobby only" in line] == []
+    see(ann.page, "bob: marker")
+    ann.check_clean()
+    bob.check_clean()
