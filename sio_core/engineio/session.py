@@ -72,7 +72,7 @@ class Session:
 
     __slots__ = (
         "sid", "version", "transport", "state", "reason", "outbox", "heartbeat",
-        "ping_due", "deadline", "max_queue", "getting", "posting",
+        "ping_due", "deadline", "max_queue", "getting", "posting", "probed",
     )
 
     def __init__(
@@ -95,6 +95,8 @@ class Session:
         self.getting = False
         #: a polling POST is in flight
         self.posting = False
+        #: a websocket answered the probe and has not sent the upgrade packet yet
+        self.probed = False
 
     def __repr__(self) -> str:
         return "<Session %s v%d %s %s>" % (self.sid, self.version, self.transport, self.state.value)
@@ -239,6 +241,7 @@ class Session:
         if not self.can_upgrade():
             raise ProtocolError("probe in state %s on %s" % (self.state.value, self.transport))
         self.state = SessionState.UPGRADING
+        self.probed = True
         return Packet(PacketType.PONG, "probe")
 
     def upgrade(self, packet: Packet) -> None:
@@ -248,13 +251,18 @@ class Session:
         """
         if packet.type is not PacketType.UPGRADE:
             raise ProtocolError("expected the upgrade packet, got %r" % (packet,))
-        if self.state is not SessionState.UPGRADING:
-            raise ProtocolError("upgrade in state %s" % self.state.value)
+        if not self.probed:
+            raise ProtocolError("upgrade in state %s without a probe" % self.state.value)
+        self.probed = False
         self.transport = "websocket"
-        self.state = SessionState.OPEN
+        if self.state is SessionState.UPGRADING:
+            self.state = SessionState.OPEN
+        # closed meanwhile: the client paused polling for this websocket, so what is
+        # still queued (the last packets, the close) goes out on it
 
     def abort_upgrade(self) -> None:
         """The joining websocket went away before the upgrade completed."""
+        self.probed = False
         if self.state is SessionState.UPGRADING:
             self.state = SessionState.OPEN
 

@@ -388,9 +388,22 @@ def test_upgrade_with_the_wrong_packet(packet: Packet) -> None:
     assert (s.state, s.transport) == (SessionState.UPGRADING, "polling")
 
 
-def test_upgrade_after_close() -> None:
+def test_closed_while_upgrading_the_last_packets_go_out_on_the_websocket() -> None:
+    """The client paused polling after the noop: only the websocket can deliver them."""
     s = make(4)
     s.probe(PROBE)
+    assert s.poll() == [Packet(PacketType.NOOP)]
+    s.send("the ack")
+    s.close(CloseReason.FORCED_CLOSE)
+    s.upgrade(UPGRADE)
+    assert (s.state, s.transport) == (SessionState.CLOSED, "websocket")
+    assert s.take() == [Packet(M, "the ack"), Packet(PacketType.CLOSE)]
+    with pytest.raises(ProtocolError):
+        s.upgrade(UPGRADE)  # once
+
+
+def test_upgrade_after_close_without_probe() -> None:
+    s = make(4)
     s.close(CloseReason.TRANSPORT_ERROR)
     with pytest.raises(ProtocolError):
         s.upgrade(UPGRADE)
