@@ -4,6 +4,7 @@
 """
 from __future__ import annotations
 
+import inspect
 import logging
 import re
 from typing import Any, Callable, Dict, List, Optional, Pattern, Union
@@ -20,9 +21,46 @@ __all__ = ["ServerCore"]
 
 log = logging.getLogger(__name__)
 
-NamespaceSpec = Union[str, Pattern[str], Callable[[str, Any], bool]]
+NamespaceSpec = Union[str, Pattern[str], Callable[..., Any]]
 #: an adapter class or factory ``fn(nsp)``, or a template adapter (built without namespace)
 AdapterSpec = Union[Adapter, Callable[[Namespace], Adapter]]
+
+
+def _matcher_of(fn: Callable[..., Any]) -> Callable[[str, Any], bool]:
+    """``fn(name, auth) -> bool`` as is; ``fn(name, auth, next)`` made into one.
+
+    The three-argument form must call ``next(err, allowed)`` before it returns; a name it
+    leaves undecided, or answers with an error, is refused.
+    """
+    if _positional_count(fn) < 3:
+        return fn
+
+    def decide(name: str, auth: Any) -> bool:
+        verdict: List[Any] = []
+        fn(name, auth, lambda err=None, allowed=False: verdict.append((err, allowed)))
+        if not verdict:
+            log.warning("namespace matcher %r returned without calling next(); refusing %s",
+                        fn, name)
+            return False
+        err, allowed = verdict[0]
+        return err is None and bool(allowed)
+
+    return decide
+
+
+def _positional_count(fn: Callable[..., Any]) -> int:
+    """How many positional arguments ``fn`` accepts (3 for ``*args``)."""
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):  # a builtin without a signature: the 2-argument form
+        return 2
+    count = 0
+    for param in params:
+        if param.kind is param.VAR_POSITIONAL:
+            return 3
+        if param.kind in (param.POSITIONAL_ONLY, param.POSITIONAL_OR_KEYWORD):
+            count += 1
+    return count
 
 
 class ServerCore(EngineHandler):
@@ -70,8 +108,9 @@ class ServerCore(EngineHandler):
     def of(self, name: NamespaceSpec, fn: Optional[Callable[..., Any]] = None) -> Namespace:
         """The namespace ``name``, created if needed.
 
-        ``name`` may also be a compiled regex or a callable ``fn(name, auth) -> bool``;
-        matching names become child namespaces created on first connection.
+        ``name`` may also be a compiled regex, a callable ``fn(name, auth) -> bool``, or
+        socket.io 4's ``fn(name, auth, next)`` calling ``next(err, allowed)`` before it
+        returns; matching names become child namespaces created on first connection.
 
         :param fn: optional ``connection`` handler to add
         """
@@ -87,7 +126,7 @@ class ServerCore(EngineHandler):
                 matcher: Callable[[str, Any], bool] = \
                     lambda n, auth: pattern.fullmatch(n) is not None  # noqa: E731
             elif callable(name):
-                matcher = name
+                matcher = _matcher_of(name)
             else:
                 raise TypeError("of() takes a name, a compiled regex, or a callable")
             nsp = ParentNamespace(self, matcher)

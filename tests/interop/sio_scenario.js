@@ -9,7 +9,8 @@
 // Scenarios: welcome, echo, ack-echo, ask-client, rooms, to-room, broadcast, private, message,
 // forbidden, chat, chat-wrong-token, namespaces-separate, ordered, fanout, max-buffer,
 // lifecycle (list-clients, disconnect-me, last-disconnect-reason: wants a fresh server),
-// heartbeat. Every wait has a timeout (step_timeout_ms, 5000 by default).
+// heartbeat. Required as a module (api_scenario.js), it exports its clients and waits and runs
+// nothing until run() is called. Every wait has a timeout (step_timeout_ms, 5000 by default).
 // On the global timeout (timeout_ms) it prints {error: "timeout", scenario, results, errors} and
 // exits 2. Binary values are reported as {"$bin": "<base64>"}; the same form in the config is
 // sent as a Buffer. Client 2 (socket.io-client@2, EIO 3) passes namespace credentials as
@@ -140,7 +141,12 @@ function wrap(socket, gen, label) {
       return onevent.call(this, packet);
     };
   }
-  socket.on("connect", () => { c.state = "connected"; c.lifecycle.push(["connect"]); poke(); });
+  socket.on("connect", () => {
+    c.idWas = socket.id; // socket.io-client 2 forgets socket.id on disconnect
+    c.state = "connected";
+    c.lifecycle.push(["connect"]);
+    poke();
+  });
   socket.on("disconnect", (reason) => {
     c.state = "disconnected";
     c.lifecycle.push(["disconnect", reason]);
@@ -588,7 +594,18 @@ async function main() {
   if (failed) process.exitCode = 1;
 }
 
-main().catch((err) => {
-  console.log(JSON.stringify({ error: String(err && err.stack ? err.stack : err) }));
-  process.exit(1);
-});
+function run() {
+  main().catch((err) => {
+    console.log(JSON.stringify({ error: String(err && err.stack ? err.stack : err) }));
+    process.exit(1);
+  });
+}
+
+// run directly, or required by another driver (api_scenario.js) that adds scenarios first
+if (require.main === module) {
+  run();
+} else {
+  module.exports = {
+    cfg, GEN, TRANSPORTS, TAG, sio2, sio4, scenarios, open, openAll, wrap, toJson, run,
+  };
+}
