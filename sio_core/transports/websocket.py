@@ -13,7 +13,7 @@ import logging
 import os
 import socket as socketlib
 import struct
-from typing import Any, List, Optional, Sequence, Union
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 from ..engineio import CloseReason, EngineQuery, PacketType, ProtocolError
 from ..engineio.packet import decode_frame, encode_frame
@@ -103,6 +103,18 @@ def _frame(message: Frame, masked: bool = False, opcode: int = 0) -> bytes:
         return _header(op, len(data)) + data
     mask = os.urandom(4)
     return _header(op, len(data), True) + mask + _unmask(mask, data)
+
+
+def group_writes(frames: List[bytes]) -> List[bytes]:
+    """Framed messages as the writes that carry them (see ``WebSocket.writes``)."""
+    if len(frames) <= BATCH_FROM:
+        return frames
+    return [b"".join(frames)]
+
+
+#: ``(id(data), version) -> (data, frame)``: frames made during one flush callback, so
+#: that a broadcast is framed once per protocol version, not once per recipient
+FrameCache = Dict[Tuple[int, int], Tuple[Any, bytes]]
 
 
 class WebSocket:
@@ -220,9 +232,7 @@ class WebSocket:
         them) handle one frame per read event. A backlog goes out in a single write.
         """
         masked = self.client
-        if len(messages) <= BATCH_FROM:
-            return [_frame(message, masked) for message in messages]
-        return [b"".join([_frame(m, masked) for m in messages])]
+        return group_writes([_frame(message, masked) for message in messages])
 
     def send(self, messages: Sequence[Frame]) -> None:
         """Send messages, one frame each (see ``writes``), waiting while the socket is full.
@@ -321,14 +331,34 @@ class _Writer:
             if len(marked) == 1:
                 runtime.call_soon(_flush_marked, marked)
 
-    def take_writes(self) -> List[bytes]:
-        """The outbox, framed; close packets are left out (closing the socket says it)."""
-        version = self.version
-        frames = [encode_frame(p, version) for p in self.conn.session.take()
-                  if p.type is not PacketType.CLOSE]
-        return self.ws.writes(frames) if frames else []
+    def take_writes(self, cache: Optional[FrameCache] = None) -> List[bytes]:
+        """The outbox, framed; close packets are left out (closing the socket says it).
 
-    def flush(self) -> None:
+        :param cache: frames of messages already framed for other sessions (server side:
+            unmasked frames are the same bytes for every recipient)
+        """
+        version = self.version
+        packets = self.conn.session.take()
+        if cache is None or self.ws.client:
+            return self.ws.writes([encode_frame(p, version) for p in packets
+                                   if p.type is not PacketType.CLOSE])
+        frames = []
+        for packet in packets:
+            ptype = packet.type
+            if ptype is PacketType.CLOSE:
+                continue
+            if ptype is not PacketType.MESSAGE:
+                frames.append(_frame(encode_frame(packet, version)))
+                continue
+            data = packet.data
+            key = (id(data), version)
+            hit = cache.get(key)
+            if hit is None or hit[0] is not data:  # the cache holds data: ids stay unique
+                hit = cache[key] = (data, _frame(encode_frame(packet, version)))
+            frames.append(hit[1])
+        return group_writes(frames)
+
+    def flush(self, cache: Optional[FrameCache] = None) -> None:
         """Write the outbox without waiting, or hand over to the greenlet (in the hub)."""
         self.marked = False
         session = self.conn.session
@@ -342,7 +372,7 @@ class _Writer:
             return
         if not session.outbox:
             return
-        writes = self.take_writes()
+        writes = self.take_writes(cache)
         try:
             self.leftover = self.ws.try_send(writes)
         except OSError:
@@ -389,9 +419,10 @@ def _flush_marked(marked: List[_Writer]) -> None:
     """The hub callback: flush every writer marked since the last one."""
     writers = marked[:]
     del marked[:]
+    cache: Optional[FrameCache] = {} if len(writers) > 1 else None
     for writer in writers:
         try:
-            writer.flush()
+            writer.flush(cache)
         except Exception:  # never into the hub
             log.exception("flushing %s failed", writer.conn.sid)
             writer.event.set()
