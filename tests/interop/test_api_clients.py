@@ -21,6 +21,7 @@ from typing import Any, Callable, Dict, Iterator, List, Tuple
 import pytest
 
 from tests.conftest import INTEROP, NODE_MODULES, ServerProcess
+from tests.transports.wsclient import OP_CLOSE, ConnectionEnded, WebSocketClient, sio_connect
 
 pytestmark = pytest.mark.interop
 
@@ -286,3 +287,62 @@ def test_connect_timeout_closes_an_engine_that_joins_no_namespace(server, node):
                                 "wait_close_ms": int(CONNECT_TIMEOUT * 1000) + 1500})
     assert v3["close_reason"] is None
     assert v3["received"] == [{"text": "0"}]  # the implicit CONNECT of "/"
+
+
+# -- raw clients: a client that stops answering pings, one that drops its TCP connection ----
+
+
+def ask_raw(ws: WebSocketClient, *args: Any) -> Any:
+    """Emit ``args`` with ack id 7 on ``/`` (protocol 5) and return the ack's values.
+
+    Pings met on the way are answered.
+    """
+    ws.send("427" + json.dumps(list(args)))
+    while True:
+        message = ws.recv()
+        if message == "2":
+            ws.send("3")
+        elif isinstance(message, str) and message.startswith("437"):
+            return json.loads(message[3:])
+
+
+def ended(ws: WebSocketClient) -> bool:
+    """Read until the server ends the connection (a close frame or EOF)."""
+    try:
+        while ws.recv_frame().opcode != OP_CLOSE:
+            pass
+    except ConnectionEnded:
+        pass
+    return True
+
+
+@pytest.fixture(scope="module")
+def fast_pings() -> Iterator[ServerProcess]:
+    """api_app.py with a 0.5 s ping interval and timeout."""
+    proc = ServerProcess(API_APP, "--ping-interval", "0.5", "--ping-timeout", "0.5")
+    yield proc
+    proc.stop()
+
+
+@pytest.mark.parametrize("version", [3, 4])
+def test_ping_timeout_of_a_client_that_stops_answering(fast_pings, version):
+    ws, sid = sio_connect(fast_pings.port, version)  # never pings (3) nor pongs (4)
+    with ws:
+        ws.settimeout(5.0)
+        started = time.monotonic()
+        assert ended(ws)
+        assert 0.5 <= time.monotonic() - started < 4.0
+    reader, _ = sio_connect(fast_pings.port, 4)
+    with reader:
+        reader.settimeout(5.0)
+        assert ask_raw(reader, "observed", "reason", sid) == [["ping timeout"]]
+
+
+@pytest.mark.parametrize("version", [3, 4])
+def test_transport_close_of_a_dropped_tcp_connection(fast_pings, version):
+    ws, sid = sio_connect(fast_pings.port, version)
+    ws.close(None)  # no DISCONNECT, no close frame
+    reader, _ = sio_connect(fast_pings.port, 4)
+    with reader:
+        reader.settimeout(5.0)
+        assert ask_raw(reader, "observed", "reason", sid) == [["transport close"]]
