@@ -125,6 +125,12 @@ class Server(ServerCore):
 
         serve_forever(self.http_server)
 
+    def bind(self, engine: EngineServer) -> "Server":
+        """Serve on another Engine.IO server: its sessions get the requests and ``close()``."""
+        super().bind(engine)
+        self.wsgi_app.engine = engine
+        return self
+
     def check_websocket(self, environ: Dict[str, Any]) -> Any:
         """Pre-upgrade websocket check (used by the serving edge)."""
         return self.wsgi_app.check_websocket(environ)
