@@ -14,9 +14,14 @@ from _cli import parse_args  # noqa: E402
 from sio_core import Server  # noqa: E402
 
 
-def build(port: int, host: str = "127.0.0.1", adapter=None) -> Server:
-    """Create the conformance server listening on ``host:port``."""
-    options = dict(ping_interval=2.0, ping_timeout=2.0, max_http_buffer_size=1_000_000,
+def build(port: int, host: str = "127.0.0.1", adapter=None, ping_interval: float = 2.0,
+          ping_timeout: float = 2.0) -> Server:
+    """Create the conformance server listening on ``host:port``.
+
+    The contract's heartbeat is 2 s / 2 s; tests of heartbeats over time shorten it.
+    """
+    options = dict(ping_interval=ping_interval, ping_timeout=ping_timeout,
+                   max_http_buffer_size=1_000_000,
                    origins="*", path="/socket.io")
     if adapter is not None:
         options["adapter"] = adapter
@@ -118,20 +123,23 @@ def build(port: int, host: str = "127.0.0.1", adapter=None) -> Server:
     return io
 
 
-def _redis_options(parser) -> None:
+def _options(parser) -> None:
+    parser.add_argument("--ping-interval", type=float, default=2.0, help="seconds")
+    parser.add_argument("--ping-timeout", type=float, default=2.0, help="seconds")
     parser.add_argument("--redis", default=None,
                         help="Redis URL: share rooms and broadcasts with other instances")
     parser.add_argument("--channel", default="socket.io", help="Redis channel prefix")
 
 
 def main() -> None:
-    args = parse_args(__doc__, 8000, _redis_options)
+    args = parse_args(__doc__, 8000, _options)
     adapter = None
     if args.redis:
         from sio_core.adapter.redis import RedisAdapter
 
         adapter = RedisAdapter(url=args.redis, channel=args.channel)
-    build(args.port, args.host, adapter=adapter).serve_forever()
+    build(args.port, args.host, adapter=adapter, ping_interval=args.ping_interval,
+          ping_timeout=args.ping_timeout).serve_forever()
 
 
 if __name__ == "__main__":

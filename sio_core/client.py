@@ -79,7 +79,7 @@ class _Engine:
         self._wake = runtime.Event()
         self._greenlets: List[Any] = []
         self._last_seen = runtime.monotonic()
-        self._pong_due: Optional[float] = None
+        self._pong = runtime.Event()
         self._polling_paused = runtime.Event()
         self._polling_paused.set()
 
@@ -227,7 +227,7 @@ class _Engine:
         elif ptype is EngineType.PING and self.eio == 4:
             self.send_packet(EnginePacket(EngineType.PONG, packet.data))
         elif ptype is EngineType.PONG:
-            self._pong_due = None
+            self._pong.set()
         elif ptype is EngineType.CLOSE:
             self._close("transport close", notify=False)
 
@@ -308,21 +308,27 @@ class _Engine:
     # -- heartbeat and closing -----------------------------------------------------------
 
     def _heartbeat(self) -> None:
+        """Notice a silent server within pingInterval + pingTimeout, and close.
+
+        Protocol 4: the server pings; any packet counts as a sign of life, and the
+        deadline is ``pingInterval + pingTimeout`` after the last one. Protocol 3: we ping
+        every ``pingInterval`` and want the pong within ``pingTimeout``.
+        """
         while not self.closed:
             now = runtime.monotonic()
             if self.eio == 3:
-                if self._pong_due is not None and now > self._pong_due:
+                self._pong.clear()
+                self.send_packet(EnginePacket(EngineType.PING))
+                if not self._pong.wait(timeout=self.ping_timeout):
                     self._close("ping timeout")
                     return
-                if self._pong_due is None:
-                    self.send_packet(EnginePacket(EngineType.PING))
-                    self._pong_due = now + self.ping_timeout
-                runtime.sleep(self.ping_interval)
+                runtime.sleep(max(0.0, now + self.ping_interval - runtime.monotonic()))
             else:
-                if now - self._last_seen > self.ping_interval + self.ping_timeout:
+                left = self._last_seen + self.ping_interval + self.ping_timeout - now
+                if left <= 0:
                     self._close("ping timeout")
                     return
-                runtime.sleep(min(1.0, self.ping_interval / 2))
+                runtime.sleep(left)
 
     def _close(self, reason: str, notify: bool = True) -> None:
         if self.closed:

@@ -3,13 +3,18 @@ from __future__ import annotations
 
 import json
 import os
+import random
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
+from sio_core.client import Client
 from tests.conftest import INTEROP, NODE_MODULES, ROOT, ServerProcess, free_port, wait_for_port
+from tests.jsonlines import JsonLines
 
 DRIVER = Path(__file__).parent / "clientside" / "driver.py"
 TRANSPORTS = [["websocket"], ["polling"], ["polling", "websocket"]]
@@ -18,15 +23,19 @@ pytestmark = pytest.mark.interop
 
 
 class NodeServer:
-    """The reference socket.io@4 server running the conformance contract."""
+    """The reference socket.io@4 server running the conformance contract.
 
-    def __init__(self, port: int | None = None) -> None:
+    :param ping: (pingInterval, pingTimeout) in seconds, for heartbeat tests
+    """
+
+    def __init__(self, port: int | None = None, ping: tuple = (2.0, 2.0)) -> None:
         if not (NODE_MODULES / "socket.io").is_dir():
             pytest.fail("socket.io is missing: run `npm ci --prefix tests/interop`")
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc = subprocess.Popen(["node", str(INTEROP / "reference_server.js"),
-                                      str(self.port)], cwd=str(INTEROP),
+                                      str(self.port), *(str(int(s * 1000)) for s in ping)],
+                                     cwd=str(INTEROP),
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_for_port(self.port, proc=self.proc)
 
@@ -36,10 +45,12 @@ class NodeServer:
             self.proc.wait(timeout=5)
 
 
-def start(kind: str, port: int | None = None):
+def start(kind: str, port: int | None = None, ping: tuple = (2.0, 2.0)):
+    """The conformance server ``kind`` (ours or reference) with heartbeat ``ping``."""
     if kind == "ours":
-        return ServerProcess("conformance_app.py", port=port)
-    return NodeServer(port)
+        return ServerProcess("conformance_app.py", "--ping-interval", str(ping[0]),
+                             "--ping-timeout", str(ping[1]), port=port)
+    return NodeServer(port, ping)
 
 
 @pytest.fixture(params=["ours", "reference"])
@@ -116,3 +127,130 @@ def test_reconnects_after_server_restart(kind, eio, transports) -> None:
     assert result["answer"] == "again"
     assert result["different"] is True
     assert result["reasons"][0] in ("transport close", "transport error")
+
+
+# -- backoff --------------------------------------------------------------------------------
+
+
+def test_backoff_doubles_from_the_first_delay_up_to_the_maximum_without_jitter() -> None:
+    client = Client(reconnection_delay=0.5, reconnection_delay_max=5.0, randomization_factor=0)
+    assert [client.backoff(n) for n in range(7)] == [0.5, 1.0, 2.0, 4.0, 5.0, 5.0, 5.0]
+
+
+def test_backoff_jitter_stays_within_the_randomization_factor() -> None:
+    client = Client(reconnection_delay=1.0, reconnection_delay_max=6.0, randomization_factor=0.5)
+    random.seed(1234)
+    for attempt, base in enumerate([1.0, 2.0, 4.0]):
+        delays = [client.backoff(attempt) for _ in range(500)]
+        assert base * 0.5 <= min(delays) < base * 0.6
+        assert base * 1.4 < max(delays) <= min(base * 1.5, 6.0)
+    capped = [client.backoff(3) for _ in range(500)]  # 8 s ± 4 s, then capped at 6 s
+    assert 4.0 <= min(capped) < 4.5 and max(capped) == 6.0
+
+
+# -- options, handlers and emits against both servers -----------------------------------------
+
+
+@pytest.mark.parametrize("eio", [3, 4])
+@pytest.mark.parametrize("transports", [["websocket"], ["polling"]], ids="+".join)
+def test_handlers_emits_and_options(server, eio, transports) -> None:
+    [result] = drive({"scenario": "api", "url": server.url, "eio": eio,
+                      "transports": transports})
+    assert result == {
+        "connected_before": False, "connected_after": True, "welcome_is_mine": True,
+        # json=: sets sent as sorted lists, floats parsed as tagged strings
+        "callback": ["a", "float:2.5", [1, 2, 3]],
+        "message": "echo:hi",
+        "caught": ["echo", "x", 1], "caught_more": 0,  # "*" took neither welcome nor message
+        "connected_at_end": False, "wrong_path": "ConnectionError"}
+
+
+@pytest.mark.parametrize("eio", [3, 4])
+@pytest.mark.parametrize("transports", [["websocket"], ["polling", "websocket"]],
+                         ids="+".join)
+def test_connect_headers_path_and_wait_timeout(eio, transports) -> None:
+    [result] = drive({"scenario": "local_server", "eio": eio, "transports": transports})
+    assert result["header"] == "yes"
+    assert result["slow"] == "no answer from every namespace within 0.5s"
+    assert 0.5 <= result["slow_seconds"] < 2.0
+
+
+@pytest.mark.parametrize("kind", ["ours", "reference"])
+@pytest.mark.parametrize("logger", [True, False])
+def test_reconnection_attempts_then_giving_up(kind, logger) -> None:
+    srv = start(kind)
+    driver = JsonLines(DRIVER, {"scenario": "give_up", "url": srv.url, "eio": 4,
+                                "transports": ["websocket"], "logger": logger})
+    try:
+        assert driver.line() == {"ready": True}
+        srv.stop()
+        result = driver.line(timeout=30)
+    finally:
+        srv.stop()
+        driver.stop()
+    retries = [m for m in result.pop("log") if m.startswith(("reconnection", "giving up"))]
+    assert result == {"stopped": True, "disconnects": 1, "connected": False}
+    if logger:  # INFO records too
+        assert retries == ["reconnection attempt 1 failed", "reconnection attempt 2 failed",
+                           "giving up after 2 reconnection attempts"]
+    else:
+        assert retries == ["giving up after 2 reconnection attempts"]
+
+
+# -- heartbeats over time, restarts, stalled servers --------------------------------------------
+
+PING = (0.6, 0.8)  # pingInterval, pingTimeout (seconds) for the heartbeat tests
+
+
+@pytest.mark.parametrize("kind", ["ours", "reference"])
+@pytest.mark.parametrize("eio,transports", [(4, ["websocket"]), (4, ["polling"]),
+                                            (3, ["polling", "websocket"]), (3, ["polling"])])
+def test_idle_past_the_heartbeat_then_both_namespaces_survive_a_restart(kind, eio,
+                                                                         transports) -> None:
+    srv = start(kind, ping=PING)
+    driver = JsonLines(DRIVER, {"scenario": "idle_then_restart", "url": srv.url, "eio": eio,
+                                "transports": transports, "idle": 2 * sum(PING)})
+    try:
+        ready = driver.line(timeout=20)
+        srv.stop()
+        srv = start(kind, port=srv.port, ping=PING)
+        after = driver.line(timeout=40)["after"]
+        assert driver.finish() == 0
+    finally:
+        srv.stop()
+        driver.stop()
+    assert ready["idle"] == {"connects": ["/", "/chat"], "disconnects": [], "connected": True,
+                             "same_sids": True, "echo": ["root", "chat"]}
+    assert after == {"connects": ["/", "/chat"], "disconnects": ["/", "/chat"],
+                     "new_sids": True, "echo": ["root", "chat"]}
+
+
+@pytest.mark.parametrize("kind", ["ours", "reference"])
+@pytest.mark.parametrize("eio,transports", [(4, ["websocket"]), (4, ["polling"]),
+                                            (3, ["websocket"]), (3, ["polling"])])
+def test_a_stalled_server_is_noticed_within_ping_interval_plus_timeout(kind, eio,
+                                                                       transports) -> None:
+    srv = start(kind, ping=PING)
+    driver = JsonLines(DRIVER, {"scenario": "stalled_server", "url": srv.url, "eio": eio,
+                                "transports": transports})
+    stopped = False
+    try:
+        assert driver.line() == {"ready": True}
+        os.kill(srv.proc.pid, signal.SIGSTOP)
+        stopped, since = True, time.monotonic()
+        lost = driver.line(timeout=10)
+        retrying = driver.line(timeout=15)
+        os.kill(srv.proc.pid, signal.SIGCONT)
+        stopped = False
+        end = driver.line(timeout=40)
+        assert driver.finish() == 0
+    finally:
+        if stopped:
+            os.kill(srv.proc.pid, signal.SIGCONT)
+        srv.stop()
+        driver.stop()
+    assert lost["reason"] == "ping timeout"
+    # the last sign of life came at most pingInterval before the stop (0.3 s: scheduling)
+    assert PING[1] - 0.1 <= lost["at"] - since <= sum(PING) + 0.3
+    assert retrying == {"retrying": True}
+    assert end == {"reconnected": True, "answer": "back"}

@@ -2,18 +2,16 @@
 socket.io-client@4 clients spread over them."""
 from __future__ import annotations
 
-import json
 import os
-import select
 import signal
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import redis
 
-from tests.conftest import ROOT, RedisServer, ServerProcess
+from tests.conftest import RedisServer, ServerProcess
+from tests.jsonlines import JsonLines
 
 CLUSTER_APP = Path(__file__).with_name("cluster_app.py")
 
@@ -304,46 +302,17 @@ def test_redis_restart_is_survived_and_outage_emits_fail_loudly(cluster, node) -
 INPROC_NODE = Path(__file__).with_name("inproc_node.py")
 
 
-class InprocNode:
-    """inproc_node.py in a subprocess; its JSON lines read with a deadline."""
-
-    def __init__(self, redis: RedisServer, role: str, clients: int, **cfg) -> None:
-        cfg.update(url=redis.url, channel="socket.io", role=role, clients=clients)
-        self.proc = subprocess.Popen([sys.executable, str(INPROC_NODE), json.dumps(cfg)],
-                                     cwd=str(ROOT), stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE,
-                                     env=dict(os.environ, PYTHONPATH=str(ROOT)))
-
-    def line(self, timeout: float = 15.0) -> dict:
-        if not select.select([self.proc.stdout], [], [], timeout)[0]:
-            self.stop()
-            raise AssertionError(f"no output within {timeout}s: {self.proc.stderr.read()!r}")
-        raw = self.proc.stdout.readline()
-        if not raw:
-            self.proc.wait(timeout=5)
-            raise AssertionError(f"exited {self.proc.returncode}: {self.proc.stderr.read()!r}")
-        return json.loads(raw)
-
-    def finish(self, timeout: float = 10.0) -> int:
-        """Let it exit by itself (its adapter flushes what it queued for Redis)."""
-        try:
-            return self.proc.wait(timeout=timeout)
-        finally:
-            self.stop()
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.wait(timeout=5)
-        self.proc.stdout.close()
-        self.proc.stderr.close()
+def inproc_node(redis: RedisServer, role: str, clients: int, **cfg) -> JsonLines:
+    """inproc_node.py as ``role`` with ``clients`` test clients, on ``redis``."""
+    cfg.update(url=redis.url, channel="socket.io", role=role, clients=clients)
+    return JsonLines(INPROC_NODE, cfg)
 
 
 def test_a_broadcast_is_encoded_once_for_every_socket_on_every_node(redis_server) -> None:
-    receiver = InprocNode(redis_server, "receiver", 40)
+    receiver = inproc_node(redis_server, "receiver", 40)
     try:
         assert len(receiver.line()["ids"]) == 40
-        sender = InprocNode(redis_server, "sender", 60)
+        sender = inproc_node(redis_server, "sender", 60)
         try:
             sent = sender.line()
             assert sender.finish() == 0
@@ -367,10 +336,10 @@ def test_queries_return_after_request_timeout_when_a_node_stays_mute(redis_serve
     mute = redis.Redis.from_url(redis_server.url).pubsub()
     mute.subscribe("socket.io#request")
     assert mute.get_message(timeout=5)["type"] == "subscribe"
-    answering = InprocNode(redis_server, "receiver", 2, wait=30)
+    answering = inproc_node(redis_server, "receiver", 2, wait=30)
     try:
         remote_ids = answering.line()["ids"]
-        querying = InprocNode(redis_server, "query", 3, request_timeout=1.0)
+        querying = inproc_node(redis_server, "query", 3, request_timeout=1.0)
         try:
             result = querying.line(timeout=30)
         finally:

@@ -8,7 +8,9 @@ monkey.patch_all()
 
 import base64  # noqa: E402
 import json  # noqa: E402
+import logging  # noqa: E402
 import sys  # noqa: E402
+import time  # noqa: E402
 
 from sio_core import AckTimeout, Disconnected  # noqa: E402
 from sio_core.client import Client, ConnectionError, emit_once  # noqa: E402
@@ -105,6 +107,185 @@ def reconnect(cfg) -> None:
     client.disconnect()
     out(first=first, second=second, answer=answer, reasons=reasons,
         different=first != second)
+
+
+class TaggingJson:
+    """A ``json=`` object: sets go out as sorted lists, floats come back as strings."""
+
+    @staticmethod
+    def dumps(value):
+        return json.dumps(value, default=sorted, separators=(",", ":"))
+
+    @staticmethod
+    def loads(text):
+        return json.loads(text, parse_float=lambda f: "float:" + f)
+
+
+def api(cfg) -> None:
+    """Handlers, emits and options other scenarios leave out."""
+    client = Client(reconnection=False, json=TaggingJson)
+    result = {"connected_before": client.connected}
+    greeted = runtime.AsyncResult()
+    caught = runtime.Queue()
+    acked = runtime.AsyncResult()
+    messages = runtime.Queue()
+
+    @client.event
+    def welcome(data):  # registered under the function's name
+        greeted.set(data)
+
+    client.on("*", lambda event, *args: caught.put([event, *args]))  # the rest
+    client.on("message", lambda data: messages.put(data))
+    client.connect(cfg["url"], transports=cfg["transports"], eio=cfg["eio"])
+    result["connected_after"] = client.connected
+    result["welcome_is_mine"] = greeted.get(timeout=5) == {"id": client.sid}
+    client.emit("ack-echo", ("a", 2.5, {3, 1, 2}),
+                callback=lambda *values: acked.set(list(values)))
+    result["callback"] = acked.get(timeout=5)
+    client.send("hi")
+    result["message"] = messages.get(timeout=5)
+    client.emit("echo", ("x", 1))
+    result["caught"] = caught.get(timeout=5)
+    result["caught_more"] = caught.qsize()
+    client.disconnect()
+    result["connected_at_end"] = client.connected
+    try:
+        Client(reconnection=False).connect(cfg["url"], transports=cfg["transports"],
+                                           eio=cfg["eio"], socketio_path="elsewhere")
+        result["wrong_path"] = None
+    except ConnectionError as exc:
+        result["wrong_path"] = type(exc).__name__
+    out(**result)
+
+
+def local_server(cfg) -> None:
+    """``connect(headers=, socketio_path=, wait_timeout=)`` against a server started here."""
+    import socket
+
+    from sio_core import Server
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    io = Server(path="/custom/path", ping_interval=5, ping_timeout=5)
+    io.on("connection", lambda socket: socket.on(
+        "header", lambda name, ack: ack(socket.handshake.headers.get(name))))
+
+    @io.of("/slow").use
+    def slow(socket, next):
+        runtime.sleep(3)
+        next()
+
+    io.listen(port)
+    url = "http://127.0.0.1:%d" % port
+    result = {}
+    with Client(reconnection=False) as client:
+        client.connect(url, headers={"X-Test": "yes"}, socketio_path="custom/path",
+                       transports=cfg["transports"], eio=cfg["eio"])
+        result["header"] = client.call("header", "x-test", timeout=5)
+    started = time.monotonic()
+    try:
+        Client(reconnection=False).connect(url, socketio_path="/custom/path/",
+                                           namespaces=["/slow"], wait_timeout=0.5,
+                                           transports=cfg["transports"], eio=cfg["eio"])
+        result["slow"] = None
+    except ConnectionError as exc:
+        result["slow"] = str(exc)
+    result["slow_seconds"] = time.monotonic() - started
+    io.close()
+    out(**result)
+
+
+class Records(logging.Handler):
+    """Collects sio_core.client's log messages; ``wanted`` is set when one contains ``key``."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(logging.DEBUG)
+        self.messages = []
+        self.key = key
+        self.wanted = runtime.Event()
+
+    def emit(self, record) -> None:
+        message = record.getMessage()
+        self.messages.append(message)
+        if self.key in message:
+            self.wanted.set()
+
+
+def give_up(cfg) -> None:
+    """``reconnection_attempts``, ``logger``: the test stops the server after ``ready``."""
+    records = Records("giving up")
+    logging.getLogger("sio_core.client").addHandler(records)
+    client = Client(reconnection_attempts=2, reconnection_delay=0.1,
+                    reconnection_delay_max=0.2, randomization_factor=0,
+                    logger=cfg["logger"], request_timeout=1)
+    disconnects = []
+    client.on("disconnect", lambda reason: disconnects.append(reason))
+    client.connect(cfg["url"], transports=cfg["transports"], eio=cfg["eio"])
+    out(ready=True)
+    stopped = client.wait(timeout=20)
+    out(stopped=stopped, disconnects=len(disconnects), connected=client.connected,
+        log=[m.split(":")[0] for m in records.messages])
+
+
+def idle_then_restart(cfg) -> None:
+    """Idle for ``idle`` seconds (longer than pingInterval + pingTimeout) on ``/`` and
+    ``/chat``, then survive the server's restart (the test restarts it after ``ready``)."""
+    client = Client(reconnection_delay=0.2, reconnection_delay_max=1.0)
+    connects = runtime.Queue()
+    disconnects = []
+
+    def watch(ns):
+        client.on("connect", lambda: connects.put(ns), namespace=ns)
+        client.on("disconnect", lambda reason: disconnects.append([ns, reason]), namespace=ns)
+
+    watch("/")
+    watch("/chat")
+    echoes = runtime.Queue()
+    client.on("echo", lambda value: echoes.put(value), namespace="/chat")
+
+    def both_answer():
+        client.emit("echo", "chat", namespace="/chat")  # /chat has no ack-echo
+        return [client.call("ack-echo", "root", timeout=5), echoes.get(timeout=5)]
+    client.connect(cfg["url"], transports=cfg["transports"], eio=cfg["eio"],
+                   namespaces=["/", "/chat"], auth={"token": "secret"})
+    first = sorted(connects.get(timeout=5) for _ in range(2))
+    sids = [client.get_sid("/"), client.get_sid("/chat")]
+    client.sleep(cfg["idle"])
+    idle = {"connects": first, "disconnects": list(disconnects), "connected": client.connected,
+            "same_sids": [client.get_sid("/"), client.get_sid("/chat")] == sids,
+            "echo": both_answer()}
+    out(ready=True, idle=idle)
+    again = sorted(connects.get(timeout=30) for _ in range(2))
+    after = {"connects": again, "disconnects": sorted(ns for ns, _ in disconnects),
+             "new_sids": client.get_sid("/") != sids[0] and client.get_sid("/chat") != sids[1],
+             "echo": both_answer()}
+    client.disconnect()
+    out(after=after)
+
+
+def stalled_server(cfg) -> None:
+    """The test SIGSTOPs the server after ``ready``: report when the client gives up on it
+    (``at`` is time.monotonic(), the system-wide clock the test also reads), its first
+    failed reconnection attempt, then (after SIGCONT) the reconnection."""
+    records = Records("reconnection attempt 1 failed")
+    logging.getLogger("sio_core.client").addHandler(records)
+    client = Client(reconnection_delay=0.2, reconnection_delay_max=0.5, request_timeout=1,
+                    logger=True)
+    connects = runtime.Queue()
+    lost = runtime.AsyncResult()
+    client.on("connect", lambda: connects.put(client.sid))
+    client.on("disconnect", lambda reason: lost.set([reason, time.monotonic()]))
+    client.connect(cfg["url"], transports=cfg["transports"], eio=cfg["eio"])
+    first = connects.get(timeout=5)
+    out(ready=True)
+    reason, at = lost.get(timeout=30)
+    out(reason=reason, at=at)
+    out(retrying=records.wanted.wait(timeout=10))
+    second = connects.get(timeout=30)  # after the test's SIGCONT
+    answer = client.call("ack-echo", "back", timeout=5)
+    client.disconnect()
+    out(reconnected=second != first, answer=answer)
 
 
 if __name__ == "__main__":

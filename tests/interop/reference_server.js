@@ -1,9 +1,12 @@
 // The conformance contract (../shared/docs/conformance-app.md) on the reference Node
-// server socket.io@4, with Engine.IO 3 clients allowed. Usage: node reference_server.js PORT
+// server socket.io@4, with Engine.IO 3 clients allowed.
+// Usage: node reference_server.js PORT [PING_INTERVAL_MS PING_TIMEOUT_MS]  (default 2000 2000)
 const { Server } = require("socket.io");
 const port = Number(process.argv[2]);
+const pingInterval = Number(process.argv[3] || 2000);
+const pingTimeout = Number(process.argv[4] || 2000);
 const io = new Server(port, {
-  allowEIO3: true, cors: { origin: "*" }, pingInterval: 2000, pingTimeout: 2000,
+  allowEIO3: true, cors: { origin: "*" }, pingInterval, pingTimeout,
   maxHttpBufferSize: 1e6, path: "/socket.io/",
 });
 let lastReason = null;
