@@ -1,13 +1,59 @@
-"""The origin policy: who may talk to the server from a browser, and the CORS headers."""
+"""The origin policy: who may talk to the server from a browser, and the CORS headers.
+
+Besides exact origins, the socket.io 2 forms are understood: ``'*:*'`` (anything),
+``'host:port'`` entries without a scheme (``'localhost:3000'``, ``'example.com:*'``,
+``'*:8080'``), a ``*`` port after a scheme (``'http://localhost:*'``), several entries in
+one string separated by spaces, and a Node-style ``fn(origin, callback)`` that calls
+``callback(err, allowed)``.
+"""
 from __future__ import annotations
 
-from typing import Callable, Iterable, List, Optional, Tuple, Union
+import inspect
+import logging
+from typing import Any, Callable, Iterable, List, NamedTuple, Optional, Tuple, Union
 from urllib.parse import urlsplit
 
-__all__ = ["OriginPolicy", "OriginsSpec"]
+__all__ = ["OriginPolicy", "OriginsSpec", "positional_count"]
 
-OriginsSpec = Union[None, str, Iterable[str], Callable[[str], bool]]
+log = logging.getLogger(__name__)
+
+OriginsSpec = Union[None, str, Iterable[str], Callable[..., Any]]
 Headers = List[Tuple[str, str]]
+
+_DEFAULT_PORTS = {"http": "80", "https": "443", "ws": "80", "wss": "443"}
+
+
+class _Pattern(NamedTuple):
+    """One socket.io 2 entry: None or ``*`` match anything in their place."""
+
+    scheme: Optional[str]
+    host: str
+    port: str
+
+    def matches(self, scheme: str, host: str, port: str) -> bool:
+        return ((self.scheme is None or self.scheme == scheme)
+                and self.host in ("*", host) and self.port in ("*", port))
+
+
+def positional_count(fn: Callable[..., Any]) -> int:
+    """How many positional arguments ``fn`` requires (a large number for ``*args``).
+
+    Parameters with a default do not count: ``fn(origin, extra=None)`` takes one.
+
+    :param fn: any callable; one without a signature counts as taking one
+    """
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):  # some builtins
+        return 1
+    count = 0
+    for param in params:
+        if param.kind is param.VAR_POSITIONAL:
+            return 1 << 16
+        if param.kind in (param.POSITIONAL_ONLY, param.POSITIONAL_OR_KEYWORD) \
+                and param.default is param.empty:
+            count += 1
+    return count
 
 
 def _netloc(origin: str) -> str:
@@ -21,30 +67,67 @@ def _normalise(origin: str) -> str:
     return origin.strip().rstrip("/").lower()
 
 
+def _parts(origin: str) -> Optional[Tuple[str, str, str]]:
+    """``(scheme, host, port)`` of a normalised origin, the port defaulted; None if bad."""
+    try:
+        split = urlsplit(origin)
+        host, port = split.hostname, split.port
+    except ValueError:
+        return None
+    if not split.scheme or not host:
+        return None
+    return split.scheme, host, str(port) if port is not None else \
+        _DEFAULT_PORTS.get(split.scheme, "")
+
+
+def _pattern(entry: str) -> Optional[_Pattern]:
+    """The socket.io 2 reading of a normalised entry, or None for a plain origin."""
+    scheme: Optional[str] = None
+    rest = entry
+    if "://" in entry:
+        scheme, rest = entry.split("://", 1)
+    host, sep, port = rest.rpartition(":")
+    host = host.strip("[]")  # "[::1]:3000": urlsplit's hostname has no brackets
+    if not sep or not host or "/" in rest or (scheme is not None and port != "*"
+                                               and not port.isdigit()):
+        return None
+    if scheme is not None:
+        return _Pattern(scheme, host, port)  # "http://localhost:*", "https://a.com:443"
+    if port != "*" and not port.isdigit():
+        return None
+    return _Pattern(None, host, port)  # "localhost:3000", "a.com:*", "*:8080", "*:*"
+
+
 class OriginPolicy:
     """Decides whether an ``Origin`` is allowed.
 
-    :param origins: ``None`` (same origin only, the default), ``'*'`` (any),
-        an origin string, a list of them, or a callable ``fn(origin) -> bool``
+    :param origins: ``None`` (same origin only, the default), ``'*'`` or ``'*:*'`` (any),
+        an origin string (several separated by spaces), a list of them, a callable
+        ``fn(origin) -> bool``, or ``fn(origin, callback)`` calling ``callback(err, allowed)``
+        before it returns. Entries may take socket.io 2's forms: ``'localhost:3000'``
+        (any scheme), ``'example.com:*'``, ``'*:8080'``, ``'http://localhost:*'``.
     :param credentials: send ``Access-Control-Allow-Credentials: true``
     """
 
-    __slots__ = ("spec", "_allowed", "_fn", "_any", "credentials")
+    __slots__ = ("spec", "_allowed", "_patterns", "_fn", "_node_style", "_any", "credentials")
 
     def __init__(self, origins: OriginsSpec = None, credentials: bool = True) -> None:
         self.spec = origins
         self.credentials = credentials
-        self._any = origins == "*"
-        self._fn: Optional[Callable[[str], bool]] = None
-        self._allowed: frozenset = frozenset()
+        self._fn: Optional[Callable[..., Any]] = None
+        self._node_style = False
+        entries: List[str] = []
         if callable(origins):
             self._fn = origins
+            self._node_style = positional_count(origins) >= 2
         elif isinstance(origins, str):
-            if not self._any:
-                self._allowed = frozenset([_normalise(origins)])
+            entries = origins.split()
         elif origins is not None:
-            self._allowed = frozenset(_normalise(o) for o in origins)
-            self._any = "*" in self._allowed
+            entries = [o for o in origins]
+        normalised = {_normalise(o) for o in entries}
+        self._any = bool(normalised & {"*", "*:*"})
+        self._allowed = frozenset(normalised)
+        self._patterns = tuple(p for p in map(_pattern, sorted(normalised)) if p is not None)
 
     def allows(self, origin: Optional[str], host: Optional[str], scheme: str) -> bool:
         """Whether a request from ``origin`` to ``host`` over ``scheme`` is allowed.
@@ -65,8 +148,25 @@ class OriginPolicy:
         if host and _netloc(wanted) == host.lower():
             return True
         if self._fn is not None:
+            return self._ask(origin)
+        if wanted in self._allowed:
+            return True
+        parts = _parts(wanted) if self._patterns else None
+        return parts is not None and any(p.matches(*parts) for p in self._patterns)
+
+    def _ask(self, origin: str) -> bool:
+        assert self._fn is not None
+        if not self._node_style:
             return bool(self._fn(origin))
-        return wanted in self._allowed
+        verdict: List[Tuple[Any, Any]] = []
+        self._fn(origin, lambda err=None, allowed=False: verdict.append((err, allowed)))
+        if not verdict:
+            log.warning("origins callable %r returned without calling its callback: "
+                        "refusing %s (call callback(err, allowed) before returning)",
+                        self._fn, origin)
+            return False
+        err, allowed = verdict[0]
+        return err is None and bool(allowed)
 
     def headers(self, origin: Optional[str]) -> Headers:
         """CORS headers for an allowed request from ``origin``."""

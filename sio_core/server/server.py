@@ -4,13 +4,13 @@
 """
 from __future__ import annotations
 
-import inspect
 import logging
 import re
 from typing import Any, Callable, Dict, List, Optional, Pattern, Union
 
 from ..adapter import Adapter, MemoryAdapter
 from ..engineio import CloseReason
+from ..engineio.cors import positional_count
 from .broadcast import BroadcastOperator
 from .client import Client
 from .engine import Connection, EngineHandler, EngineServer
@@ -32,7 +32,7 @@ def _matcher_of(fn: Callable[..., Any]) -> Callable[[str, Any], bool]:
     The three-argument form must call ``next(err, allowed)`` before it returns; a name it
     leaves undecided, or answers with an error, is refused.
     """
-    if _positional_count(fn) < 3:
+    if positional_count(fn) < 3:
         return fn
 
     def decide(name: str, auth: Any) -> bool:
@@ -46,21 +46,6 @@ def _matcher_of(fn: Callable[..., Any]) -> Callable[[str, Any], bool]:
         return err is None and bool(allowed)
 
     return decide
-
-
-def _positional_count(fn: Callable[..., Any]) -> int:
-    """How many positional arguments ``fn`` accepts (3 for ``*args``)."""
-    try:
-        params = inspect.signature(fn).parameters.values()
-    except (TypeError, ValueError):  # a builtin without a signature: the 2-argument form
-        return 2
-    count = 0
-    for param in params:
-        if param.kind is param.VAR_POSITIONAL:
-            return 3
-        if param.kind in (param.POSITIONAL_ONLY, param.POSITIONAL_OR_KEYWORD):
-            count += 1
-    return count
 
 
 class ServerCore(EngineHandler):
