@@ -7,7 +7,8 @@ tests/interop/test_api_clients.py and raw clients. Everything the server observe
 which waits for the record instead of polling.
 
 Run: python tests/interop/api_app.py --port 8000 [--ping-interval 1 --ping-timeout 1
-     --max-http-buffer-size 100000 --connect-timeout 1 --origins localhost:*]
+     --max-http-buffer-size 100000 --connect-timeout 1 --origins localhost:*
+     --refuse-websocket]
 """
 from gevent import monkey
 
@@ -84,6 +85,9 @@ def build(args: argparse.Namespace) -> Server:
         ping_interval=args.ping_interval, ping_timeout=args.ping_timeout,
         max_http_buffer_size=args.max_http_buffer_size, connect_timeout=args.connect_timeout,
         origins=args.origins or "*")
+    if args.refuse_websocket:
+        options["allow_request"] = lambda environ: "transport=websocket" not in \
+            environ.get("QUERY_STRING", "")
     io = Server(**options)
     records = Records()
 
@@ -244,6 +248,8 @@ def main() -> None:
     parser.add_argument("--max-http-buffer-size", type=int, default=100_000)
     parser.add_argument("--connect-timeout", type=float, default=45.0)
     parser.add_argument("--origins", action="append", default=None)
+    parser.add_argument("--refuse-websocket", action="store_true",
+                        help="allow_request refuses websocket handshakes")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     build(args).serve_forever()
