@@ -15,16 +15,19 @@ from sio_core import Server  # noqa: E402
 
 
 def build(port: int, host: str = "127.0.0.1", adapter=None, ping_interval: float = 2.0,
-          ping_timeout: float = 2.0) -> Server:
+          ping_timeout: float = 2.0, generate_id=None) -> Server:
     """Create the conformance server listening on ``host:port``.
 
     The contract's heartbeat is 2 s / 2 s; tests of heartbeats over time shorten it.
+    ``generate_id`` makes Engine.IO session ids (e.g. tagged with the node, for a proxy).
     """
     options = dict(ping_interval=ping_interval, ping_timeout=ping_timeout,
                    max_http_buffer_size=1_000_000,
                    origins="*", path="/socket.io")
     if adapter is not None:
         options["adapter"] = adapter
+    if generate_id is not None:
+        options["generate_id"] = generate_id
     io = Server(**options)
     state = {"last_reason": None}
 

@@ -19,8 +19,12 @@ trap cleanup EXIT INT TERM
 redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no >"$RUN/redis.log" 2>&1 &
 pids="$pids $!"
 
+# node i tags its session ids with SIO_NODE=n<i> (app.py: generate_id); nginx.conf routes
+# every request that carries a sid to the node named by the tag
+i=0
 for port in $PORTS; do
-    REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0" PYTHONPATH="$ROOT" \
+    i=$((i + 1))
+    SIO_NODE="n$i" REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0" PYTHONPATH="$ROOT" \
         python3 "$ROOT/examples/flask_chat/app.py" --port "$port" >"$RUN/node-$port.log" 2>&1 &
     pids="$pids $!"
 done

@@ -17,13 +17,15 @@ from conformance_app import build  # noqa: E402
 
 from sio_core import AckTimeout  # noqa: E402
 from sio_core.adapter.redis import BrokerUnavailable, RedisAdapter  # noqa: E402
+from sio_core.server.engine import default_generate_id  # noqa: E402
 
 
-def add_cluster_events(io) -> None:
+def add_cluster_events(io, port: int = 0) -> None:
     """Events driving cluster-wide broadcasts, queries and remote operations."""
 
     @io.on("connection")
     def on_connection(socket):
+        socket.on("node", lambda ack: ack(port))  # which node serves this socket
         def guarded(fn):
             def run(*args):
                 ack = args[-1] if args and callable(args[-1]) else None
@@ -90,6 +92,8 @@ def main() -> None:
     parser.add_argument("--request-timeout", type=float, default=2.0)
     parser.add_argument("--adapter-form", choices=["factory", "instance"], default="factory",
                         help="RedisAdapter.factory(...) or a template RedisAdapter(...)")
+    parser.add_argument("--sid-prefix", default=None,
+                        help="session ids start with '<prefix>-' (nginx routes on it)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     options = dict(url=args.redis, channel=args.channel, request_timeout=args.request_timeout)
@@ -97,8 +101,12 @@ def main() -> None:
         adapter = RedisAdapter(**options)
     else:
         adapter = RedisAdapter.factory(**options)
-    io = build(args.port, args.host, adapter=adapter)
-    add_cluster_events(io)
+    generate_id = None
+    if args.sid_prefix:
+        prefix = args.sid_prefix + "-"
+        generate_id = lambda environ: prefix + default_generate_id(environ)  # noqa: E731
+    io = build(args.port, args.host, adapter=adapter, generate_id=generate_id)
+    add_cluster_events(io, args.port)
     io.serve_forever()
 
 

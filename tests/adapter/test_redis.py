@@ -19,14 +19,17 @@ pytestmark = pytest.mark.interop
 
 
 class Cluster:
-    """``nodes`` cluster_app.py processes; ``forms[i]`` is how node i builds its adapter."""
+    """``nodes`` cluster_app.py processes; ``forms[i]`` is how node i builds its adapter;
+    with ``tag_sids`` node i's session ids start with ``n<i>-`` (as nginx.conf expects)."""
 
     def __init__(self, redis: RedisServer, nodes: int = 3, channel: str = "socket.io",
-                 forms: tuple = ()) -> None:
+                 forms: tuple = (), tag_sids: bool = False) -> None:
         self.redis = redis
         forms = forms or ("factory",) * nodes
         self.nodes = [ServerProcess(CLUSTER_APP, "--redis", redis.url, "--channel", channel,
-                                    "--adapter-form", form) for form in forms]
+                                    "--adapter-form", form,
+                                    *(("--sid-prefix", f"n{i}") if tag_sids else ()))
+                      for i, form in enumerate(forms, 1)]
 
     def url(self, i: int) -> str:
         return self.nodes[i].url
