@@ -14,11 +14,21 @@ import os  # noqa: E402
 from flask import Flask, render_template, session  # noqa: E402
 
 from flask_sio import SocketIO, emit, join_room, leave_room, rooms  # noqa: E402
+from sio_core.server.engine import default_generate_id  # noqa: E402
 
 app = Flask(__name__)
 app.config["SECRET_KEY"] = "change-me"
-# REDIS_URL set: several processes share rooms and broadcasts (see examples/cluster/)
-socketio = SocketIO(app, message_queue=os.environ.get("REDIS_URL"))
+# REDIS_URL set: several processes share rooms and broadcasts (see examples/cluster/);
+# SIO_NODE set: this node's session ids start with its name, for the load balancer's routing
+NODE = os.environ.get("SIO_NODE")
+
+
+def generate_id(environ):
+    """A session id, tagged with this node's name when there is one."""
+    return NODE + "-" + default_generate_id(environ) if NODE else default_generate_id(environ)
+
+
+socketio = SocketIO(app, message_queue=os.environ.get("REDIS_URL"), generate_id=generate_id)
 
 
 @app.route("/")
