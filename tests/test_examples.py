@@ -1,7 +1,9 @@
 """Smoke tests of the docs examples in examples/: each runs as a script and does what it says.
 
 Each test drives its example over the wire with socket.io-client 4 (``sio4`` in
-tests/interop/node_modules) when node has it, else with ``PollingClient``, a Socket.IO 5
+tests/interop/node_modules) when node has it, and with socket.io-client 2 (``sio2``) too
+where the example means the same to it (not the auth payload of auth_middleware.py), else
+with ``PollingClient``, a Socket.IO 5
 client over Engine.IO 4 long-polling written by hand below. Both paths gather the same
 result, checked by the same assertions.
 """
@@ -16,9 +18,14 @@ from collections import deque
 from pathlib import Path
 from typing import Any, Deque, List, NamedTuple, Optional
 
+import pytest
+
 INTEROP = Path(__file__).resolve().parent / "interop"
 NODE_CLIENT = INTEROP / "node_modules" / "sio4"
 USE_NODE = shutil.which("node") is not None and NODE_CLIENT.is_dir()
+#: socket.io-client generations for the examples that mean the same to both
+GENS = [pytest.param(4, id="sio4"), pytest.param(2, id="sio2")] if USE_NODE else \
+    [pytest.param(4, id="polling-client")]
 
 #: seconds any one wait may take
 TIMEOUT = 10.0
@@ -156,24 +163,41 @@ class PollingClient:
 # -- socket.io-client 4 under node ----------------------------------------------------------
 
 NODE_PRELUDE = r"""
-const { io } = require("sio4");
+// socket.io-client 4 (sio4), or 2 (sio2) when argv[2] is "2"
+const gen = Number(process.argv[2] || 4);
+const io = gen === 2 ? require("sio2") : require("sio4").io;
 const base = "http://127.0.0.1:" + process.argv[1];
 const opened = [];
+// every event from the server as [name, ...args] (client 2 has no onAny)
+function onEvents(socket, fn) {
+  if (gen !== 2) return socket.onAny(fn);
+  const onevent = socket.onevent;
+  socket.onevent = function (packet) {
+    fn(...(packet.data || []));
+    return onevent.call(this, packet);
+  };
+}
 // a socket whose server events queue up for nextEvent(), as [name, ...args]
 function connect(nsp, options) {
   const socket = io(base + (nsp || "/"),
                     Object.assign({ forceNew: true, reconnection: false }, options || {}));
   const inbox = [], waiters = [];
-  socket.onAny((...event) => waiters.length ? waiters.shift()(event) : inbox.push(event));
+  onEvents(socket, (...event) => waiters.length ? waiters.shift()(event) : inbox.push(event));
   socket.nextEvent = () => inbox.length ? Promise.resolve(inbox.shift())
                                         : new Promise((resolve) => waiters.push(resolve));
   socket.ready = new Promise((resolve, reject) => {
     socket.once("connect", () => resolve(socket.id));
-    socket.once("connect_error", reject);
+    socket.once(gen === 2 ? "error" : "connect_error", reject);
   });
   socket.ready.catch(() => {});  // awaited later, maybe: not an unhandled rejection
   opened.push(socket);
   return socket;
+}
+// resolves once the engine has written everything queued
+function drained(socket) {
+  const engine = socket.io.engine;  // its writeBuffer empties on "drain"
+  return engine.writeBuffer.length === 0 ? Promise.resolve()
+    : new Promise((resolve) => engine.once("drain", resolve));
 }
 // emit with an ack callback; resolves to the ack's arguments
 function call(socket, ...args) {
@@ -191,9 +215,10 @@ main().then((result) => {
 """
 
 
-def run_node(port: int, main: str) -> Any:
-    """Run ``async function main()`` (JS, using the prelude) against ``port``; its JSON result."""
-    proc = subprocess.run(["node", "-e", NODE_PRELUDE + main + NODE_RUN, str(port)],
+def run_node(port: int, main: str, gen: int = 4) -> Any:
+    """Run ``async function main()`` (JS, using the prelude) against ``port`` with
+    socket.io-client ``gen`` (4 or 2); its JSON result."""
+    proc = subprocess.run(["node", "-e", NODE_PRELUDE + main + NODE_RUN, str(port), str(gen)],
                           cwd=str(INTEROP), capture_output=True, timeout=TIMEOUT + 20)
     out = proc.stdout.decode()
     assert proc.returncode == 0, "node exited %d\n%s\n%s" % (
@@ -204,26 +229,30 @@ def run_node(port: int, main: str) -> Any:
 # -- the examples ------------------------------------------------------------------------
 
 
-def test_news(start_example):
+@pytest.mark.parametrize("gen", GENS)
+def test_news(start_example, gen):
     server = start_example("news.py")
     if USE_NODE:
         result = run_node(server.port, """
         async function main() {
           const socket = connect();
-          await socket.ready;
+          const id = await socket.ready;
           const news = await socket.nextEvent();
           socket.emit("my other event", { my: "data" });
-          return { news };
-        }""")
+          await drained(socket);
+          return { id, news };
+        }""", gen)
     else:
         client = PollingClient(server.port)
-        client.connect()
-        result = {"news": client.next_event()}
+        result = {"id": client.connect(), "news": client.next_event()}
         client.emit("my other event", {"my": "data"})
-    assert result == {"news": ["news", {"hello": "world"}]}
+    assert result["news"] == ["news", {"hello": "world"}]
+    # the server logs what it got; it has handled the event by the time it stops
+    assert "my other event from %s: {'my': 'data'}" % result["id"] in server.stop()
 
 
-def test_private_messages(start_example):
+@pytest.mark.parametrize("gen", GENS)
+def test_private_messages(start_example, gen):
     server = start_example("private_messages.py")
     if USE_NODE:
         result = run_node(server.port, """
@@ -236,7 +265,7 @@ def test_private_messages(start_example):
           b.disconnect();
           const disconnected = await a.nextEvent();
           return { a: aId, b: bId, connected, message, disconnected };
-        }""")
+        }""", gen)
     else:
         a = PollingClient(server.port)
         result = {"a": a.connect()}
@@ -254,7 +283,8 @@ def test_private_messages(start_example):
     assert result["disconnected"] == ["user disconnected", {"id": b_id}]
 
 
-def test_namespaces(start_example):
+@pytest.mark.parametrize("gen", GENS)
+def test_namespaces(start_example, gen):
     server = start_example("namespaces.py")
     if USE_NODE:
         result = run_node(server.port, """
@@ -268,7 +298,7 @@ def test_namespaces(start_example):
           const other = connect("/chat");
           await other.ready;
           return { chat: [...first, await chat.nextEvent()], news: [item] };
-        }""")
+        }""", gen)
     else:
         client = PollingClient(server.port)  # both namespaces over one connection
         client.connect("/chat")
@@ -283,7 +313,8 @@ def test_namespaces(start_example):
     assert result == {"chat": [only_me, everyone, everyone], "news": [["item", {"news": "item"}]]}
 
 
-def test_volatile_tweets(start_example):
+@pytest.mark.parametrize("gen", GENS)
+def test_volatile_tweets(start_example, gen):
     server = start_example("volatile_tweets.py")
     if USE_NODE:
         result = run_node(server.port, """
@@ -296,7 +327,7 @@ def test_volatile_tweets(start_example):
           await second.ready;
           const later = await second.nextEvent();
           return { first: firstId, tweets, later };
-        }""")
+        }""", gen)
     else:
         first = PollingClient(server.port)
         result = {"first": first.connect()}
@@ -315,7 +346,8 @@ def test_volatile_tweets(start_example):
     assert "stopped the tweets of %s" % result["first"] in server.stop()
 
 
-def test_ferret(start_example):
+@pytest.mark.parametrize("gen", GENS)
+def test_ferret(start_example, gen):
     server = start_example("ferret.py")
     if USE_NODE:
         result = run_node(server.port, """
@@ -327,7 +359,7 @@ def test_ferret(start_example):
           }));
           const id = await socket.ready;
           return { id, asked: await asked, answer: await call(socket, "ferret", "tobi") };
-        }""")
+        }""", gen)
     else:
         client = PollingClient(server.port)
         result = {"id": client.connect()}
@@ -343,7 +375,8 @@ def test_ferret(start_example):
     assert "%s answered about its ferret: 'woot'" % result["id"] in server.stop()
 
 
-def test_broadcasting(start_example):
+@pytest.mark.parametrize("gen", GENS)
+def test_broadcasting(start_example, gen):
     server = start_example("broadcasting.py")
     if USE_NODE:
         result = run_node(server.port, """
@@ -357,7 +390,7 @@ def test_broadcasting(start_example):
           b.disconnect();
           seenByA.push(await a.nextEvent());
           return { b: bId, a_saw: seenByA, b_saw: seenByB };
-        }""")
+        }""", gen)
     else:
         a = PollingClient(server.port)
         a.connect()
@@ -376,7 +409,8 @@ def test_broadcasting(start_example):
     assert result["b_saw"] == [everyone]
 
 
-def test_rooms(start_example):
+@pytest.mark.parametrize("gen", GENS)
+def test_rooms(start_example, gen):
     server = start_example("rooms.py")
     if USE_NODE:
         result = run_node(server.port, """
@@ -398,7 +432,7 @@ def test_rooms(start_example):
           c.emit("to room", "some room", "all");
           r.b_got.push(await b.nextEvent());
           return r;
-        }""")
+        }""", gen)
     else:
         a, b, c = (PollingClient(server.port) for _ in range(3))
         result = {"ids": [a.connect(), b.connect(), c.connect()]}
@@ -433,7 +467,8 @@ def test_rooms(start_example):
     assert result["b_left"] == [sorted([b_id, "some room"])]
 
 
-def test_websocket_like(start_example):
+@pytest.mark.parametrize("gen", GENS)
+def test_websocket_like(start_example, gen):
     server = start_example("websocket_like.py")
     if USE_NODE:
         result = run_node(server.port, """
@@ -443,7 +478,7 @@ def test_websocket_like(start_example):
           socket.send("hello");
           socket.send(1, { two: 2 });
           return { echoes: [await socket.nextEvent(), await socket.nextEvent()] };
-        }""")
+        }""", gen)
     else:
         client = PollingClient(server.port)
         client.connect()
@@ -453,7 +488,8 @@ def test_websocket_like(start_example):
     assert result == {"echoes": [["message", "hello"], ["message", 1, {"two": 2}]]}
 
 
-def test_clients_list(start_example):
+@pytest.mark.parametrize("gen", GENS)
+def test_clients_list(start_example, gen):
     server = start_example("clients_list.py")
     if USE_NODE:
         result = run_node(server.port, """
@@ -465,7 +501,7 @@ def test_clients_list(start_example):
           r.room_clients = await call(b, "room clients", "general");
           r.all_sockets = await call(b, "all sockets");
           return r;
-        }""")
+        }""", gen)
     else:
         a, b = PollingClient(server.port), PollingClient(server.port)
         result = {"ids": [a.connect("/chat"), b.connect("/chat")]}
