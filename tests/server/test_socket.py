@@ -685,6 +685,25 @@ def test_events_of_one_client_run_in_order_even_when_a_handler_blocks(eio: int) 
     assert log == ["slow-start", "slow-end", "fast"]
 
 
+def test_one_handler_greenlet_per_socket_alive_only_while_events_are_queued(eio: int) -> None:
+    setup, client, socket = one_client(eio, settle_timeout=0.01)
+    release = Event()
+    ran: List[Tuple[str, Any]] = []
+    socket.on("block", lambda: (ran.append(("block", gevent.getcurrent())), release.wait(2)))
+    socket.on("next", lambda n: ran.append(("next %d" % n, gevent.getcurrent())))
+    assert socket._worker is None  # idle: no greenlet
+    client.emit("block")
+    for n in range(5):
+        client.emit("next", n)
+    worker = socket._worker
+    assert worker is not None and not worker.dead
+    release.set()
+    assert wait_until(lambda: socket._worker is None)
+    assert [name for name, _ in ran] == ["block"] + ["next %d" % n for n in range(5)]
+    assert {id(greenlet) for _, greenlet in ran} == {id(worker)}  # the queue shared one
+    assert worker.dead
+
+
 def test_other_clients_are_served_while_one_handler_blocks(eio: int) -> None:
     setup = Setup()
     setup.watch("/")
