@@ -1,26 +1,16 @@
-"""What-if measurements: our server with prototypes of the changes suggested in PROFILE.md,
-applied by monkey-patching inside the server process, against the unchanged server.
+"""What-if measurements: our server with a change applied by monkey-patching inside the
+server process, against the unchanged server.
 
-    python bench/what_if.py lockstep --changes "none;send;flush" --runs 3
-    python bench/what_if.py keepalive --changes "none;nodelay"
-    python bench/what_if.py lockstep --changes "none;freeze"
+    python bench/what_if.py lockstep --changes "none;nogc" --runs 3
 
-These are measurement prototypes, not production code (``flush`` in particular ignores
-ordering on partial writes); sio_core itself is not modified. Changes (combine with ``,``):
+Changes (combine with ``,``):
 
 - ``none``: the server as it is;
-- ``send``: ``WebSocket._send_raw`` loops on ``socket.send`` instead of gevent's ``sendall``,
-  which makes a ``getsockopt(SO_SNDBUF)`` system call on every call;
-- ``nodelay``: ``TCP_NODELAY`` on every accepted HTTP connection (pywsgi writes the headers
-  and the body of a response in two ``send`` calls, so on a reused keep-alive connection
-  the body waits for the client's delayed ACK, about 40 ms);
-- ``quietlog``: ``SioWebSocketHandler.log_request`` formats the request line only when
-  DEBUG logging is on;
-- ``flush``: instead of waking one writer greenlet per connection, a broadcast marks the
-  connections and one hub callback writes every marked outbox (non-blocking ``send``);
-- ``freeze``: ``gc.collect(); gc.freeze()`` once the server is built, so full collections
-  no longer walk the objects created at start-up;
 - ``nogc``: the cyclic garbage collector disabled (to see what collections cost).
+
+The prototypes first measured here (``send``, ``nodelay``, ``quietlog``, ``flush``,
+``freeze``; PROFILE.md) have since been built into sio_core itself, so they are no longer
+offered; they remain in the history of this file (commit 9df411d).
 """
 import sys
 
@@ -40,7 +30,7 @@ from typing import Dict, List, Optional  # noqa: E402
 log = logging.getLogger("bench.what_if")
 
 BENCH = Path(__file__).resolve().parent
-CHANGES = ("none", "send", "nodelay", "quietlog", "flush", "freeze", "nogc")
+CHANGES = ("none", "nogc")
 
 #: load.js configurations (plus "urls")
 CASES: Dict[str, dict] = {
@@ -59,119 +49,15 @@ CASES: Dict[str, dict] = {
 # -- the patched server (runs in the server process) ----------------------------------------
 
 
-def _patch_send() -> None:
-    from sio_core.transports import websocket
-
-    def _send_raw(self, data: bytes) -> None:
-        with self._lock:
-            view = memoryview(data)
-            while view:
-                view = view[self._sock.send(view):]
-
-    websocket.WebSocket._send_raw = _send_raw
-
-
-def _patch_nodelay() -> None:
-    import socket
-
-    from sio_core import serving
-
-    handle = serving.SioWebSocketHandler.handle
-
-    def handle_nodelay(self):
-        self.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        return handle(self)
-
-    serving.SioWebSocketHandler.handle = handle_nodelay
-
-
-def _patch_quietlog() -> None:
-    from sio_core import serving
-
-    log_request = serving.SioWebSocketHandler.log_request
-
-    def quiet_log_request(self):
-        if serving.log.isEnabledFor(logging.DEBUG):
-            log_request(self)
-
-    serving.SioWebSocketHandler.log_request = quiet_log_request
-
-
-def _patch_flush() -> None:
-    import weakref
-
-    import gevent
-
-    from sio_core.engineio import PacketType
-    from sio_core.engineio.packet import encode_frame
-    from sio_core.engineio.session import SessionState
-    from sio_core.server import engine
-    from sio_core.transports import websocket
-
-    sockets: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
-    run = websocket._run
-
-    def _run(conn, ws):
-        sockets[conn] = ws
-        return run(conn, ws)
-
-    websocket._run = _run
-    wake = engine.Connection.wake
-    marked: List = []
-    loop = gevent.get_hub().loop
-
-    def flush() -> None:
-        conns = list(dict.fromkeys(marked))
-        marked.clear()
-        for conn in conns:
-            ws, session = sockets.get(conn), conn.session
-            if (ws is None or ws._lock.locked() or session.state is not SessionState.OPEN
-                    or session.transport != "websocket"
-                    or any(p.type is PacketType.CLOSE for p in session.outbox)):
-                wake(conn)  # the writer greenlet handles everything unusual
-                continue
-            if not session.outbox:
-                continue
-            data = b"".join([websocket._frame(encode_frame(p, session.version))
-                             for p in session.take()])
-            try:
-                sent = ws._sock._sock.send(data)  # the non-blocking socket under gevent's
-            except BlockingIOError:
-                sent = 0
-            except OSError:
-                wake(conn)
-                continue
-            if sent < len(data):
-                gevent.spawn(ws._send_raw, data[sent:])
-
-    def mark(self) -> None:
-        if not marked:
-            loop.run_callback(flush)
-        marked.append(self)
-
-    engine.Connection.wake = mark
-
-
 def serve(port: int, changes: List[str]) -> None:
     """Build our benchmark server with ``changes`` applied and serve forever."""
     import gc
 
     import servers
 
-    if "send" in changes:
-        _patch_send()
-    if "nodelay" in changes:
-        _patch_nodelay()
-    if "quietlog" in changes:
-        _patch_quietlog()
-    if "flush" in changes:
-        _patch_flush()
     if "nogc" in changes:
         gc.disable()
     server = servers.build_ours("127.0.0.1", port, None, "bench", None)
-    if "freeze" in changes:
-        gc.collect()
-        gc.freeze()
     server.serve_forever()
 
 
@@ -210,7 +96,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("case", choices=sorted(CASES))
-    parser.add_argument("--changes", default="none;send",
+    parser.add_argument("--changes", default="none;nogc",
                         help="variants separated by ';', each a ','-joined set of changes")
     parser.add_argument("--runs", type=int, default=3, help="rounds (alternating variants)")
     args = parser.parse_args(argv)
