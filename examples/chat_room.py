@@ -30,7 +30,7 @@ monkey.patch_all()
 
 import logging  # noqa: E402
 
-from _cli import parse_args  # noqa: E402
+from _cli import page_app, parse_args  # noqa: E402
 
 import sio_core  # noqa: E402
 from sio_core import Server  # noqa: E402
@@ -97,17 +97,8 @@ PAGE = """<!doctype html>
 """
 
 
-def pages(environ, start_response):
-    """The WSGI app for everything outside ``/socket.io``: the chat page at ``/``."""
-    if environ.get("PATH_INFO", "/") == "/" and environ["REQUEST_METHOD"] in ("GET", "HEAD"):
-        body = PAGE.encode("utf-8")
-        start_response("200 OK", [("Content-Type", "text/html; charset=utf-8"),
-                                  ("Content-Length", str(len(body)))])
-        return [body] if environ["REQUEST_METHOD"] == "GET" else []
-    body = b"not found"
-    start_response("404 Not Found", [("Content-Type", "text/plain; charset=utf-8"),
-                                     ("Content-Length", str(len(body)))])
-    return [body]
+#: the WSGI app for everything outside ``/socket.io``: the chat page at ``/``
+pages = page_app(PAGE)
 
 
 def build() -> Server:

@@ -78,6 +78,19 @@ def test_namespaces(start_example: Any, new_page: Any) -> None:
     page.check_clean()
 
 
+def test_namespaces_page(start_example: Any, new_page: Any) -> None:
+    server = start_example("namespaces.py")
+    page = new_page()
+    page.page.goto(server.url + "/")
+    page.page.locator("#status", has_text="one connection for both").wait_for(timeout=WAIT)
+    page.page.locator("#chat li").nth(1).wait_for(timeout=WAIT)
+    page.page.locator("#news li").first.wait_for(timeout=WAIT)
+    assert page.page.locator("#chat li").all_inner_texts() == [
+        '{"that":"only","/chat":"will get"}', '{"everyone":"in","/chat":"will get"}']
+    assert page.page.locator("#news li").all_inner_texts() == ['{"news":"item"}']
+    page.check_clean()
+
+
 def test_flask_chat(start_example: Any, new_page: Any) -> None:
     server = start_example("flask_chat/app.py")
     page = new_page()
