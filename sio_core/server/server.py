@@ -72,6 +72,18 @@ class ServerCore(EngineHandler):
         #: the main namespace ``/``
         self.sockets = self.of("/")
 
+    #: how many times ``max_http_buffer_size`` the attachments of one packet may hold together
+    ATTACHMENT_BYTES_FACTOR = 10
+
+    @property
+    def max_attachment_bytes(self) -> int:
+        """Most bytes the binary attachments of one incoming packet may hold together.
+
+        Each attachment is one Engine.IO message (at most ``max_http_buffer_size``); up to
+        1000 of them could otherwise hold a gigabyte for a single packet.
+        """
+        return self.ATTACHMENT_BYTES_FACTOR * self.engine.options.max_http_buffer_size
+
     # -- adapter and namespaces -----------------------------------------------------------
 
     def _make_adapter(self, nsp: Namespace) -> Adapter:

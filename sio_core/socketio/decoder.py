@@ -99,17 +99,23 @@ class Decoder:
 
     :param loads: JSON decoder
     :param max_attachments: most attachments one packet may announce
+    :param max_attachment_bytes: most bytes all attachments of one packet may hold
+        together (None: no limit beyond each message's own)
     """
 
-    __slots__ = ("loads", "max_attachments", "_pending", "_buffers", "_expected")
+    __slots__ = ("loads", "max_attachments", "max_attachment_bytes", "_pending", "_buffers",
+                 "_expected", "_size")
 
     def __init__(self, loads: Callable[[str], Any] = default_loads,
-                 max_attachments: int = 1000) -> None:
+                 max_attachments: int = 1000,
+                 max_attachment_bytes: Optional[int] = None) -> None:
         self.loads = loads
         self.max_attachments = max_attachments
+        self.max_attachment_bytes = max_attachment_bytes
         self._pending: Optional[Packet] = None
         self._buffers: List[bytes] = []
         self._expected = 0
+        self._size = 0
 
     @property
     def waiting(self) -> bool:
@@ -136,10 +142,14 @@ class Decoder:
                                     % (count, self.max_attachments))
             if count == 0:
                 return self._finish(packet, [])
-            self._pending, self._expected, self._buffers = packet, count, []
+            self._pending, self._expected, self._buffers, self._size = packet, count, [], 0
             return None
         if self._pending is None:
             raise ProtocolError("unexpected binary message")
+        self._size += len(message)
+        limit = self.max_attachment_bytes
+        if limit is not None and self._size > limit:
+            raise ProtocolError("the attachments of one packet exceed %d bytes" % limit)
         self._buffers.append(bytes(message))
         if len(self._buffers) < self._expected:
             return None

@@ -334,6 +334,19 @@ def test_feed_attachment_count_over_max_raises(text: str) -> None:
     assert decoder.waiting is False
 
 
+def test_feed_attachment_bytes_limit() -> None:
+    decoder = Decoder(max_attachment_bytes=5)
+    assert decoder.feed('52-["a",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]'
+                        ) is None
+    assert decoder.feed(b"123") is None
+    assert decoder.feed(b"45") == Packet(E, "/", ["a", b"123", b"45"])  # exactly the limit
+    assert decoder.feed('52-["a"]') is None  # counted per packet
+    assert decoder.feed(b"1234") is None
+    with pytest.raises(ProtocolError):
+        decoder.feed(b"12")
+    assert Decoder().max_attachment_bytes is None
+
+
 def test_feed_default_max_attachments() -> None:
     assert Decoder().max_attachments == 1000
     assert Decoder().feed('51000-["a"]') is None

@@ -87,6 +87,9 @@ def deep(depth: int) -> str:
     ['42["echo",%s]' % deep(100_000)],                       # nesting deeper than any stack
     ['42["echo",%s]' % ('{"a":' * MAX_DEPTH + "1" + "}" * MAX_DEPTH)],
     ['42["echo",%s]' % ("9" * 5000)],                        # a number of 5000 digits
+    # attachments of one packet above 10 × max_http_buffer_size together (each within it)
+    ['4511-["echo",%s]' % ",".join(PLACEHOLDER % i for i in range(11))]
+    + [bytes(1_000_000)] * 11,
 ], ids=lambda messages: repr(messages)[:60])
 def test_forbidden_packet_closes_only_that_connection(hostile_app, bystander,
                                                       messages: List[Message]) -> None:
