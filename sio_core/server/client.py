@@ -26,7 +26,8 @@ class Client:
     :param conn: the Engine.IO connection
     """
 
-    __slots__ = ("server", "conn", "protocol", "decoder", "sockets", "_timer", "_request")
+    __slots__ = ("server", "conn", "protocol", "decoder", "sockets", "_timer", "_request",
+                 "_packet_bytes")
 
     def __init__(self, server: "ServerCore", conn: "Connection") -> None:
         self.server = server
@@ -39,6 +40,7 @@ class Client:
         self.sockets: Dict[str, Socket] = {}
         self._timer: Optional[runtime.TimerHandle] = None
         self._request: Any = None
+        self._packet_bytes = 0  # size of the messages of the packet being decoded
         if self.protocol.implicit_root:
             self.connect("/", {}, None)
         else:
@@ -78,8 +80,10 @@ class Client:
             log.info("closing %s: %s", self.conn.sid, exc)
             self.conn.close(CloseReason.PARSE_ERROR, notify=False)
             return
+        self._packet_bytes += len(data)
         if packet is None:
             return
+        size, self._packet_bytes = self._packet_bytes, 0
         if packet.type is PacketType.CONNECT:
             name, query, auth = self.protocol.split_connect(packet)
             self.connect(name, query, auth)
@@ -88,7 +92,7 @@ class Client:
         if socket is None:
             log.debug("%s: packet for unconnected namespace %s", self.conn.sid, packet.namespace)
             return
-        socket._on_packet(packet)
+        socket._on_packet(packet, size)
 
     def connect(self, name: str, query: Dict[str, str], auth: Optional[Dict[str, Any]]) -> None:
         """Connect this client to namespace ``name`` (middlewares run in the socket's queue)."""

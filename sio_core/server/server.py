@@ -72,15 +72,17 @@ class ServerCore(EngineHandler):
         #: the main namespace ``/``
         self.sockets = self.of("/")
 
-    #: how many times ``max_http_buffer_size`` the attachments of one packet may hold together
+    #: how many times ``max_http_buffer_size`` may be held for one client's input
     ATTACHMENT_BYTES_FACTOR = 10
 
     @property
     def max_attachment_bytes(self) -> int:
-        """Most bytes the binary attachments of one incoming packet may hold together.
+        """Most bytes the binary attachments of one incoming packet may hold together, and
+        the events waiting for one socket's handlers.
 
-        Each attachment is one Engine.IO message (at most ``max_http_buffer_size``); up to
-        1000 of them could otherwise hold a gigabyte for a single packet.
+        Each message is at most ``max_http_buffer_size``; up to 1000 attachments, or
+        ``max_queue`` events waiting behind a blocked handler, could otherwise hold
+        gigabytes for a single client.
         """
         return self.ATTACHMENT_BYTES_FACTOR * self.engine.options.max_http_buffer_size
 

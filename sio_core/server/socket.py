@@ -182,7 +182,7 @@ class Socket(Listeners):
 
     __slots__ = ("nsp", "client", "id", "handshake", "acks", "connected", "data",
                  "_inbox", "_worker", "_middlewares", "_closing_rooms", "_request", "_early",
-                 "__weakref__")
+                 "_queued_bytes", "__weakref__")
 
     def __init__(self, nsp: "Namespace", client: "Client", socket_id: str,
                  handshake: Handshake) -> None:
@@ -200,6 +200,7 @@ class Socket(Listeners):
         #: free slot for the application (socket.io's ``socket.data``)
         self.data: Dict[str, Any] = {}
         self._inbox: Optional[Deque[Any]] = None
+        self._queued_bytes = 0  # size of the events waiting in the inbox
         self._worker: Optional[runtime.Greenlet] = None
         self._middlewares: Optional[List[Callable[..., Any]]] = None
         self._closing_rooms: Optional[set] = None
@@ -274,7 +275,9 @@ class Socket(Listeners):
 
     # -- packets from the client ---------------------------------------------------
 
-    def _on_packet(self, packet: Packet) -> None:
+    def _on_packet(self, packet: Packet, size: int = 0) -> None:
+        """A packet for this socket; ``size``: the bytes it came in, counted against the
+        inbox's budget while it waits for its handler."""
         ptype = packet.type
         if ptype is PacketType.EVENT:
             if packet.data[0] in RESERVED_EVENTS:
@@ -286,13 +289,17 @@ class Socket(Listeners):
                 return
             inbox = self._inbox
             limit = self.client.conn.engine.options.max_queue
-            if inbox is not None and len(inbox) >= limit:
-                log.warning("closing %s: %d events wait for its handlers; the client sends "
-                            "faster than they run (limit max_queue=%d)", self.id, len(inbox),
-                            limit)
+            byte_limit = self.client.server.max_attachment_bytes
+            if inbox is not None and (len(inbox) >= limit
+                                      or self._queued_bytes + size > byte_limit):
+                log.warning("closing %s: %d events (%d bytes) wait for its handlers; the client "
+                            "sends faster than they run (limits: max_queue=%d events, "
+                            "%d bytes)", self.id, len(inbox), self._queued_bytes, limit,
+                            byte_limit)
                 self.client.conn.close(CloseReason.TRANSPORT_ERROR, notify=False)
                 return
-            self.schedule(self._run_event, packet.data, packet.id)
+            self._queued_bytes += size
+            self.schedule(self._run_event, packet.data, packet.id, size)
         elif ptype is PacketType.ACK:
             waiter = self.acks.resolve(packet.id)
             if waiter is not None:
@@ -303,7 +310,8 @@ class Socket(Listeners):
             self._on_close("client namespace disconnect")
 
 
-    def _run_event(self, data: List[Any], ack_id: Optional[int]) -> None:
+    def _run_event(self, data: List[Any], ack_id: Optional[int], size: int = 0) -> None:
+        self._queued_bytes -= size
         if not self.connected:
             return
         if self._middlewares and not self._run_packet_middlewares(data):
