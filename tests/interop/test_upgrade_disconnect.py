@@ -19,4 +19,6 @@ def test_disconnect_during_the_upgrade_loses_nothing(node, client: int) -> None:
         logs = server.stop()
     assert out["acked"] == [True] * 30
     assert out["reasons"] == ["io server disconnect"] * 30
-    assert "upgrade of" not in logs
+    # a probe that comes after the close is refused, which is fine; an upgrade packet
+    # refused after a probe is what used to lose the last packets
+    assert "without a probe" not in logs

@@ -140,10 +140,17 @@ class Page:
         return self.page.evaluate("([name, args]) => scenarios[name](...args)",
                                   [scenario, list(args)])
 
-    def check_clean(self) -> None:
-        """Nothing threw in the page and no Socket.IO request was refused."""
+    def check_clean(self, closing_posts: int = 0) -> None:
+        """Nothing threw in the page and no Socket.IO request was refused.
+
+        :param closing_posts: how many polling POSTs may be refused with 400: a client
+            closing its engine sends a close packet, which may cross the server's own close
+            and find the session gone
+        """
         assert self.errors == []
-        assert self.http_errors == []
+        refused_posts = [e for e in self.http_errors if e[:2] == (400, "POST")]
+        assert len(refused_posts) <= closing_posts
+        assert [e for e in self.http_errors if e not in refused_posts] == []
 
 
 @pytest.fixture

@@ -151,7 +151,9 @@ def test_server_forced_disconnect(server: Any, new_page: Any, transports: list) 
                       "managerState": "closed", "reconnected": True, "newId": True,
                       "attempts": [], "clientReason": "io client disconnect",
                       "serverSaw": "client namespace disconnect"}
-    page.check_clean()
+    # the Manager closes its engine on "io server disconnect": over polling, that close
+    # packet may reach the server after it dropped the session (socket.io@4 answers 400)
+    page.check_clean(closing_posts=1 if "polling" in transports else 0)
 
 
 def test_buffered_and_volatile_emits(server: Any, new_page: Any) -> None:
