@@ -11,6 +11,7 @@ from .errors import (
     RequestError,
     SessionUnknown,
     TransportUnknown,
+    UnreadableBody,
     UnsupportedProtocolVersion,
 )
 from .handshake import EngineQuery, open_packet, parse_query
@@ -25,6 +26,7 @@ __all__ = [
     "EngineOptions", "EngineQuery", "Forbidden", "Message", "OriginPolicy", "OverlappingRequest",
     "Packet", "PacketType", "PayloadTooLarge", "ProtocolError", "RequestError",
     "SUPPORTED_VERSIONS", "SendResult", "Session", "SessionState", "SessionUnknown",
-    "TransportUnknown", "UnsupportedProtocolVersion", "heartbeat_for", "open_packet",
+    "TransportUnknown", "UnreadableBody", "UnsupportedProtocolVersion", "heartbeat_for",
+    "open_packet",
     "parse_query",
 ]

@@ -17,6 +17,7 @@ __all__ = [
     "UnsupportedProtocolVersion",
     "PayloadTooLarge",
     "OverlappingRequest",
+    "UnreadableBody",
 ]
 
 
@@ -45,6 +46,9 @@ class RequestError(EngineError):
     message: str = "Bad request"
     #: HTTP status of the answer
     http_status: int = 400
+    #: the request's body was not read to its end: the connection must close after the
+    #: answer, or the rest of the body would be read as the next request
+    close_connection: bool = False
 
     def __init__(self, detail: Optional[str] = None) -> None:
         super().__init__(detail or self.message)
@@ -80,6 +84,12 @@ class BadRequest(RequestError):
     message = "Bad request"
 
 
+class UnreadableBody(BadRequest):
+    """A POST body cut short, or with broken chunked framing."""
+
+    close_connection = True
+
+
 class Forbidden(RequestError):
     """Refused by the origin policy or the ``allow_request`` hook."""
 
@@ -101,6 +111,7 @@ class PayloadTooLarge(RequestError):
     code = 3
     message = "Payload too large"
     http_status = 413
+    close_connection = True
 
 
 class OverlappingRequest(BadRequest):

@@ -15,6 +15,7 @@ from ..engineio import (
     PayloadTooLarge,
     ProtocolError,
     RequestError,
+    UnreadableBody,
     payload_v3,
     payload_v4,
 )
@@ -147,7 +148,7 @@ def read_body(environ: Dict[str, Any], length: Any, limit: int) -> bytes:
     """Read a request body of at most ``limit`` bytes.
 
     :raises PayloadTooLarge: when it is longer
-    :raises BadRequest: when it is cut short or its chunked framing is broken
+    :raises UnreadableBody: when it is cut short or its chunked framing is broken
     """
     stream = environ["wsgi.input"]
     try:
@@ -157,7 +158,7 @@ def read_body(environ: Dict[str, Any], length: Any, limit: int) -> bytes:
                                       % (length, limit))
             body = stream.read(length) if length else b""
             if len(body) != length:
-                raise BadRequest("body shorter than its Content-Length")
+                raise UnreadableBody("body shorter than its Content-Length")
             return body
         chunks = []
         total = 0
@@ -172,7 +173,7 @@ def read_body(environ: Dict[str, Any], length: Any, limit: int) -> bytes:
         return b"".join(chunks)
     except (OSError, ValueError) as exc:
         # the WSGI server's reader: the client closed mid-body, or sent broken chunks
-        raise BadRequest("unreadable request body: %s" % exc) from None
+        raise UnreadableBody("unreadable request body: %s" % exc) from None
 
 
 def handle_post(conn: Connection, query: EngineQuery, req: Request,

@@ -41,7 +41,10 @@ class Response(NamedTuple):
 def error_response(error: RequestError) -> Response:
     """The JSON ``{"code", "message"}`` answer for a refused request."""
     body = json.dumps({"code": error.code, "message": error.detail}).encode("utf-8")
-    return Response(error.http_status, [("Content-Type", "application/json")], body)
+    headers = [("Content-Type", "application/json")]
+    if error.close_connection:
+        headers.append(("Connection", "close"))
+    return Response(error.http_status, headers, body)
 
 
 def ok_response() -> Response:

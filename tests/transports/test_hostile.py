@@ -419,6 +419,9 @@ def test_broken_chunked_body_is_400_and_closes_the_session(echo) -> None:
         sock.sendall(b"POST /socket.io/?%s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                      b"Transfer-Encoding: chunked\r\n\r\nzz\r\n4hi\r\n0\r\n\r\n" % query.encode())
         reply = read_response(sock)
+        # the rest of the body must not be read as a next request: the connection closes
+        assert reply.headers.get("connection") == "close"
+        assert sock.recv(100) == b""
     assert reply.status == 400
     error = json.loads(reply.body)
     assert error["code"] == 3

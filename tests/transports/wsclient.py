@@ -121,6 +121,8 @@ def _read_body(sock: socket.socket, headers: Dict[str, str], rest: bytes) -> byt
         if not chunk:
             break
         rest += chunk
+    if len(rest) > length:  # the server must not say more than its Content-Length
+        raise AssertionError("data after the response body: %r" % rest[length:])
     return rest
 
 
