@@ -144,7 +144,8 @@ class Server(ServerCore):
         """Disconnect everyone (``server shutting down``), stop listening, then ``callback()``."""
         self.close_sockets()
         if self.http_server is not None:
-            runtime.sleep(0)  # let transports flush the close packets
+            # polling clients come back for their close packet within moments
+            self.engine.wait_delivered(timeout=min(2.0, self.engine.options.ping_timeout))
             self.http_server.stop(timeout=1)
         if callback is not None:
             callback()

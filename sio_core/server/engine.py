@@ -317,3 +317,17 @@ class EngineServer:
         self._closing = True
         for conn in list(self.sessions.values()):
             conn.close(reason)
+
+    def wait_delivered(self, timeout: float) -> bool:
+        """Wait (up to ``timeout`` seconds) until closed sessions have nothing left to send:
+        a polling client between two requests still has to collect its close packet.
+
+        :returns: whether everything was collected in time
+        """
+        deadline = runtime.monotonic() + timeout
+        while any(conn.session.closed and conn.session.outbox
+                  for conn in self.sessions.values()):
+            if runtime.monotonic() >= deadline:
+                return False
+            runtime.sleep(0.01)  # the collecting requests come from the network
+        return True

@@ -386,3 +386,15 @@ def test_closed_sessions_do_not_stay_in_the_heartbeat_heap() -> None:
     assert len(engine._heap) <= 10 + 1025
     assert {id(conn) for conn in kept} <= {id(entry[2]) for entry in engine._heap}
     assert engine.clients_count == 10
+
+
+def test_wait_delivered_waits_for_polling_clients_to_collect_their_close() -> None:
+    engine, _ = make_engine()
+    conn = open_session(engine, transport="polling")
+    conn.session.take()  # the open packet went out
+    engine.close()
+    assert engine.wait_delivered(0.05) is False  # the close packet waits for a GET
+    gevent.spawn_later(0.05, conn.session.take)  # the client's next poll collects it
+    started = time.monotonic()
+    assert engine.wait_delivered(2.0) is True
+    assert time.monotonic() - started < 1.0
