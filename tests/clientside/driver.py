@@ -103,7 +103,11 @@ def reconnect(cfg) -> None:
     first = connects.get(timeout=5)
     out(ready=True, sid=first)
     second = connects.get(timeout=30)  # the test restarts the server meanwhile
-    answer = client.call("ack-echo", "again", timeout=5)
+    try:
+        answer = client.call("ack-echo", "again", timeout=5)
+    except Exception:
+        print("disconnect reasons so far: %r" % reasons, file=sys.stderr)
+        raise
     client.disconnect()
     out(first=first, second=second, answer=answer, reasons=reasons,
         different=first != second)
