@@ -334,20 +334,16 @@ class _Writer:
     def take_writes(self, cache: Optional[FrameCache] = None) -> List[bytes]:
         """The outbox, framed; close packets are left out (closing the socket says it).
 
-        :param cache: frames of messages already framed for other sessions (server side:
-            unmasked frames are the same bytes for every recipient)
+        :param cache: frames of messages already framed for other sessions (server
+            frames are unmasked: the same bytes for every recipient)
         """
         version = self.version
-        packets = self.conn.session.take()
-        if cache is None or self.ws.client:
-            return self.ws.writes([encode_frame(p, version) for p in packets
-                                   if p.type is not PacketType.CLOSE])
         frames = []
-        for packet in packets:
+        for packet in self.conn.session.take():
             ptype = packet.type
             if ptype is PacketType.CLOSE:
                 continue
-            if ptype is not PacketType.MESSAGE:
+            if cache is None or ptype is not PacketType.MESSAGE:
                 frames.append(_frame(encode_frame(packet, version)))
                 continue
             data = packet.data
@@ -385,7 +381,6 @@ class _Writer:
         """The greenlet: write what the callback could not, until the session closes."""
         conn, ws, event = self.conn, self.ws, self.event
         session = conn.session
-        conn.waiter = event
         conn.flusher = self.mark
         try:
             while True:
@@ -409,8 +404,6 @@ class _Writer:
                 self.abort_timer.cancel()
             if conn.flusher == self.mark:
                 conn.flusher = None
-            if conn.waiter is event:
-                conn.waiter = None
             ws.close(1000)
             _shutdown(ws)
 
