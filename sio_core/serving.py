@@ -106,7 +106,7 @@ def make_server(app: Any, host: str = "127.0.0.1", port: int = 5000,
     runtime.set_hub_thread()
     server = pywsgi.WSGIServer(
         (host, port), app, handler_class=SioWebSocketHandler,
-        log=None if not log_output else _QuietLog(), error_log=_QuietLog(), **kwargs,
+        log=None, error_log=_QuietLog(), **kwargs,
     )
     server.websocket_check = websocket_check or find_websocket_check(None, app)
     server.log_requests = log_output
