@@ -13,7 +13,7 @@ import logging
 from typing import Any, Callable, Iterable, List, NamedTuple, Optional, Tuple, Union
 from urllib.parse import urlsplit
 
-__all__ = ["OriginPolicy", "OriginsSpec", "positional_count"]
+__all__ = ["OriginPolicy", "OriginsSpec", "positional_count", "node_style_verdict"]
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +54,20 @@ def positional_count(fn: Callable[..., Any]) -> int:
                 and param.default is param.empty:
             count += 1
     return count
+
+
+def node_style_verdict(fn: Callable[..., Any], *args: Any) -> Optional[bool]:
+    """Call a Node-style ``fn(*args, callback)`` whose callback takes ``(err, allowed)``.
+
+    :returns: whether the callback allowed without an error, or None when ``fn`` returned
+        without calling it (the pure layer cannot wait for a later call)
+    """
+    verdict: List[Tuple[Any, Any]] = []
+    fn(*args, lambda err=None, allowed=False: verdict.append((err, allowed)))
+    if not verdict:
+        return None
+    err, allowed = verdict[0]
+    return err is None and bool(allowed)
 
 
 def _netloc(origin: str) -> str:
@@ -158,15 +172,13 @@ class OriginPolicy:
         assert self._fn is not None
         if not self._node_style:
             return bool(self._fn(origin))
-        verdict: List[Tuple[Any, Any]] = []
-        self._fn(origin, lambda err=None, allowed=False: verdict.append((err, allowed)))
-        if not verdict:
+        verdict = node_style_verdict(self._fn, origin)
+        if verdict is None:
             log.warning("origins callable %r returned without calling its callback: "
                         "refusing %s (call callback(err, allowed) before returning)",
                         self._fn, origin)
             return False
-        err, allowed = verdict[0]
-        return err is None and bool(allowed)
+        return verdict
 
     def headers(self, origin: Optional[str]) -> Headers:
         """CORS headers for an allowed request from ``origin``."""

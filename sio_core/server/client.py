@@ -35,7 +35,7 @@ class Client:
         self.conn = conn
         #: protocol 4 or 5 policy
         self.protocol = protocol_for(conn.version)
-        self.decoder = Decoder(server.loads, max_attachment_bytes=server.max_attachment_bytes)
+        self.decoder = Decoder(server.loads, max_attachment_bytes=server.max_buffered_bytes)
         #: namespace name → socket (connecting or connected)
         self.sockets: Dict[str, Socket] = {}
         self._timer: Optional[runtime.TimerHandle] = None

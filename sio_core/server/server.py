@@ -10,7 +10,7 @@ from typing import Any, Callable, Dict, List, Optional, Pattern, Union
 
 from ..adapter import Adapter, MemoryAdapter
 from ..engineio import CloseReason
-from ..engineio.cors import positional_count
+from ..engineio.cors import node_style_verdict, positional_count
 from .broadcast import BroadcastOperator
 from .client import Client
 from .engine import Connection, EngineHandler, EngineServer
@@ -36,14 +36,12 @@ def _matcher_of(fn: Callable[..., Any]) -> Callable[[str, Any], bool]:
         return fn
 
     def decide(name: str, auth: Any) -> bool:
-        verdict: List[Any] = []
-        fn(name, auth, lambda err=None, allowed=False: verdict.append((err, allowed)))
-        if not verdict:
+        verdict = node_style_verdict(fn, name, auth)
+        if verdict is None:
             log.warning("namespace matcher %r returned without calling next(); refusing %s",
                         fn, name)
             return False
-        err, allowed = verdict[0]
-        return err is None and bool(allowed)
+        return verdict
 
     return decide
 
@@ -73,10 +71,10 @@ class ServerCore(EngineHandler):
         self.sockets = self.of("/")
 
     #: how many times ``max_http_buffer_size`` may be held for one client's input
-    ATTACHMENT_BYTES_FACTOR = 10
+    BUFFERED_BYTES_FACTOR = 10
 
     @property
-    def max_attachment_bytes(self) -> int:
+    def max_buffered_bytes(self) -> int:
         """Most bytes the binary attachments of one incoming packet may hold together, and
         the events waiting for one socket's handlers.
 
@@ -84,7 +82,7 @@ class ServerCore(EngineHandler):
         ``max_queue`` events waiting behind a blocked handler, could otherwise hold
         gigabytes for a single client.
         """
-        return self.ATTACHMENT_BYTES_FACTOR * self.engine.options.max_http_buffer_size
+        return self.BUFFERED_BYTES_FACTOR * self.engine.options.max_http_buffer_size
 
     # -- adapter and namespaces -----------------------------------------------------------
 

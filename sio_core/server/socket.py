@@ -289,7 +289,7 @@ class Socket(Listeners):
                 return
             inbox = self._inbox
             limit = self.client.conn.engine.options.max_queue
-            byte_limit = self.client.server.max_attachment_bytes
+            byte_limit = self.client.server.max_buffered_bytes
             if inbox is not None and (len(inbox) >= limit
                                       or self._queued_bytes + size > byte_limit):
                 log.warning("closing %s: %d events (%d bytes) wait for its handlers; the client "
