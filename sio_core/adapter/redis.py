@@ -153,29 +153,26 @@ class _Broker:
 
     def _listen(self) -> None:
         delay = 0.1
-        outage = False
         while True:
             pubsub = None
             try:
                 pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
                 pubsub.subscribe(self.broadcast_channel, self.request_channel,
                                  self.response_channel)
-                if outage:
+                if self.outage:
                     log.warning("Redis at %s is reachable again; cross-node messages resume",
                                 self.url)
-                outage, delay = False, 0.1
-                self.outage = False
+                self.outage, delay = False, 0.1
                 self._subscribed.set()
                 for item in pubsub.listen():
                     if item.get("type") == "message":
                         self._on_raw(item["channel"], item["data"])
             except _REDIS_ERRORS as exc:
                 self._subscribed.clear()
-                self.outage = True
-                if not outage:
+                if not self.outage:
                     log.error("lost Redis at %s (%s); reconnecting with backoff — broadcasts "
                               "reach only this node until it is back", self.url, exc)
-                outage = True
+                self.outage = True
                 runtime.sleep(delay)
                 delay = min(delay * 2, 5.0)
             finally:
