@@ -10,7 +10,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 import pytest
 
@@ -111,8 +111,21 @@ def hostile_app() -> Iterator[ServerProcess]:
     server.stop()
 
 
-def _node_ready() -> bool:
-    return shutil.which("node") is not None and NODE_MODULES.is_dir()
+def require_node() -> None:
+    """Fail the test (not skip it) when node or the npm clients are missing."""
+    if shutil.which("node") is None or not NODE_MODULES.is_dir():
+        pytest.fail("node or tests/interop/node_modules missing: "
+                    "run `npm ci --prefix tests/interop`")
+
+
+def node_result(script: str, returncode: int, out: bytes, err: bytes) -> Any:
+    """The JSON a node script printed on its last stdout line; an AssertionError with its
+    output when it failed."""
+    text = out.decode()
+    if returncode != 0:
+        raise AssertionError(f"{script} exited {returncode}\nstdout:\n{text[-5000:]}\n"
+                             f"stderr:\n{err.decode()[-5000:]}")
+    return json.loads(text.strip().splitlines()[-1])
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -127,21 +140,14 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 @pytest.fixture
 def node():
     """Run a node script from tests/interop with a JSON config; return its JSON result."""
-    if not _node_ready():
-        pytest.fail("node or tests/interop/node_modules missing: "
-                    "run `npm ci --prefix tests/interop`")
+    require_node()
 
     def run(script: str, config: dict, timeout: float = 30.0) -> dict:
         proc = subprocess.run(
             ["node", str(INTEROP / script), json.dumps(config)],
             cwd=str(INTEROP), capture_output=True, timeout=timeout,
         )
-        out = proc.stdout.decode()
-        if proc.returncode != 0:
-            err = proc.stderr.decode()
-            raise AssertionError(
-                f"{script} exited {proc.returncode}\nstdout:\n{out}\nstderr:\n{err}")
-        return json.loads(out.strip().splitlines()[-1])
+        return node_result(script, proc.returncode, proc.stdout, proc.stderr)
 
     return run
 

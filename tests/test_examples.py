@@ -15,12 +15,12 @@ import json
 import shutil
 import subprocess
 from collections import deque
-from pathlib import Path
 from typing import Any, Deque, List, NamedTuple, Optional
 
 import pytest
 
-INTEROP = Path(__file__).resolve().parent / "interop"
+from tests.conftest import INTEROP, node_result
+
 NODE_CLIENT = INTEROP / "node_modules" / "sio4"
 USE_NODE = shutil.which("node") is not None and NODE_CLIENT.is_dir()
 #: socket.io-client generations for the examples that mean the same to both
@@ -220,10 +220,7 @@ def run_node(port: int, main: str, gen: int = 4) -> Any:
     socket.io-client ``gen`` (4 or 2); its JSON result."""
     proc = subprocess.run(["node", "-e", NODE_PRELUDE + main + NODE_RUN, str(port), str(gen)],
                           cwd=str(INTEROP), capture_output=True, timeout=TIMEOUT + 20)
-    out = proc.stdout.decode()
-    assert proc.returncode == 0, "node exited %d\n%s\n%s" % (
-        proc.returncode, out, proc.stderr.decode())
-    return json.loads(out.strip().splitlines()[-1])
+    return node_result("node", proc.returncode, proc.stdout, proc.stderr)
 
 
 # -- the examples ------------------------------------------------------------------------

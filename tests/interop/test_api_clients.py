@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import calendar
 import json
-import shutil
 import subprocess
 import time
 import uuid
@@ -20,7 +19,7 @@ from typing import Any, Callable, Dict, Iterator, List, Tuple
 
 import pytest
 
-from tests.conftest import INTEROP, NODE_MODULES, ServerProcess
+from tests.conftest import INTEROP, ServerProcess, node_result, require_node
 from tests.transports.wsclient import OP_CLOSE, ConnectionEnded, WebSocketClient, sio_connect
 
 pytestmark = pytest.mark.interop
@@ -45,9 +44,7 @@ CONNECT_TIMEOUT = 1.0
 def start_node(url: str, client: int, transports: Tuple[str, ...],
                scenarios: List[str]) -> subprocess.Popen:
     """Start api_scenario.js on ``scenarios`` (the config is small: it goes in argv)."""
-    if shutil.which("node") is None or not NODE_MODULES.is_dir():
-        pytest.fail("node or tests/interop/node_modules missing: "
-                    "run `npm ci --prefix tests/interop`")
+    require_node()
     config = {"url": url, "client": client, "transports": list(transports),
               "scenarios": scenarios, "tag": uuid.uuid4().hex[:8],
               "timeout_ms": int(RUN_TIMEOUT * 1000) - 5000}
@@ -62,11 +59,7 @@ def report_of(proc: subprocess.Popen) -> Dict[str, Any]:
     except subprocess.TimeoutExpired:
         proc.kill()
         out, err = proc.communicate(timeout=5)
-    text = out.decode()
-    if proc.returncode != 0:
-        raise AssertionError(f"{SCRIPT} exited {proc.returncode}\nstdout:\n{text[-5000:]}\n"
-                             f"stderr:\n{err.decode()[-5000:]}")
-    return json.loads(text.strip().splitlines()[-1])
+    return node_result(SCRIPT, proc.returncode, out, err)
 
 
 @pytest.fixture(scope="module")

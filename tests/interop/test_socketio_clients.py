@@ -12,14 +12,13 @@ from __future__ import annotations
 import base64
 import http.client
 import json
-import shutil
 import subprocess
 import uuid
 from typing import Any, Callable, Dict, Iterator, List, Tuple
 
 import pytest
 
-from tests.conftest import INTEROP, NODE_MODULES, ServerProcess
+from tests.conftest import INTEROP, ServerProcess, node_result, require_node
 
 pytestmark = pytest.mark.interop
 
@@ -92,16 +91,10 @@ def dec(value: Any) -> Any:
 
 def run_node(config: dict, timeout: float = 60.0) -> dict:
     """Run sio_scenario.js with ``config``; return the JSON of its last stdout line."""
-    if shutil.which("node") is None or not NODE_MODULES.is_dir():
-        pytest.fail("node or tests/interop/node_modules missing: "
-                    "run `npm ci --prefix tests/interop`")
+    require_node()
     proc = subprocess.run(["node", str(INTEROP / SCRIPT), "-"], input=json.dumps(config).encode(),
                           cwd=str(INTEROP), capture_output=True, timeout=timeout)
-    out = proc.stdout.decode()
-    if proc.returncode != 0:
-        raise AssertionError(f"{SCRIPT} exited {proc.returncode}\nstdout:\n{out[-5000:]}\n"
-                             f"stderr:\n{proc.stderr.decode()[-5000:]}")
-    return json.loads(out.strip().splitlines()[-1])
+    return node_result(SCRIPT, proc.returncode, proc.stdout, proc.stderr)
 
 
 @pytest.fixture(scope="module")
