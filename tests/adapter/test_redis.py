@@ -120,17 +120,17 @@ def test_queries_and_remote_room_operations_across_nodes(cluster, node) -> None:
                   {"do": "emit", "client": "a", "event": "sockets-join", "args": ["r", "r9"],
                    "ack": True, "as": "joined"},
                   {"do": "emit", "client": "b", "event": "my-rooms", "ack": True,
-                   "as": "b_rooms"},
+                   "as": "b_rooms", "until": {"contains": ["r9"]}},
                   {"do": "emit", "client": "a", "event": "sockets-leave", "args": ["r", "r"],
                    "ack": True, "as": "left"},
                   {"do": "emit", "client": "c", "event": "my-rooms", "ack": True,
-                   "as": "c_rooms"},
+                   "as": "c_rooms", "until": {"contains": ["r9"], "lacks": ["r"]}},
                   {"do": "emit", "client": "a", "event": "disconnect-room", "args": ["r9"],
                    "ack": True, "as": "kicked"},
                   {"do": "wait-disconnect", "client": "b"},
                   {"do": "wait-disconnect", "client": "c"},
                   {"do": "emit", "client": "a", "event": "list-clients", "ack": True,
-                   "as": "after"}]})
+                   "as": "after", "until": {"lacks": ["$id:b", "$id:c"]}}]})
     res = out["results"]
     ids = res["ids"]
     assert res["all"] == sorted(ids.values())

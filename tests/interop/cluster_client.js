@@ -2,6 +2,9 @@
 // config: {clients: {name: url | {url, auth}}, steps: [...], timeout_ms}
 //   (a url may end in a namespace, e.g. http://127.0.0.1:5000/chat)
 // steps: {do:"emit", client, event, args, ack:bool, as:key}   (ack result stored under results[as])
+//          with ack and until:{contains:[...], lacks:[...]}, the emit is repeated until the
+//          ack's list holds every `contains` item and no `lacks` item: for state that another
+//          node reaches through Redis a moment later (socketsJoin & co. are fire-and-forget)
 //        {do:"wait", client, event, count}                   (until `count` events of that name)
 //        {do:"quiet", ms}                                     (let stray messages arrive: for
 //                                                              checks that something did NOT come)
@@ -23,6 +26,8 @@ function waitFor(predicate, what) {
   });
 }
 
+const resolveId = (a) => (typeof a === "string" && a.startsWith("$id:") ? sockets[a.slice(4)].id : a);
+
 async function main() {
   for (const [name, spec] of Object.entries(cfg.clients)) {
     const { url, auth } = typeof spec === "string" ? { url: spec } : spec;
@@ -42,9 +47,20 @@ async function main() {
   for (const step of cfg.steps) {
     const s = sockets[step.client];
     if (step.do === "emit") {
-      const args = (step.args || []).map((a) => (typeof a === "string" && a.startsWith("$id:") ? sockets[a.slice(4)].id : a));
+      const args = (step.args || []).map(resolveId);
+      const ask = () => new Promise((resolve) => s.emit(step.event, ...args, (...r) => resolve(r.length === 1 ? r[0] : r)));
       if (step.ack) {
-        results[step.as || step.event] = await new Promise((resolve) => s.emit(step.event, ...args, (...r) => resolve(r.length === 1 ? r[0] : r)));
+        let answer = await ask();
+        if (step.until) {
+          const contains = (step.until.contains || []).map(resolveId);
+          const lacks = (step.until.lacks || []).map(resolveId);
+          const reached = (r) => Array.isArray(r) && contains.every((x) => r.includes(x)) && !lacks.some((x) => r.includes(x));
+          while (!reached(answer)) {
+            await new Promise((r) => setTimeout(r, 10));
+            answer = await ask();
+          }
+        }
+        results[step.as || step.event] = answer;
       } else {
         s.emit(step.event, ...args);
       }
