@@ -82,6 +82,8 @@ class _Engine:
         self._pong = runtime.Event()
         self._polling_paused = runtime.Event()
         self._polling_paused.set()
+        self._post_idle = runtime.Event()  # clear while a POST is in flight
+        self._post_idle.set()
 
     # -- plumbing ----------------------------------------------------------------------
 
@@ -207,6 +209,8 @@ class _Engine:
             self._polling_paused.clear()  # the poll loop stops after its current GET
             with runtime.Timeout(self.ping_interval + self.timeout):
                 self._poll_stopped.wait()
+                # a POST still in flight would reach a session already on websocket
+                self._post_idle.wait()
             ws.send([encode_frame(EnginePacket(EngineType.UPGRADE), self.eio)])
             self._ws = ws
             self.transport = "websocket"
@@ -293,7 +297,11 @@ class _Engine:
                     self._outbox.clear()
                     conn = conn or self._http()
                     body, ctype = self._encode_payload(packets)
-                    self._request(conn, "POST", body, ctype)
+                    self._post_idle.clear()
+                    try:
+                        self._request(conn, "POST", body, ctype)
+                    finally:
+                        self._post_idle.set()
                 else:  # upgrading: hold packets for the websocket
                     self._wake.wait(timeout=0.05)
                     self._wake.clear()

@@ -129,6 +129,12 @@ def test_reconnects_after_server_restart(kind, eio, transports) -> None:
     assert result["reasons"][0] in ("transport close", "transport error")
 
 
+@pytest.mark.parametrize("eio", [3, 4])
+def test_upgrade_waits_for_the_post_in_flight(eio) -> None:
+    [result] = drive({"scenario": "upgrade_behind_post", "eio": eio})
+    assert result == {"answers": [0, 1, 2], "transport": "websocket", "reasons": []}
+
+
 # -- backoff --------------------------------------------------------------------------------
 
 

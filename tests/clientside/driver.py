@@ -292,6 +292,35 @@ def stalled_server(cfg) -> None:
     out(reconnected=second != first, answer=answer)
 
 
+def upgrade_behind_post(cfg) -> None:
+    """An in-process server that holds every POST for a moment before handling it: the
+    client's upgrade to websocket must wait for the POST in flight, which would otherwise
+    reach a session already on websocket (HTTP 400, then a transport error)."""
+    from sio_core import Server
+    from sio_core.serving import make_server
+
+    io = Server(ping_interval=5, ping_timeout=5)
+    io.on("connection", lambda socket: socket.on("ack-echo", lambda value, ack: ack(value)))
+
+    def slow_posts(environ, start_response):
+        if environ["REQUEST_METHOD"] == "POST":
+            runtime.sleep(0.3)
+        return io(environ, start_response)
+
+    http = make_server(slow_posts, "127.0.0.1", 0, websocket_check=io.check_websocket)
+    http.start()
+    reasons = []
+    client = Client(reconnection=False)
+    client.on("disconnect", lambda reason: reasons.append(reason))
+    client.connect("http://127.0.0.1:%d" % http.server_port,
+                   transports=["polling", "websocket"], eio=cfg["eio"])
+    answers = [client.call("ack-echo", n, timeout=5) for n in range(3)]
+    transport = client.transport()
+    client.disconnect()
+    http.stop(timeout=1)
+    out(answers=answers, transport=transport, reasons=reasons)
+
+
 if __name__ == "__main__":
     config = json.loads(sys.argv[1])
     globals()[config["scenario"]](config)
