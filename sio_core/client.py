@@ -82,6 +82,7 @@ class _Engine:
         self._pong = runtime.Event()
         self._polling_paused = runtime.Event()
         self._polling_paused.set()
+        self._poll_stopped = runtime.Event()  # set once the poll loop has ended
         self._post_idle = runtime.Event()  # clear while a POST is in flight
         self._post_idle.set()
 
@@ -235,10 +236,7 @@ class _Engine:
         elif ptype is EngineType.CLOSE:
             self._close("transport close", notify=False)
 
-    _poll_stopped = None  # type: Any
-
     def _poll_loop(self) -> None:
-        self._poll_stopped = runtime.Event()
         conn = self._http()
         try:
             while not self.closed and self.transport == "polling":

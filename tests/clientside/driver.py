@@ -12,9 +12,10 @@ import logging  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 
-from sio_core import AckTimeout, Disconnected  # noqa: E402
+from sio_core import AckTimeout, Disconnected, Server  # noqa: E402
 from sio_core.client import Client, ConnectionError, emit_once  # noqa: E402
 from sio_core.server import runtime  # noqa: E402
+from sio_core.serving import make_server  # noqa: E402
 
 
 def out(**fields) -> None:
@@ -296,9 +297,6 @@ def upgrade_behind_post(cfg) -> None:
     """An in-process server that holds every POST for a moment before handling it: the
     client's upgrade to websocket must wait for the POST in flight, which would otherwise
     reach a session already on websocket (HTTP 400, then a transport error)."""
-    from sio_core import Server
-    from sio_core.serving import make_server
-
     io = Server(ping_interval=5, ping_timeout=5)
     io.on("connection", lambda socket: socket.on("ack-echo", lambda value, ack: ack(value)))
 

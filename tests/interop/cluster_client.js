@@ -19,6 +19,8 @@ const sockets = {};
 const fail = (why) => { console.log(JSON.stringify({ error: why, results, received })); process.exit(2); };
 setTimeout(() => fail("timeout"), cfg.timeout_ms || 15000);
 
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
 function waitFor(predicate, what) {
   return new Promise((resolve) => {
     const check = () => (predicate() ? resolve() : setTimeout(check, 5));
@@ -56,7 +58,7 @@ async function main() {
           const lacks = (step.until.lacks || []).map(resolveId);
           const reached = (r) => Array.isArray(r) && contains.every((x) => r.includes(x)) && !lacks.some((x) => r.includes(x));
           while (!reached(answer)) {
-            await new Promise((r) => setTimeout(r, 10));
+            await sleep(10);
             answer = await ask();
           }
         }
@@ -67,7 +69,7 @@ async function main() {
     } else if (step.do === "wait") {
       await waitFor(() => received[step.client].filter((e) => e[0] === step.event).length >= (step.count || 1));
     } else if (step.do === "quiet") {
-      await new Promise((r) => setTimeout(r, step.ms));
+      await sleep(step.ms);
     } else if (step.do === "exec") {
       require("child_process").execFileSync(step.cmd[0], step.cmd.slice(1), { stdio: "inherit" });
     } else if (step.do === "close") {
