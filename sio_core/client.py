@@ -530,11 +530,12 @@ class Client:
 
     # -- packets -------------------------------------------------------------------------
 
-    def _send(self, packet: Packet) -> None:
+    def _send(self, packet: Packet, messages: Optional[List[Any]] = None) -> None:
+        """Send ``packet`` (or its ``messages``, already encoded)."""
         engine = self._engine
         if engine is None or engine.closed:
             raise Disconnected("not connected")
-        for message in encode(packet, self.dumps).messages():
+        for message in messages or encode(packet, self.dumps).messages():
             engine.send(message)
 
     def _on_message(self, data: Any) -> None:
@@ -665,8 +666,11 @@ class Client:
         ack_id = None
         if callback is not None:
             ack_id = self._ack_ids = self._ack_ids + 1
+        packet = Packet(PacketType.EVENT, ns, [event, *self._args(data)], ack_id)
+        messages = encode(packet, self.dumps).messages()  # TypeError here: nothing waits
+        if callback is not None:
             self._acks.setdefault(ns, AckTable()).register(ack_id, _Waiter(callback))
-        self._send(Packet(PacketType.EVENT, ns, [event, *self._args(data)], ack_id))
+        self._send(packet, messages)
 
     def send(self, data: Any, namespace: Optional[str] = None,
              callback: Optional[Handler] = None) -> None:
@@ -684,10 +688,12 @@ class Client:
         if self.namespaces.get(ns) is None:
             raise Disconnected("not connected to %s" % ns)
         ack_id = self._ack_ids = self._ack_ids + 1
+        packet = Packet(PacketType.EVENT, ns, [event, *self._args(data)], ack_id)
+        messages = encode(packet, self.dumps).messages()  # TypeError here: nothing waits
         waiter = _Waiter()
         table = self._acks.setdefault(ns, AckTable())
         table.register(ack_id, waiter)
-        self._send(Packet(PacketType.EVENT, ns, [event, *self._args(data)], ack_id))
+        self._send(packet, messages)
         try:
             values = waiter.result.get(timeout=timeout)
         except runtime.Timeout:

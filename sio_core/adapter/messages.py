@@ -9,10 +9,11 @@ request id and a JSON body; binary attachments travel raw after it.
 """
 from __future__ import annotations
 
-import json
 import struct
 from enum import Enum
 from typing import Any, Dict, List, NamedTuple, Optional, Tuple
+
+from ..socketio import default_dumps, default_loads
 
 __all__ = ["MessageType", "BrokerMessage", "MessageError", "encode_message", "decode_message",
            "options_to_dict", "options_from_dict", "VERSION"]
@@ -56,7 +57,8 @@ def encode_message(message: BrokerMessage) -> bytes:
               "b": message.body}
     if message.request_id is not None:
         header["r"] = message.request_id
-    parts = [json.dumps(header, separators=(",", ":"), ensure_ascii=False).encode("utf-8"), b"\n"]
+    # JSON as JavaScript writes it: room names may hold lone surrogates, numbers be infinite
+    parts = [default_dumps(header).encode("utf-8"), b"\n"]
     for attachment in message.attachments:
         parts.append(struct.pack("!I", len(attachment)))
         parts.append(bytes(attachment))
@@ -72,7 +74,7 @@ def decode_message(data: bytes) -> BrokerMessage:
     if newline < 0:
         raise MessageError("no header terminator")
     try:
-        header = json.loads(data[:newline].decode("utf-8"))
+        header = default_loads(data[:newline].decode("utf-8"))
         if header.get("v") != VERSION:
             raise MessageError("unsupported message version %r" % header.get("v"))
         mtype = MessageType(header["t"])

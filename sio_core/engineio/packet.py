@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from enum import IntEnum
 from typing import NamedTuple, Union
 
@@ -27,6 +28,7 @@ __all__ = [
     "decode_frame",
     "decode_binary",
     "SUPPORTED_VERSIONS",
+    "well_formed",
 ]
 
 #: Engine.IO protocol revisions this server speaks
@@ -61,6 +63,21 @@ class Packet(NamedTuple):
 
 _TYPES = tuple(PacketType)
 _DIGITS = {str(t.value): t for t in PacketType}
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def well_formed(text: str) -> str:
+    """``text`` as it can go on the wire as UTF-8, the way Node's ``Buffer.from`` writes it.
+
+    A Python ``str`` may hold surrogate code units (an application's own string, or one
+    decoded from a JSON escape); a high and low pair becomes its one character and a
+    lone surrogate becomes U+FFFD. Every text message passes here on its way to bytes.
+
+    :param text: the message text
+    """
+    if text.isascii() or _SURROGATE.search(text) is None:
+        return text
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
 
 
 def encode_text(packet: Packet, version: int) -> str:
@@ -75,7 +92,7 @@ def encode_text(packet: Packet, version: int) -> str:
         if version == 3:
             return "b%d%s" % (packet.type, b64)
         return "b" + b64
-    return "%d%s" % (packet.type, data)
+    return "%d%s" % (packet.type, well_formed(data))
 
 
 def encode_frame(packet: Packet, version: int) -> Data:
@@ -89,7 +106,7 @@ def encode_frame(packet: Packet, version: int) -> Data:
         if version == 3:
             return bytes((packet.type,)) + data
         return data
-    return "%d%s" % (packet.type, data)
+    return "%d%s" % (packet.type, well_formed(data))
 
 
 def decode_text(text: str, version: int) -> Packet:

@@ -174,20 +174,26 @@ class BroadcastOperator:
         :raises ReservedEventError: for reserved names
         """
         check_event(event)
-        if not runtime.in_hub_thread():  # an OS thread: hand the whole emit to the server
+        packet = Packet(PacketType.EVENT, self.adapter.nsp.name, [event, *args])
+        if not runtime.in_hub_thread():  # an OS thread: hand the whole emit to the server,
+            self.adapter.encode(packet)  # once a value with no JSON form raised here
             runtime.run_in_hub(lambda: self.emit(event, *args, callback=callback))
             return True
-        packet = Packet(PacketType.EVENT, self.adapter.nsp.name, [event, *args])
         if callback is None:
-            self.adapter.broadcast(packet, self.options())
+            self.adapter.broadcast(packet, self.options())  # encodes first: TypeError here
             return True
         if self.flags.timeout is None:
             raise ValueError("acks from a broadcast need a deadline: use .timeout(seconds).emit()")
         collector = AckCollector(
             lambda err, responses: runtime.spawn(callback, err, responses),
             self.flags.timeout, 1 if self.flags.local else self.adapter.server_count())
-        self.adapter.broadcast_with_ack(packet, self.options(), collector.on_count,
-                                        collector.on_ack)
+        try:
+            self.adapter.broadcast_with_ack(packet, self.options(), collector.on_count,
+                                            collector.on_ack)
+        except TypeError:  # no JSON form: raised in the caller, no timeout reported later
+            collector.finished = True
+            collector.timer.cancel()
+            raise
         return True
 
     def call(self, event: str, *args: Any) -> List[Any]:

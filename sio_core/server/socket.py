@@ -206,8 +206,8 @@ class Socket(Listeners):
         self._closing_rooms: Optional[set] = None
         self._request: Any = None
         # packets emitted while the connection is being admitted (by a connect
-        # middleware or handler); sent right after the CONNECT reply
-        self._early: Optional[List[Packet]] = []
+        # middleware or handler), encoded; sent right after the CONNECT reply
+        self._early: Optional[List[List[Any]]] = []
 
     def __repr__(self) -> str:
         return "<Socket %s %s>" % (self.nsp.name, self.id)
@@ -382,22 +382,27 @@ class Socket(Listeners):
     def _emit(self, event: str, args: Iterable[Any], callback: Optional[Callable[..., Any]],
               volatile: bool, timeout: Optional[float]) -> bool:
         check_event(event)
-        if not runtime.in_hub_thread():  # an OS thread: hand the whole emit to the server
+        if not runtime.in_hub_thread():  # an OS thread: hand the whole emit to the server,
+            self._encode([event, *args], None)  # once a value with no JSON form raised here
             runtime.run_in_hub(self._emit, event, args, callback, volatile, timeout)
             return True
-        ack_id = None
+        ack_id = None if callback is None else self.nsp.next_ack_id()
+        messages = self._encode([event, *args], ack_id)  # before any state: may raise
         if callback is not None:
-            ack_id = self.nsp.next_ack_id()
             if not self.connected and timeout is not None:
                 self.schedule(callback, Disconnected("socket %s is not connected" % self.id))
                 return True
             self.acks.register(ack_id, _CallbackWaiter(self, callback, ack_id, timeout))
-        packet = Packet(PacketType.EVENT, self.nsp.name, [event, *args], ack_id)
         if self._early is not None and not self.connected:
-            self._early.append(packet)
+            self._early.append(messages)
         else:
-            self.client.write(packet, volatile)
+            self.client.write_messages(messages, volatile)
         return True
+
+    def _encode(self, data: List[Any], ack_id: Optional[int]) -> List[Any]:
+        """The messages of an EVENT packet; a value with no JSON form raises TypeError."""
+        return encode(Packet(PacketType.EVENT, self.nsp.name, data, ack_id),
+                      self.nsp.server.dumps).messages()
 
     def call(self, event: str, *args: Any, timeout: Optional[float] = 60.0) -> Any:
         """Emit ``event`` and block until the client acks; return what it answered.
@@ -413,8 +418,9 @@ class Socket(Listeners):
             raise Disconnected("socket %s is not connected" % self.id)
         waiter = _ResultWaiter()
         ack_id = self.nsp.next_ack_id()
+        messages = self._encode([event, *args], ack_id)  # may raise TypeError: nothing waits
         self.acks.register(ack_id, waiter)
-        self.client.write(Packet(PacketType.EVENT, self.nsp.name, [event, *args], ack_id))
+        self.client.write_messages(messages)
         try:
             return _unpack(waiter.result.get(timeout=timeout))
         except runtime.Timeout:
@@ -497,8 +503,8 @@ class Socket(Listeners):
         self.client.write(self.client.protocol.connect_reply(self.nsp.name, self.id))
         self.client.joined()
         early, self._early = self._early, None
-        for packet in early or ():
-            self.client.write(packet)
+        for messages in early or ():
+            self.client.write_messages(messages)
 
     def disconnect(self, close: bool = False) -> "Socket":
         """Disconnect from the namespace; with ``close``, close the whole connection."""

@@ -1,10 +1,10 @@
 """Socket.IO packets and their text encoding (identical in protocols 4 and 5)."""
 from __future__ import annotations
 
-import json
 from enum import IntEnum
 from typing import Any, Callable, List, NamedTuple, Optional
 
+from . import jsontext
 from .binary import has_binary, split_binary
 
 __all__ = ["PacketType", "Packet", "EncodedPacket", "encode", "default_dumps", "default_loads"]
@@ -42,12 +42,10 @@ class EncodedPacket(NamedTuple):
         return [self.text, *self.attachments] if self.attachments else [self.text]
 
 
-def default_dumps(value: Any) -> str:
-    """Compact JSON, as ``JSON.stringify`` writes it."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-
-
-default_loads = json.loads
+#: compact JSON as ``JSON.stringify`` writes it (see :mod:`.jsontext`)
+default_dumps = jsontext.dumps
+#: JSON parsing as ``JSON.parse`` does it: ``NaN``/``Infinity`` refused
+default_loads = jsontext.loads
 
 _BINARY_OF = {PacketType.EVENT: PacketType.BINARY_EVENT, PacketType.ACK: PacketType.BINARY_ACK}
 
