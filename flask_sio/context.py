@@ -9,10 +9,28 @@ from flask.ctx import RequestContext
 if TYPE_CHECKING:  # pragma: no cover
     from sio_core import Socket
 
-__all__ = ["run_in_context", "in_handler_context", "SESSION_KEY"]
+__all__ = ["run_in_context", "in_handler_context", "report_to_test_client", "SESSION_KEY",
+           "TEST_ERRORS_KEY"]
 
 #: where a socket keeps its copy of the Flask session (in ``socket.data``)
 SESSION_KEY = "flask_sio.session"
+
+#: environ key of a test client's connection: the list that collects the exceptions
+#: its handlers let escape, for the test client to raise in the test
+TEST_ERRORS_KEY = "flask_sio.test_client.errors"
+
+
+def report_to_test_client(socket: "Socket", exc: BaseException) -> bool:
+    """Hand ``exc``, escaped from a handler of ``socket``, to the test client that
+    drives the socket's connection, if one does.
+
+    :returns: whether a test client took it (it raises it in the test's thread)
+    """
+    errors = socket.client.conn.environ.get(TEST_ERRORS_KEY)
+    if errors is None:
+        return False
+    errors.append(exc)
+    return True
 
 
 def _open_session(app: flask.Flask, environ: Dict[str, Any]) -> Any:
@@ -25,7 +43,8 @@ def run_in_context(app: flask.Flask, socket: "Socket", event: str, args: Any,
                    manage_session: bool = True) -> Any:
     """Call ``fn(*call_args)`` in a request context built from the connection's environ.
 
-    ``flask.request`` carries ``sid``, ``namespace`` and ``event``; ``flask.session``
+    ``flask.request`` carries ``sid``, ``namespace`` and ``event`` (``{"message": name,
+    "args": (values...)}``, as in Flask-SocketIO); ``flask.session``
     is the session of the connect request, kept per socket (changes stay with the
     Socket.IO connection); ``flask.g`` is fresh for every event.
     """
@@ -41,7 +60,7 @@ def run_in_context(app: flask.Flask, socket: "Socket", event: str, args: Any,
         request = flask.request
         request.sid = socket.id  # type: ignore[attr-defined]
         request.namespace = socket.nsp.name  # type: ignore[attr-defined]
-        request.event = {"message": event, "args": args}  # type: ignore[attr-defined]
+        request.event = {"message": event, "args": tuple(args)}  # type: ignore[attr-defined]
         request.sio_socket = socket  # type: ignore[attr-defined]
         return fn(*call_args)
     finally:

@@ -10,8 +10,8 @@ from sio_core import ConnectionRefusedError, Server
 from sio_core.server import Ack, runtime
 
 from .config import read_options, server_options
-from .context import in_handler_context, run_in_context
-from .handler import Handler, Registered
+from .context import in_handler_context, report_to_test_client, run_in_context
+from .handler import Handler, Registered, event_values
 from .state import State
 
 __all__ = ["SocketIO"]
@@ -57,16 +57,9 @@ def _queue_of(options: Dict[str, Any]) -> Optional[Tuple[str, str]]:
     return None
 
 
-def _accept_namespaces(server: Server, namespaces: Any) -> None:
-    """Accept connections to ``namespaces`` (names, or ``"*"`` for any) without handlers."""
-    if namespaces is None:
-        return
-    names = [namespaces] if isinstance(namespaces, str) else list(namespaces)
-    if "*" in names:
-        server.of(lambda name, auth: True)
-    for name in names:
-        if name != "*":
-            server.of(name)
+def _any_namespace(name: str, auth: Any) -> bool:
+    """The matcher of the catch-all namespace ``"*"``: every name exists."""
+    return True
 
 
 class SocketIO:
@@ -132,11 +125,30 @@ class SocketIO:
         self._states.append(state)
         server.attach(app.wsgi_app)
         app.wsgi_app = server  # type: ignore[method-assign]
-        _accept_namespaces(server, merged.get("namespaces"))
+        namespaces = merged.get("namespaces")
+        for namespace in [namespaces] if isinstance(namespaces, str) else namespaces or ():
+            self._bind_namespace(state, namespace)  # accepted even without handlers
         for namespace in self._handlers:
             self._bind_namespace(state, namespace)
         for namespace in self._namespace_objects:
             self._bind_namespace(state, namespace)
+
+    #: the asynchronous model, as Flask-SocketIO reports it: always gevent here
+    async_mode = "gevent"
+
+    @property
+    def manage_session(self) -> bool:
+        """Whether handlers get a session of their own, kept with the Socket.IO
+        connection (Flask-SocketIO's attribute; setting it applies to the next event)."""
+        if self._states:
+            return self._state().manage_session
+        return bool(self._options.get("manage_session", True))
+
+    @manage_session.setter
+    def manage_session(self, value: bool) -> None:
+        for state in self._states:
+            state.manage_session = bool(value)
+        self._options["manage_session"] = bool(value)
 
     @property
     def server(self) -> Server:
@@ -155,17 +167,24 @@ class SocketIO:
         raise RuntimeError("several apps use this SocketIO: call it inside an app context")
 
     def _bind_namespace(self, state: State, namespace: str) -> None:
+        """Serve ``namespace`` (``"*"``: any name) through this extension's handlers."""
         if namespace in state.bound:
             return
         state.bound.add(namespace)
-        nsp = state.server.of(namespace)
+        nsp = state.server.of(_any_namespace if namespace == "*" else namespace)
         nsp.use(lambda socket, next: self._on_connect(state, socket, next))
         nsp.on("connection", lambda socket: self._on_connection(state, socket))
 
     # -- registering handlers -------------------------------------------------------------
 
     def on_event(self, event: str, handler: Handler, namespace: Optional[str] = None) -> None:
-        """Register ``handler`` for ``event`` in ``namespace`` (``"*"`` catches all events)."""
+        """Register ``handler`` for ``event`` in ``namespace``.
+
+        ``event="*"`` catches the events without a handler of their own (the handler
+        gets the event name first); ``namespace="*"`` catches events of namespaces
+        without a handler for them and admits connections to any namespace
+        (``flask.request.namespace`` tells which).
+        """
         namespace = namespace or "/"
         self._handlers.setdefault(namespace, {})[event] = Registered(handler)
         for state in self._states:
@@ -209,17 +228,20 @@ class SocketIO:
     def _find(self, socket: Any, event: str) -> Tuple[Any, bool]:
         """What handles ``event`` on ``socket``'s namespace, and whether it is the catch-all.
 
-        A handler registered for the event comes first, then a class-based namespace
-        (which sees every event through its ``trigger_event``), then ``"*"``.
+        In the namespace's own handlers, then in those of the catch-all namespace
+        ``"*"``: a handler registered for the event comes first, then a class-based
+        namespace (which sees every event through its ``trigger_event``), then the
+        catch-all event ``"*"`` (never for ``connect`` and ``disconnect``).
         """
-        handlers = self._handlers.get(socket.nsp.name, {})
-        if event in handlers:
-            return handlers[event], False
-        obj = self._namespace_objects.get(socket.nsp.name)
-        if obj is not None:
-            return _Triggered(obj, event, socket), False
-        if "*" in handlers and event not in ("connect", "disconnect"):
-            return handlers["*"], True
+        for name in (socket.nsp.name, "*"):
+            handlers = self._handlers.get(name, {})
+            if event in handlers:
+                return handlers[event], False
+            obj = self._namespace_objects.get(name)
+            if obj is not None:
+                return _Triggered(obj, event, socket), False
+            if "*" in handlers and event not in ("connect", "disconnect"):
+                return handlers["*"], True
         return None, False
 
     def _call(self, state: State, socket: Any, event: str, args: List[Any],
@@ -254,17 +276,33 @@ class SocketIO:
         if state.always_connect:
             next()  # admitted first; the handler runs once the client knows
             return
-        refusal = self._run_connect(state, socket)
+        try:
+            refusal = self._run_connect(state, socket)
+        except Exception as exc:
+            report_to_test_client(socket, exc)
+            raise  # the connection is refused
         if refusal is None:
             next()
         else:
             next(refusal)
 
     def _on_connection(self, state: State, socket: Any) -> None:
-        socket.on_any(lambda event, *args: self._on_event(state, socket, event, list(args)))
-        socket.on("disconnect", lambda reason: self._on_disconnect(state, socket, reason))
+        socket.on_any(lambda event, *args: self._guarded(
+            socket, self._on_event, state, socket, event, list(args)))
+        socket.on("disconnect", lambda reason: self._guarded(
+            socket, self._on_disconnect, state, socket, reason))
         if state.always_connect and self._run_connect(state, socket) is not None:
             socket.disconnect()
+
+    @staticmethod
+    def _guarded(socket: Any, fn: Callable[..., None], *args: Any) -> None:
+        """``fn(*args)``; what escapes it goes to the test client driving ``socket``, if
+        any (as Flask-SocketIO's test client raises it in the test), else on up."""
+        try:
+            fn(*args)
+        except Exception as exc:
+            if not report_to_test_client(socket, exc):
+                raise
 
     def _on_event(self, state: State, socket: Any, event: str, args: List[Any]) -> None:
         ack = args.pop() if args and isinstance(args[-1], Ack) else None
@@ -293,6 +331,7 @@ class SocketIO:
              ignore_queue: bool = False) -> None:
         """Emit ``event`` to a room, a socket id, or everyone in ``namespace``.
 
+        A lone tuple argument is sent as several arguments, as in Flask-SocketIO.
         Without an app but with ``message_queue`` (or with ``write_only=True``), it
         publishes to the cluster.
 
@@ -308,6 +347,7 @@ class SocketIO:
             only, without publishing
         :raises ValueError: ``callback`` with several recipients, or without a server
         """
+        args = event_values(args)
         target = to if to is not None else room
         queue = self._write_only or (None if self._states else _queue_of(self._options))
         if queue is not None:
@@ -365,6 +405,7 @@ class SocketIO:
         :raises sio_core.AckTimeout: no answer within ``timeout``
         :raises sio_core.Disconnected: the client is or becomes disconnected
         """
+        args = event_values(args)
         target = to or sid
         if target is None:
             raise ValueError("call() needs to=<socket id>")

@@ -4,9 +4,20 @@ from __future__ import annotations
 import inspect
 from typing import Any, Callable, Tuple
 
-__all__ = ["Handler", "Registered"]
+__all__ = ["Handler", "Registered", "event_values"]
 
 Handler = Callable[..., Any]
+
+
+def event_values(args: Tuple[Any, ...]) -> Tuple[Any, ...]:
+    """The values an emit sends: ``args``, or the items of a lone tuple argument.
+
+    As in Flask-SocketIO, ``emit("ev", (a, b))`` sends two arguments, like a
+    handler returning ``(a, b)`` acks with two values.
+    """
+    if len(args) == 1 and isinstance(args[0], tuple):
+        return args[0]
+    return args
 
 
 def _positional_capacity(fn: Handler) -> Tuple[int, bool]:

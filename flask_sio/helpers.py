@@ -8,6 +8,7 @@ import flask
 from sio_core import Disconnected
 
 from .context import in_handler_context
+from .handler import event_values
 
 __all__ = ["emit", "send", "call", "join_room", "leave_room", "close_room", "rooms",
            "disconnect"]
@@ -48,6 +49,8 @@ def emit(event: str, *args: Any, to: Target = None, room: Target = None,
          ignore_queue: bool = False) -> None:
     """Emit from a handler: to the sender, or with ``to``/``room``/``broadcast`` to many.
 
+    A lone tuple argument is sent as several arguments, as in Flask-SocketIO.
+
     :param include_self: with a broadcast, whether the sender receives it too
     :param skip_sid: socket id(s) left out of a broadcast
     :param callback: ``fn(*values)`` for the client's ack (single recipient only)
@@ -58,7 +61,7 @@ def emit(event: str, *args: Any, to: Target = None, room: Target = None,
         socket = _socket(namespace=namespace)
         if socket is None:
             return
-        socket.emit(event, *args,
+        socket.emit(event, *event_values(args),
                     callback=None if callback is None else in_handler_context(callback))
         return
     _state().extension.emit(event, *args, to=target, include_self=include_self,
@@ -90,7 +93,7 @@ def call(event: str, *args: Any, to: Optional[str] = None, namespace: Optional[s
     socket = _socket(to, namespace)
     if socket is None:
         raise Disconnected("socket %s is not connected" % (to or _sid()))
-    return socket.call(event, *args, timeout=timeout)
+    return socket.call(event, *event_values(args), timeout=timeout)
 
 
 def join_room(room: str, sid: Optional[str] = None, namespace: Optional[str] = None) -> None:

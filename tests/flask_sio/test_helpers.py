@@ -48,8 +48,8 @@ def test_send_json_and_disconnect_silent_inside_handlers(app: Flask) -> None:
     client = sio.test_client(app)
     client.emit("as-json")
     client.emit("as-message")
-    assert client.get_received() == [{"name": "json", "args": [{"a": 1}], "namespace": "/"},
-                                     {"name": "message", "args": [{"a": 1}], "namespace": "/"}]
+    assert client.get_received() == [{"name": "json", "args": {"a": 1}, "namespace": "/"},
+                                     {"name": "message", "args": {"a": 1}, "namespace": "/"}]
     client.emit("leave")
     assert client.is_connected() is False
 
@@ -60,9 +60,9 @@ def test_send_outside_handlers(app: Flask) -> None:
     with app.app_context():
         sio.send("to all")
         sio.send({"k": "v"}, json=True, to=b.sid)
-    assert a.get_received() == [{"name": "message", "args": ["to all"], "namespace": "/"}]
-    assert b.get_received() == [{"name": "message", "args": ["to all"], "namespace": "/"},
-                                {"name": "json", "args": [{"k": "v"}], "namespace": "/"}]
+    assert a.get_received() == [{"name": "message", "args": "to all", "namespace": "/"}]
+    assert b.get_received() == [{"name": "message", "args": "to all", "namespace": "/"},
+                                {"name": "json", "args": {"k": "v"}, "namespace": "/"}]
 
 
 @pytest.mark.parametrize("broadcast", [True, False])
@@ -94,5 +94,5 @@ def test_test_client_send(app: Flask) -> None:
     sio.on_event("message", lambda data: ("message", data))
     sio.on_event("json", lambda data: ("json", data))
     client = sio.test_client(app)
-    assert client.send("text", callback=True) == ("message", "text")
-    assert client.send({"x": 1}, json=True, callback=True) == ("json", {"x": 1})
+    assert client.send("text", callback=True) == ["message", "text"]
+    assert client.send({"x": 1}, json=True, callback=True) == ["json", {"x": 1}]

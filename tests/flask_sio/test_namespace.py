@@ -36,7 +36,7 @@ def test_trigger_event_override_sees_every_event() -> None:
     sio.on_namespace(Audited("/audit"))
     client = sio.test_client(app, namespace="/audit", auth={"token": "t"})
     assert client.emit("say", "hi", callback=True, namespace="/audit") == "HI"
-    assert client.emit("unhandled", 1, 2, callback=True, namespace="/audit") is None
+    assert client.emit("unhandled", 1, 2, callback=True, namespace="/audit") == []
     client.disconnect("/audit")
     assert seen == [
         ("connect", True, ({"token": "t"},)),
