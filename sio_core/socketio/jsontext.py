@@ -106,14 +106,19 @@ def javascript_json(user_dumps: Dumps, user_loads: Loads) -> Tuple[Callable[[Any
 
     Its output (``str`` or UTF-8 ``bytes``) gets non-finite constants replaced and lone
     surrogates escaped; input holding ``NaN``/``Infinity`` outside strings is refused
-    before it reaches ``user_loads``.
+    before it reaches ``user_loads``. What the back end refuses (a lone surrogate for
+    orjson, say) goes to :func:`dumps`/:func:`loads`, which raise when JSON has no form
+    for it either.
 
     :param user_dumps: the back end's encoder
     :param user_loads: the back end's decoder
     """
 
     def wrapped_dumps(value: Any) -> str:
-        out = user_dumps(value)
+        try:
+            out = user_dumps(value)
+        except (TypeError, ValueError):
+            return dumps(value)
         text = out.decode("utf-8") if isinstance(out, (bytes, bytearray)) else out
         if _maybe_constant(text):
             text = nonfinite_to_null(text)
@@ -122,6 +127,9 @@ def javascript_json(user_dumps: Dumps, user_loads: Loads) -> Tuple[Callable[[Any
     def wrapped_loads(text: str) -> Any:
         if _maybe_constant(text):
             _strict_decode(text)  # raises on a constant outside strings
-        return user_loads(text)
+        try:
+            return user_loads(text)
+        except ValueError:
+            return _strict_decode(text)  # JSON the back end refuses, or its ValueError
 
     return wrapped_dumps, wrapped_loads

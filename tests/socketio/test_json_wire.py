@@ -1,0 +1,223 @@
+"""JSON on the wire as JavaScript writes and reads it, with every JSON back end.
+
+``JSON.stringify`` writes non-finite numbers as ``null`` and lone surrogates as
+``\\uXXXX`` escapes; ``JSON.parse`` refuses ``NaN``/``Infinity`` and accepts every
+escape. The back ends: the standard library (``json=json``), the default (orjson when
+installed), and user modules: one returning ``str`` with the standard library's own
+defaults (it writes ``NaN``), and orjson given explicitly (it returns bytes and refuses
+lone surrogates).
+"""
+from __future__ import annotations
+
+import json
+import math
+from types import SimpleNamespace
+from typing import Any, Callable, Dict, Tuple
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from sio_core.server.jsonlib import json_functions
+from sio_core.socketio import (
+    Packet,
+    PacketType,
+    ProtocolError,
+    decode_text,
+    default_dumps,
+    default_loads,
+    encode,
+)
+
+orjson = pytest.importorskip("orjson")
+
+BACKENDS: Dict[str, Tuple[Callable[[Any], str], Callable[[str], Any]]] = {
+    "stdlib": json_functions(json),
+    "default": json_functions(None),
+    "user-str": json_functions(SimpleNamespace(dumps=json.dumps, loads=json.loads)),
+    "user-bytes": json_functions(orjson),
+}
+
+
+@pytest.fixture(params=sorted(BACKENDS))
+def backend(request: pytest.FixtureRequest) -> Tuple[Callable[[Any], str], Callable[[str], Any]]:
+    return BACKENDS[request.param]
+
+
+def test_default_backend_is_orjson_with_orjson_installed() -> None:
+    dumps, _ = json_functions(None)
+    assert dumps is not default_dumps  # the fast path is orjson's, the rule still holds
+    assert json_functions(json) == (default_dumps, default_loads)
+
+
+# -- encoding ---------------------------------------------------------------------------
+
+def test_non_finite_numbers_become_null(backend) -> None:
+    dumps, loads = backend
+    text = dumps([1e400, -1e400, float("nan"), 1.5, {"k": float("inf")}])
+    assert "NaN" not in text and "Infinity" not in text
+    assert json.loads(text) == [None, None, None, 1.5, {"k": None}]
+    assert loads(text) == [None, None, None, 1.5, {"k": None}]
+
+
+def test_non_finite_in_the_compact_backends_is_written_as_javascript_does() -> None:
+    for name in ("stdlib", "default", "user-bytes"):
+        dumps, _ = BACKENDS[name]
+        assert dumps(["bcast", 1e400]) == '["bcast",null]', name
+        assert dumps(float("nan")) == "null", name
+
+
+def test_constant_names_inside_strings_are_kept(backend) -> None:
+    dumps, loads = backend
+    value = ["NaN", "Infinity", "-Infinity", 'a"NaN', "\\", 'x\\"Infinity', float("nan"),
+             {"NaN": float("-inf"), 'q"Infinity"': "NaN"}]
+    text = dumps(value)
+    assert json.loads(text) == ["NaN", "Infinity", "-Infinity", 'a"NaN', "\\",
+                                'x\\"Infinity', None, {"NaN": None, 'q"Infinity"': "NaN"}]
+    assert loads(text) == json.loads(text)
+
+
+def test_lone_surrogates_are_escaped(backend) -> None:
+    dumps, loads = backend
+    text = dumps(["ack", "\ud83d", "a\udc00b", "é\ud800"])
+    text.encode("utf-8")  # raised UnicodeEncodeError before: the flush died on it
+    assert "\\ud83d" in text and "\\udc00" in text and "\\ud800" in text
+    assert loads(text) == ["ack", "\ud83d", "a\udc00b", "é\ud800"]
+
+
+def test_stdlib_output_matches_json_stringify_byte_for_byte() -> None:
+    dumps, _ = BACKENDS["stdlib"]
+    # JSON.stringify(["x","\ud83d",1/0,"é😀",{"a":[null,true,1.5]}]) in node
+    assert dumps(["x", "\ud83d", float("inf"), "é😀", {"a": [None, True, 1.5]}]) == \
+        '["x","\\ud83d",null,"é😀",{"a":[null,true,1.5]}]'
+
+
+def test_a_surrogate_pair_in_two_code_units_means_its_character(backend) -> None:
+    dumps, loads = backend
+    text = dumps("\ud83d\ude00")
+    text.encode("utf-8")
+    assert loads(text) == "😀"
+    assert json.loads(text) == "😀"
+
+
+@pytest.mark.parametrize("value", [object(), {1, 2}, b"raw", [1, object()], {"k": {1}}])
+def test_a_value_with_no_json_form_raises_type_error(backend, value) -> None:
+    dumps, _ = backend
+    with pytest.raises(TypeError):
+        dumps(value)
+
+
+def test_a_cycle_raises_type_error(backend) -> None:
+    dumps, _ = backend
+    cycle: list = [1]
+    cycle.append(cycle)
+    with pytest.raises(TypeError):
+        dumps(cycle)
+
+
+def test_packet_encoding_uses_the_rule_by_default() -> None:
+    encoded = encode(Packet(PacketType.EVENT, "/", ["bcast", 1e400, "\ud83d"], 7))
+    assert encoded.text == '27["bcast",null,"\\ud83d"]'
+    assert encoded.text.isascii()
+
+
+# -- decoding ---------------------------------------------------------------------------
+
+NOT_JSON = ["NaN", "Infinity", "-Infinity", "[1,NaN]", '{"a":Infinity}', '["x",-Infinity]',
+            "nan", "inf", "[-NaN]", "'a'", "[1,]", "{a:1}", "01", "", "[", '"\\x41"',
+            '"a" "b"', "[1 2]", "+1", ".5", "1.", '"\\u12"', "[undefined]", "\u00a0[]",
+            '{"a":1,}', "[NaN ]", '["ok", NaN]']
+
+
+@pytest.mark.parametrize("text", NOT_JSON)
+def test_what_json_does_not_allow_is_refused(backend, text) -> None:
+    _, loads = backend
+    with pytest.raises(ValueError):
+        loads(text)
+
+
+@pytest.mark.parametrize("text, value", [
+    ('"\\ud83d"', "\ud83d"),
+    ('["\\udc00x","\\ud83d\\ude00"]', ["\udc00x", "😀"]),
+    ('{"\\ud800":1e400}', {"\ud800": math.inf}),  # JSON.parse gives Infinity too
+    ('["NaN","Infinity"]', ["NaN", "Infinity"]),
+    (' [1, -0, 2.5e-3, true, null, {}] ', [1, 0, 0.0025, True, None, {}]),
+    ("123456789012345678901234567890", 123456789012345678901234567890),
+])
+def test_what_json_allows_is_accepted(backend, text, value) -> None:
+    _, loads = backend
+    assert as_javascript(loads(text)) == as_javascript(value)  # a huge int: a double in JS
+
+
+@pytest.mark.parametrize("name", sorted(BACKENDS))
+@pytest.mark.parametrize("text", ['2["ack-echo",NaN]', '21["x",Infinity]', '2/chat,["x",-Infinity]',
+                                  "2[\"x\",'y']", '0{"token":NaN}'])
+def test_the_packet_decoder_reports_them_as_protocol_errors(name, text) -> None:
+    _, loads = BACKENDS[name]
+    with pytest.raises(ProtocolError, match="bad JSON"):
+        decode_text(text, loads)
+
+
+@pytest.mark.parametrize("name", sorted(BACKENDS))
+def test_the_packet_decoder_accepts_lone_surrogate_escapes(name) -> None:
+    _, loads = BACKENDS[name]
+    packet, _ = decode_text('21["ack-echo","\\ud83d",1e400]', loads)
+    assert packet.data == ["ack-echo", "\ud83d", math.inf]
+    assert packet.id == 1
+
+
+# -- property: any JSON value a JavaScript client can produce round-trips -----------------
+
+# a JavaScript string: any sequence of UTF-16 code units (lone surrogates made common)
+CODE_UNIT = st.one_of(st.integers(0xD800, 0xDFFF), st.integers(0x20, 0x7E),
+                      st.integers(0, 0xFFFF))
+JS_STRING = st.lists(CODE_UNIT, max_size=10).map(lambda units: "".join(map(chr, units)))
+JS_NUMBER = st.integers(-(2 ** 53), 2 ** 53) | st.floats(allow_nan=False, allow_infinity=False)
+JS_VALUE = st.recursive(
+    st.none() | st.booleans() | JS_NUMBER | JS_STRING,
+    lambda children: st.lists(children, max_size=4)
+    | st.dictionaries(JS_STRING, children, max_size=4),
+    max_leaves=16,
+)
+
+
+def as_javascript(value: Any) -> Any:
+    """``value`` as JavaScript sees it: strings as UTF-16 code units, numbers as doubles."""
+    if isinstance(value, str):
+        return ("s", value.encode("utf-16-le", "surrogatepass"))
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, (int, float)):
+        return ("n", float(value))
+    if isinstance(value, list):
+        return [as_javascript(item) for item in value]
+    return {as_javascript(key): as_javascript(item) for key, item in value.items()}
+
+
+@given(JS_VALUE)
+def test_any_javascript_value_round_trips_through_every_backend_pair(value) -> None:
+    expected = as_javascript(value)
+    for name, (dumps, _) in BACKENDS.items():
+        text = dumps(value)
+        text.encode("utf-8")  # always valid UTF-8
+        for other, (_, loads) in BACKENDS.items():
+            assert as_javascript(loads(text)) == expected, (name, other, text)
+
+
+@given(JS_VALUE)
+def test_any_javascript_value_round_trips_in_a_packet(value) -> None:
+    for name, (dumps, loads) in BACKENDS.items():
+        encoded = encode(Packet(PacketType.EVENT, "/", ["ev", value], 3), dumps)
+        encoded.text.encode("utf-8")
+        packet, count = decode_text(encoded.text, loads)
+        assert count == 0
+        assert as_javascript(packet.data) == as_javascript(["ev", value]), name
+
+
+@given(st.lists(st.floats() | st.integers(-(2 ** 53), 2 ** 53), max_size=8))
+def test_any_double_is_sent_as_json_stringify_sends_it(numbers) -> None:
+    expected = [n if isinstance(n, int) or math.isfinite(n) else None for n in numbers]
+    for name, (dumps, loads) in BACKENDS.items():
+        text = dumps(numbers)
+        assert json.loads(text, parse_constant=lambda c: pytest.fail(c)) == expected, name
+        assert loads(text) == expected, name
