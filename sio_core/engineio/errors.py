@@ -38,12 +38,20 @@ class ProtocolError(EngineError):
 
 
 class RequestError(EngineError):
-    """An HTTP request the server refuses, rendered as ``{"code", "message"}`` JSON."""
+    """An HTTP request the server refuses, rendered as ``{"code", "message"}`` JSON.
+
+    The body carries ``message``, worded exactly as the reference server words it for
+    ``code``; the ``detail`` is for the log (see ``public_detail``).
+    """
 
     #: Engine.IO error code (0-5) as the specification numbers them
     code: int = 3
-    #: default message, as the reference server words it
+    #: the message sent for ``code``, as the reference server words it
     message: str = "Bad request"
+    #: send ``detail`` instead of ``message`` (where ours deliberately says more)
+    public_detail: bool = False
+    #: answer with an empty body instead of the JSON (as the reference does for this case)
+    empty_body: bool = False
     #: HTTP status of the answer
     http_status: int = 400
     #: the request's body was not read to its end: the connection must close after the
@@ -52,8 +60,13 @@ class RequestError(EngineError):
 
     def __init__(self, detail: Optional[str] = None) -> None:
         super().__init__(detail or self.message)
-        #: a more precise explanation, logged and sent as ``message`` when given
+        #: a more precise explanation, logged (and sent only when ``public_detail``)
         self.detail = detail or self.message
+
+    @property
+    def body_message(self) -> str:
+        """The ``message`` of the JSON body."""
+        return self.detail if self.public_detail else self.message
 
 
 class TransportUnknown(RequestError):
@@ -103,6 +116,7 @@ class UnsupportedProtocolVersion(RequestError):
 
     code = 5
     message = "Unsupported protocol version"
+    public_detail = True  # ours also says which versions the server speaks
 
 
 class PayloadTooLarge(RequestError):
@@ -112,6 +126,7 @@ class PayloadTooLarge(RequestError):
     message = "Payload too large"
     http_status = 413
     close_connection = True
+    empty_body = True
 
 
 class OverlappingRequest(BadRequest):

@@ -159,9 +159,7 @@ class WSGIApp:
             self._check_origin(req)
             return Response(204, self.origin_policy.preflight_headers(
                 req.origin, req.request_headers), b"")
-        if req.method not in ("GET", "POST"):
-            raise BadRequest("method %s not allowed" % req.method)
-        query = self.check(req, environ)
+        query = self.check(req, environ)  # a handshake by any other method than GET: code 2
         if query.transport == "websocket":
             if environ.get("wsgi.websocket") is None:
                 raise BadRequest("the WSGI server did not upgrade this websocket request; "
@@ -187,4 +185,6 @@ class WSGIApp:
             raise BadRequest("EIO=%d does not match the session's" % query.version)
         if req.method == "GET":
             return polling.handle_get(conn, query, req, environ)
-        return polling.handle_post(conn, query, req, environ)
+        if req.method == "POST":
+            return polling.handle_post(conn, query, req, environ)
+        raise BadRequest("method %s not allowed" % req.method)

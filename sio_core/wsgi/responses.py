@@ -6,8 +6,8 @@ from typing import List, NamedTuple, Tuple
 
 from ..engineio import RequestError
 
-__all__ = ["Response", "error_response", "ok_response", "payload_response", "not_found",
-           "STATUS_TEXT"]
+__all__ = ["Response", "error_body", "error_response", "ok_response", "payload_response",
+           "not_found", "STATUS_TEXT"]
 
 Headers = List[Tuple[str, str]]
 
@@ -38,10 +38,22 @@ class Response(NamedTuple):
         return self._replace(headers=self.headers + list(extra))
 
 
+def error_body(error: RequestError) -> bytes:
+    """``{"code":N,"message":"..."}`` byte for byte as the reference server writes it
+    (``JSON.stringify``'s compact form)."""
+    return json.dumps({"code": error.code, "message": error.body_message},
+                      separators=(",", ":")).encode("ascii")
+
+
 def error_response(error: RequestError) -> Response:
-    """The JSON ``{"code", "message"}`` answer for a refused request."""
-    body = json.dumps({"code": error.code, "message": error.detail}).encode("utf-8")
-    headers = [("Content-Type", "application/json")]
+    """The answer for a refused request: JSON ``{"code", "message"}``, or an empty body
+    where the reference server sends none (413)."""
+    if error.empty_body:
+        headers: Headers = [("Content-Type", _TEXT)]  # WSGI validators want one
+        body = b""
+    else:
+        headers = [("Content-Type", "application/json")]
+        body = error_body(error)
     if error.close_connection:
         headers.append(("Connection", "close"))
     return Response(error.http_status, headers, body)

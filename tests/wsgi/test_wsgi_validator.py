@@ -146,7 +146,7 @@ def test_server_wraps_a_wsgi_app_and_custom_path() -> None:
 def test_other_methods_are_refused(method: str) -> None:
     status, _, body = call(make_app(), method, "EIO=4&transport=polling")
     assert status == "400 Bad Request"
-    assert json.loads(body)["code"] == 3
+    assert json.loads(body)["code"] == 2  # a handshake must be a GET
 
 
 def test_internal_errors_become_500_not_tracebacks() -> None:
