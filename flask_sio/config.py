@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import logging
 import warnings
-from typing import Any, Dict, Mapping
+from typing import Any, Dict, Mapping, Optional, Tuple
 
-__all__ = ["EXTENSION_KEYS", "IGNORED", "IgnoredOptionWarning", "read_options",
-           "server_options"]
+__all__ = ["ENGINEIO_LOGGERS", "EXTENSION_KEYS", "IGNORED", "IgnoredOptionWarning",
+           "SOCKETIO_LOGGERS", "read_options", "server_options", "wire_loggers"]
 
 #: options understood by the extension itself (not passed to sio_core)
 EXTENSION_KEYS = {"manage_session", "message_queue", "channel", "logger", "engineio_logger",
@@ -81,10 +81,59 @@ def server_options(options: Dict[str, Any]) -> Dict[str, Any]:
     interval = out.get("ping_interval")
     if isinstance(interval, (tuple, list)):  # python-socketio's (interval, grace) form
         out["ping_interval"] = interval[0]
-    for flag in ("logger", "engineio_logger"):
-        if options.get(flag):
-            target = logging.getLogger("sio_core" if flag == "logger" else "sio_core.server.engine")
-            if isinstance(options[flag], logging.Logger):
-                target.handlers.extend(options[flag].handlers)
-            target.setLevel(logging.INFO)
     return out
+
+
+#: the loggers of the Socket.IO layer, which ``logger=`` turns on: connections,
+#: events received and emitted, refusals, namespaces, rooms
+SOCKETIO_LOGGERS = ("flask_sio", "sio_core.socketio", "sio_core.server.server",
+                    "sio_core.server.namespace", "sio_core.server.socket",
+                    "sio_core.server.client", "sio_core.server.broadcast", "sio_core.adapter")
+
+#: the loggers of the Engine.IO layer, which ``engineio_logger=`` turns on: sessions,
+#: transports, HTTP requests refused
+ENGINEIO_LOGGERS = ("sio_core.engineio", "sio_core.server.engine", "sio_core.transports",
+                    "sio_core.wsgi", "sio_core.serving")
+
+
+class _ForwardTo(logging.Handler):
+    """Hands records to a logger the application gave (``logger=my_logger``)."""
+
+    def __init__(self, target: logging.Logger) -> None:
+        super().__init__()
+        self.target = target
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.target.isEnabledFor(record.levelno):
+            self.target.handle(record)
+
+
+def _wire(option: Any, names: Tuple[str, ...]) -> None:
+    for name in names:
+        logger = logging.getLogger(name)
+        for handler in [h for h in logger.handlers if getattr(h, "flask_sio_option", False)]:
+            logger.removeHandler(handler)  # from an earlier SocketIO: the last one wins
+        handler: Optional[logging.Handler] = None
+        if isinstance(option, logging.Logger):
+            handler = _ForwardTo(option)
+            logger.setLevel(option.getEffectiveLevel())
+            logger.propagate = False  # the given logger's own parents see it once
+        else:
+            logger.setLevel(logging.INFO)
+            if not logging.root.handlers:  # nothing configured: print to stderr
+                handler = logging.StreamHandler()
+        if handler is not None:
+            handler.flask_sio_option = True  # type: ignore[attr-defined]
+            logger.addHandler(handler)
+
+
+def wire_loggers(options: Mapping[str, Any]) -> None:
+    """Turn on logging as Flask-SocketIO's ``logger`` and ``engineio_logger`` do.
+
+    ``True`` logs the layer at INFO (to stderr when the application configured no
+    logging); a ``logging.Logger`` receives the layer's records, filtered by its
+    level; false values leave the logging configuration as it is.
+    """
+    for key, names in (("logger", SOCKETIO_LOGGERS), ("engineio_logger", ENGINEIO_LOGGERS)):
+        if options.get(key):
+            _wire(options[key], names)

@@ -9,7 +9,7 @@ import flask
 from sio_core import ConnectionRefusedError, Server
 from sio_core.server import Ack, runtime
 
-from .config import read_options, server_options
+from .config import read_options, server_options, wire_loggers
 from .context import in_handler_context, report_to_test_client, run_in_context
 from .handler import Handler, Registered, event_values
 from .state import State
@@ -107,6 +107,7 @@ class SocketIO:
         merged.update(options)
         merged = read_options(app.config, merged)
         sio_options = server_options(merged)
+        wire_loggers(merged)
         queue = _queue_of(merged)
         if merged.get("write_only"):
             if queue is None:
@@ -287,6 +288,7 @@ class SocketIO:
             next(refusal)
 
     def _on_connection(self, state: State, socket: Any) -> None:
+        log.info("%s connected to %s", socket.id, socket.nsp.name)
         socket.on_any(lambda event, *args: self._guarded(
             socket, self._on_event, state, socket, event, list(args)))
         socket.on("disconnect", lambda reason: self._guarded(
@@ -306,6 +308,7 @@ class SocketIO:
 
     def _on_event(self, state: State, socket: Any, event: str, args: List[Any]) -> None:
         ack = args.pop() if args and isinstance(args[-1], Ack) else None
+        log.info("received event %r from %s [%s]", event, socket.id, socket.nsp.name)
         registered, catch_all = self._find(socket, event)
         if registered is None:
             return
@@ -318,6 +321,7 @@ class SocketIO:
                 ack(*(result if isinstance(result, tuple) else (result,)))
 
     def _on_disconnect(self, state: State, socket: Any, reason: str) -> None:
+        log.info("%s disconnected from %s (%s)", socket.id, socket.nsp.name, reason)
         registered, _ = self._find(socket, "disconnect")
         if registered is not None:
             self._call(state, socket, "disconnect", [reason], registered, [reason])
@@ -357,6 +361,8 @@ class SocketIO:
             return
         state = self._state()
         nsp = state.server.of(namespace or "/")
+        log.info("emitting event %r to %s [%s]", event, "all" if target is None else target,
+                 nsp.name)
         if isinstance(target, str) and target in nsp.connected and callback is not None:
             nsp.connected[target].emit(event, *args, callback=in_handler_context(callback))
             return

@@ -1,6 +1,7 @@
 """Context helpers for use inside handlers: emit, send, join_room, ... (Flask-SocketIO style)."""
 from __future__ import annotations
 
+import logging
 from typing import Any, Callable, List, Optional, Union
 
 import flask
@@ -14,6 +15,8 @@ __all__ = ["emit", "send", "call", "join_room", "leave_room", "close_room", "roo
            "disconnect"]
 
 Target = Union[None, str, List[str]]
+
+log = logging.getLogger(__name__)
 
 
 def _state() -> Any:
@@ -61,6 +64,7 @@ def emit(event: str, *args: Any, to: Target = None, room: Target = None,
         socket = _socket(namespace=namespace)
         if socket is None:
             return
+        log.info("emitting event %r to %s [%s]", event, socket.id, socket.nsp.name)
         socket.emit(event, *event_values(args),
                     callback=None if callback is None else in_handler_context(callback))
         return

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import logging
 import warnings
-from typing import Any, Callable, Iterator
+from logging.handlers import BufferingHandler
+from typing import Any, Callable
 
 import pytest
 from flask import Flask, request
@@ -85,32 +86,19 @@ def test_json_option_encodes_what_handlers_send(app: Flask) -> None:
     assert ["back", {"n": 1}] in codec.dumped
 
 
-@pytest.fixture
-def sio_core_logger() -> Iterator[logging.Logger]:
-    logger = logging.getLogger("sio_core")
-    level, handlers = logger.level, list(logger.handlers)
-    yield logger
-    logger.setLevel(level)
-    logger.handlers[:] = handlers
-
-
-def test_logger_true_turns_on_info_logs(app: Flask, sio_core_logger: logging.Logger) -> None:
-    sio_core_logger.setLevel(logging.WARNING)
-    SocketIO(app, logger=True)
-    assert sio_core_logger.level == logging.INFO
-
-
-def test_logger_object_gets_the_records(app: Flask, sio_core_logger: logging.Logger) -> None:
+def test_logger_config_key_takes_a_logger_object(app: Flask, restore_loggers: None) -> None:
     mine = logging.getLogger("tests.mine")
-    handler = logging.NullHandler()
-    mine.addHandler(handler)
+    mine.setLevel(logging.INFO)
+    kept = BufferingHandler(100)
+    mine.addHandler(kept)
     try:
         app.config["SOCKETIO_LOGGER"] = mine
-        SocketIO(app)
-        assert handler in sio_core_logger.handlers
-        assert sio_core_logger.level == logging.INFO
+        sio = SocketIO(app)
+        sio.on_event("anything", lambda: None)
+        sio.test_client(app).emit("anything")
     finally:
-        mine.removeHandler(handler)
+        mine.removeHandler(kept)
+    assert any(r.getMessage().startswith("received event 'anything'") for r in kept.buffer)
 
 
 # -- Flask-SocketIO options flask_sio cannot honour: accepted, warned about --------------
