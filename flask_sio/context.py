@@ -46,7 +46,9 @@ def run_in_context(app: flask.Flask, socket: "Socket", event: str, args: Any,
     ``flask.request`` carries ``sid``, ``namespace`` and ``event`` (``{"message": name,
     "args": (values...)}``, as in Flask-SocketIO); ``flask.session``
     is the session of the connect request, kept per socket (changes stay with the
-    Socket.IO connection); ``flask.g`` is fresh for every event.
+    Socket.IO connection); with ``manage_session=False`` it is opened by the app's session
+    interface for every event and saved after it if changed; ``flask.g`` is fresh for every
+    event.
     """
     environ = socket.client.conn.environ
     session: Optional[Any] = None
@@ -62,9 +64,22 @@ def run_in_context(app: flask.Flask, socket: "Socket", event: str, args: Any,
         request.namespace = socket.nsp.name  # type: ignore[attr-defined]
         request.event = {"message": event, "args": tuple(args)}  # type: ignore[attr-defined]
         request.sio_socket = socket  # type: ignore[attr-defined]
-        return fn(*call_args)
+        result = fn(*call_args)
+        if not manage_session:
+            _save_session(app, ctx.session)
+        return result
     finally:
         ctx.pop()
+
+
+def _save_session(app: flask.Flask, session: Any) -> None:
+    """With ``manage_session=False``, hand a session a handler changed back to Flask's
+    session interface: a server-side store keeps it for the next HTTP request (a cookie
+    session has no response to travel in, so its changes are lost, as in Flask-SocketIO)."""
+    interface = app.session_interface
+    if interface.is_null_session(session) or not getattr(session, "modified", True):
+        return
+    interface.save_session(app, session, app.response_class())
 
 
 def in_handler_context(fn: Callable[..., Any]) -> Callable[..., Any]:
