@@ -9,6 +9,7 @@ when installed.
 """
 from __future__ import annotations
 
+import codecs
 import logging
 import os
 import socket as socketlib
@@ -55,6 +56,10 @@ class ConnectionClosed(WebSocketError):
     """The peer closed the TCP connection between frames (without a close frame)."""
 
 
+def _invalid_utf8() -> WebSocketError:
+    return WebSocketError("invalid UTF-8 in a text message", 1007)
+
+
 def _unmask(mask: bytes, data: bytes) -> bytes:
     if not data:
         return data
@@ -63,6 +68,9 @@ def _unmask(mask: bytes, data: bytes) -> bytes:
     size = len(data)
     key = int.from_bytes((mask * (size // 4 + 1))[:size], "little")
     return (int.from_bytes(data, "little") ^ key).to_bytes(size, "little")
+
+
+_utf8_decoder = codecs.getincrementaldecoder("utf-8")
 
 
 def _valid_close_code(code: int) -> bool:
@@ -126,10 +134,11 @@ class WebSocket:
     :param client: we are the client: mask what we send, expect unmasked frames
     """
 
-    __slots__ = ("_read", "_sock", "max_size", "_lock", "closed", "client")
+    __slots__ = ("_read", "_read1", "_sock", "max_size", "_lock", "closed", "client")
 
     def __init__(self, rfile: Any, sock: Any, max_size: int, client: bool = False) -> None:
         self._read = rfile.read
+        self._read1 = rfile.read1
         self._sock = sock
         try:  # small frames must not wait for Nagle's algorithm
             sock.setsockopt(socketlib.IPPROTO_TCP, socketlib.TCP_NODELAY, 1)
@@ -146,7 +155,9 @@ class WebSocket:
             raise WebSocketError("connection closed mid-frame", 1006)
         return data
 
-    def _read_frame(self, budget: int):
+    def _read_head(self, budget: int) -> Tuple[int, int, int, Optional[bytes]]:
+        """The next frame's FIN bit, opcode, payload length and mask (None if unmasked);
+        its reserved bits, masking and length are checked before any payload is read."""
         head = self._read(2)
         if not head:
             raise ConnectionClosed("connection closed", 1006)
@@ -168,51 +179,101 @@ class WebSocket:
             raise WebSocketError("bad control frame")
         if opcode < 0x8 and length > budget:
             raise WebSocketError("message over the %d byte limit" % self.max_size, 1009)
-        if not masked:
-            return bool(b0 & 0x80), opcode, self._exact(length)
-        mask = self._exact(4)
-        return bool(b0 & 0x80), opcode, _unmask(mask, self._exact(length))
+        return b0 & 0x80, opcode, length, self._exact(4) if masked else None
+
+    def _payload(self, length: int, mask: Optional[bytes]) -> bytes:
+        data = self._exact(length)
+        return data if mask is None else _unmask(mask, data)
+
+    def _text(self, length: int, mask: Optional[bytes], decoder: Any, out: List[str],
+              data: bytes = b"") -> None:
+        """Read a text payload as it arrives (``data``: what was already read), decoding
+        each piece: invalid UTF-8 fails the connection at once, not when the message
+        is complete (a client cannot make us wait for the rest of a doomed message)."""
+        done = 0
+        read1 = self._read1
+        while True:
+            if data:
+                if mask is not None:
+                    shift = done & 3
+                    data = _unmask(mask[shift:] + mask[:shift] if shift else mask, data)
+                done += len(data)
+                try:
+                    out.append(decoder.decode(data))
+                except UnicodeDecodeError:
+                    raise _invalid_utf8() from None
+            if done == length:
+                return
+            data = read1(length - done)
+            if not data:
+                raise WebSocketError("connection closed mid-frame", 1006)
 
     def receive(self) -> Optional[Frame]:
-        """The next message (``str`` for text, ``bytes`` for binary), None once closed.
+        """The next message (``str`` for text, ``bytes`` for binary); None when the peer
+        sent a close frame (answer it with ``close``).
 
         :raises WebSocketError: on a protocol violation (close with its ``code``)
         :raises OSError: when the connection breaks
         """
-        opcode = None
-        parts: List[bytes] = []
+        opcode = 0
+        parts: List[Any] = []
         size = 0
+        decoder = None
         while True:
-            fin, op, payload = self._read_frame(self.max_size - size)
-            if op == OP_PING:
-                self._send_raw(_frame(payload, self.client, OP_PONG))
-                continue
-            if op == OP_PONG:
-                continue
-            if op == OP_CLOSE:
-                _check_close(payload)
-                self.close(1000)
-                return None
+            fin, op, length, mask = self._read_head(self.max_size - size)
+            if op >= 0x8:
+                payload = self._payload(length, mask)
+                if op == OP_PING:
+                    self._send_raw(_frame(payload, self.client, OP_PONG))
+                    continue
+                if op == OP_PONG:
+                    continue
+                if op == OP_CLOSE:
+                    _check_close(payload)
+                    return None
+                raise WebSocketError("unknown opcode %d" % op)
             if op == OP_CONT:
-                if opcode is None:
+                if not opcode:
                     raise WebSocketError("continuation without a message")
-            elif op in (OP_TEXT, OP_BINARY):
-                if opcode is not None:
+            elif op == OP_TEXT or op == OP_BINARY:
+                if opcode:
                     raise WebSocketError("new message inside a fragmented one")
                 opcode = op
+                if fin:  # a whole message in one frame: the usual case, kept short
+                    if op == OP_BINARY:
+                        return self._payload(length, mask)
+                    data = self._read1(length) if length else b""
+                    if len(data) == length:
+                        if mask is not None:
+                            data = _unmask(mask, data)
+                        try:
+                            return data.decode("utf-8")
+                        except UnicodeDecodeError:
+                            raise _invalid_utf8() from None
+                    decoder = _utf8_decoder()
+                    self._text(length, mask, decoder, parts, data)
+                    return self._last_text(decoder, parts)
             else:
                 raise WebSocketError("unknown opcode %d" % op)
-            parts.append(payload)
-            size += len(payload)
+            size += length
+            if opcode == OP_BINARY:
+                parts.append(self._payload(length, mask))
+                if fin:
+                    return parts[0] if len(parts) == 1 else b"".join(parts)
+                continue
+            if decoder is None:
+                decoder = _utf8_decoder()
+            self._text(length, mask, decoder, parts)
             if fin:
-                break
-        data = parts[0] if len(parts) == 1 else b"".join(parts)
-        if opcode == OP_TEXT:
-            try:
-                return data.decode("utf-8")
-            except UnicodeDecodeError:
-                raise WebSocketError("invalid UTF-8 in a text message", 1007) from None
-        return data
+                return self._last_text(decoder, parts)
+
+    @staticmethod
+    def _last_text(decoder: Any, parts: List[str]) -> str:
+        try:
+            decoder.decode(b"", True)  # a code point cut off at the end
+        except UnicodeDecodeError:
+            raise _invalid_utf8() from None
+        return "".join(parts)
 
     def _send_raw(self, data: bytes) -> None:
         # a loop on send(), not sendall(): gevent's sendall asks the kernel for the send
@@ -307,7 +368,8 @@ class _Writer:
     a write while the reader is answering a ping, the close.
     """
 
-    __slots__ = ("conn", "ws", "version", "event", "idle", "marked", "leftover", "abort_timer")
+    __slots__ = ("conn", "ws", "version", "event", "idle", "marked", "leftover", "abort_timer",
+                 "close_code")
 
     def __init__(self, conn: Connection, ws: WebSocket) -> None:
         self.conn = conn
@@ -321,6 +383,8 @@ class _Writer:
         self.leftover: List[bytes] = []
         #: armed when the session closes while the greenlet may be stuck in a send
         self.abort_timer: Optional[runtime.TimerHandle] = None
+        #: the code of the close frame written after the last queued message
+        self.close_code = 1000
 
     def mark(self) -> None:
         """``Connection.wake`` for this session: flush at the next loop iteration."""
@@ -404,7 +468,7 @@ class _Writer:
                 self.abort_timer.cancel()
             if conn.flusher == self.mark:
                 conn.flusher = None
-            ws.close(1000)
+            ws.close(self.close_code)
             _shutdown(ws)
 
 
@@ -439,7 +503,13 @@ def _shutdown(ws: WebSocket) -> None:
         pass
 
 
-def _read_loop(conn: Connection, ws: WebSocket) -> None:
+def _read_loop(conn: Connection, ws: WebSocket, writer: _Writer) -> None:
+    """Read messages into the session until it closes.
+
+    The reader never writes the close frame itself: it tells the writer which code to
+    use, and the writer sends it after what was queued before (the answers to the
+    messages that came before a close frame or a broken one are still delivered).
+    """
     session = conn.session
     version = session.version
     unyielded = 0
@@ -462,23 +532,24 @@ def _read_loop(conn: Connection, ws: WebSocket) -> None:
                 runtime.sleep(0)
     except ProtocolError as exc:
         log.info("closing %s: %s", conn.sid, exc)
+        writer.close_code = 1002
         conn.close(exc.reason, notify=False)
-        ws.close(1002)
     except ConnectionClosed:
         conn.close(CloseReason.TRANSPORT_CLOSE, notify=False)
     except WebSocketError as exc:
         log.info("closing %s: %s", conn.sid, exc)
+        writer.close_code = exc.code
         conn.close(CloseReason.TRANSPORT_ERROR, notify=False)
-        ws.close(exc.code)
     except OSError:
         conn.close(CloseReason.TRANSPORT_ERROR if not session.closed
                    else session.reason or CloseReason.TRANSPORT_CLOSE, notify=False)
 
 
 def _run(conn: Connection, ws: WebSocket) -> None:
-    writer = runtime.spawn(_Writer(conn, ws).run)
+    state = _Writer(conn, ws)
+    writer = runtime.spawn(state.run)
     try:
-        _read_loop(conn, ws)
+        _read_loop(conn, ws, state)
     finally:
         conn.wake()
         writer.join(timeout=conn.engine.options.ping_timeout)
@@ -491,17 +562,19 @@ def _upgrade(conn: Connection, ws: WebSocket) -> bool:
     """Run the probe exchange on a websocket joining a polling session."""
     session = conn.session
     version = session.version
-    timeout = conn.engine.options.ping_timeout
+    timeout = conn.engine.options.upgrade_timeout
     try:
         with runtime.Timeout(timeout, WebSocketError("upgrade timed out", 1000)):
             message = ws.receive()
             if message is None:
+                ws.close(1000)
                 return False
             ws.send([encode_frame(session.probe(decode_frame(message, version)), version)])
             conn.wake()  # the waiting GET answers with a noop so the client can pause polling
             message = ws.receive()
             if message is None:
                 session.abort_upgrade()
+                ws.close(1000)
                 return False
             session.upgrade(decode_frame(message, version))
             conn.wake()
@@ -510,7 +583,7 @@ def _upgrade(conn: Connection, ws: WebSocket) -> bool:
         (log.debug if isinstance(exc, OSError) else log.info)(
             "upgrade of %s failed: %s", conn.sid, exc)
         session.abort_upgrade()
-        ws.close(1002)
+        ws.close(exc.code if isinstance(exc, WebSocketError) else 1002)
         return False
 
 

@@ -1,0 +1,71 @@
+"""A bare RFC 6455 echo server on sio_core's websocket edge, for outside websocket suites.
+
+Run: python tests/transports/rfc6455_echo_app.py --port 9001 [--max-size N]
+
+Any path accepts a websocket upgrade and every message comes back as it came (text as
+text, binary as binary). Frames, control frames, the close handshake, the message limit
+and the UTF-8 check are all ``sio_core.transports.websocket.WebSocket``'s; there is no
+Engine.IO in between, so a generic client such as the Autobahn fuzzingclient can talk
+to it. docs/conformance.md says how that suite was run against it.
+"""
+from gevent import monkey
+
+monkey.patch_all()
+
+import logging  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any, Callable, Iterable  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "examples"))
+
+from _cli import parse_args  # noqa: E402
+
+from sio_core.serving import run  # noqa: E402
+from sio_core.transports.websocket import (  # noqa: E402
+    ConnectionClosed,
+    WebSocketError,
+    _shutdown,
+    socket_of,
+)
+
+log = logging.getLogger("rfc6455_echo")
+
+
+def echo_app(max_size: int) -> Callable[..., Iterable[bytes]]:
+    """A WSGI app that echoes on every websocket and answers 400 to anything else."""
+
+    def app(environ: Any, start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if "wsgi.websocket" not in environ:
+            start_response("400 Bad Request", [("Content-Length", "0")])
+            return []
+        ws = socket_of(environ, max_size)
+        try:
+            while True:
+                message = ws.receive()
+                if message is None:
+                    break
+                ws.send([message])
+        except ConnectionClosed:
+            pass
+        except WebSocketError as exc:
+            log.info("closing: %s", exc)
+            ws.close(exc.code)
+        except OSError:
+            pass
+        finally:
+            ws.close(1000)
+            _shutdown(ws)
+        return []
+
+    return app
+
+
+def main() -> None:
+    args = parse_args(__doc__, 9001, lambda parser: parser.add_argument(
+        "--max-size", type=int, default=64 * 2 ** 20, help="largest message, in bytes"))
+    run(echo_app(args.max_size), args.host, args.port)
+
+
+if __name__ == "__main__":
+    main()
