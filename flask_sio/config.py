@@ -111,8 +111,8 @@ class _ForwardTo(logging.Handler):
 def _wire(option: Any, names: Tuple[str, ...]) -> None:
     for name in names:
         logger = logging.getLogger(name)
-        for handler in [h for h in logger.handlers if getattr(h, "flask_sio_option", False)]:
-            logger.removeHandler(handler)  # from an earlier SocketIO: the last one wins
+        for earlier in [h for h in logger.handlers if getattr(h, "flask_sio_option", False)]:
+            logger.removeHandler(earlier)  # from an earlier SocketIO: the last one wins
         handler: Optional[logging.Handler] = None
         if isinstance(option, logging.Logger):
             handler = _ForwardTo(option)
@@ -120,6 +120,7 @@ def _wire(option: Any, names: Tuple[str, ...]) -> None:
             logger.propagate = False  # the given logger's own parents see it once
         else:
             logger.setLevel(logging.INFO)
+            logger.propagate = True
             if not logging.root.handlers:  # nothing configured: print to stderr
                 handler = logging.StreamHandler()
         if handler is not None:
