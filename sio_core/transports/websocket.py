@@ -5,7 +5,10 @@ writes frames itself, because the library reads payloads without a length
 limit, has no lock for concurrent writers, drops empty messages and unmasks
 in pure Python. Here the frame length is checked against the limit before any
 payload is read, writes go through one lock, and unmasking uses ``wsaccel``
-when installed.
+when installed. Text is checked as UTF-8 as it arrives (a bad byte fails the
+connection with 1007 without waiting for the rest of the message), and the close
+frame always follows the messages queued before it. docs/conformance.md has the
+section-by-section check against the Autobahn test suite.
 """
 from __future__ import annotations
 
