@@ -19,7 +19,6 @@ IGNORED = {
     "async_handlers": (False, "the handlers of one connection run one at a time, in the "
                               "order its events arrive"),
     "monitor_clients": (True, "the heartbeat always closes connections that stop answering"),
-    "upgrade_timeout": (..., "an upgrade that never completes is ended by the heartbeat"),
 }
 
 
@@ -33,7 +32,8 @@ RENAMED = {"cors_allowed_origins": "origins", "resource": "path"}
 PASSTHROUGH = {"path", "origins", "cors_credentials", "ping_interval", "ping_timeout",
                "max_http_buffer_size", "allow_upgrades", "http_compression",
                "compression_threshold", "cookie", "transports", "serve_client", "json",
-               "connect_timeout", "allow_request", "adapter", "max_queue", "generate_id"}
+               "connect_timeout", "allow_request", "adapter", "max_queue", "generate_id",
+               "upgrade_timeout"}
 
 
 def read_options(config: Mapping[str, Any], kwargs: Dict[str, Any]) -> Dict[str, Any]:

@@ -13,7 +13,7 @@ import flask
 
 from sio_core import Server
 from sio_core.server import runtime
-from sio_core.serving import make_server, serve_forever
+from sio_core.serving import TIMEOUT_KEYWORDS, make_server, serve_forever
 
 __all__ = ["serve", "watch_files", "server_keywords", "IGNORED_RUN_KEYWORDS",
            "SERVER_KEYWORDS", "RELOADER_KEYWORDS"]
@@ -27,12 +27,13 @@ _RESTART = 3
 IGNORED_RUN_KEYWORDS = frozenset({"allow_unsafe_werkzeug"})
 
 #: keywords gevent's ``WSGIServer`` takes: the listen backlog, a greenlet pool, a base
-#: environ, and the TLS settings of ``ssl.wrap_socket``/``SSLContext.wrap_socket``
+#: environ, and the TLS settings of ``ssl.wrap_socket``/``SSLContext.wrap_socket``; and
+#: ``headers_timeout``, ``request_timeout``, ``keepalive_timeout`` (sio_core's deadlines)
 SERVER_KEYWORDS = frozenset({
     "backlog", "spawn", "environ", "ssl_context", "keyfile", "certfile", "server_side",
     "cert_reqs", "ssl_version", "ca_certs", "do_handshake_on_connect",
     "suppress_ragged_eofs", "ciphers",
-})
+}) | TIMEOUT_KEYWORDS
 
 #: ``reloader_options`` keys of werkzeug's reloader that ours honours
 RELOADER_KEYWORDS = frozenset({"interval", "extra_files", "exclude_patterns"})
@@ -127,9 +128,15 @@ def _run_parent() -> None:
 
 
 def serve(app: flask.Flask, server: Server, host: str, port: int, use_reloader: bool = False,
-          log_output: bool = False, reloader_options: Any = None, **kwargs: Any) -> None:
+          log_output: bool = False, reloader_options: Any = None, monkey_patch: bool = True,
+          **kwargs: Any) -> None:
     """Serve until interrupted; with ``use_reloader``, restart on source changes.
 
+    Unless the program has done it, the standard library is monkey-patched with gevent
+    first, when nothing loaded so far would break (``runtime.patch_if_safe``); when
+    something would, or with ``monkey_patch=False``, it is left alone with a warning.
+
+    :param monkey_patch: whether serving may patch the standard library for the program
     :param reloader_options: ``watch_files`` keywords (``interval``, ``extra_files``,
         ``exclude_patterns``)
     :param kwargs: gevent ``WSGIServer`` keywords, vetted by ``server_keywords``
@@ -138,7 +145,10 @@ def serve(app: flask.Flask, server: Server, host: str, port: int, use_reloader: 
         log.info(" * Restarting with the flask_sio reloader")
         _run_parent()
         return
-    runtime.check_monkey_patch("SocketIO.run")
+    if monkey_patch:
+        runtime.patch_if_safe("SocketIO.run")
+    else:
+        runtime.check_monkey_patch("SocketIO.run")
     if use_reloader:
         runtime.spawn(watch_files, **dict(reloader_options or {}))
     http = make_server(app, host, port, websocket_check=server.check_websocket,

@@ -9,6 +9,7 @@ from .engineio import EngineOptions
 from .server import runtime
 from .server.engine import EngineServer
 from .server.server import ServerCore
+from .serving import HttpTimeouts
 from .wsgi.app import WSGIApp
 from .wsgi.client_bundle import serve_bundle
 from .wsgi.middleware import Middleware
@@ -38,9 +39,13 @@ class Server(ServerCore):
     :param allow_request: ``fn(environ) -> bool`` vetting handshakes
     :param cors_credentials: allow credentials in cross-origin requests
     :param generate_id: ``fn(environ) -> str`` for Engine.IO session ids
+    :param headers_timeout: seconds for a request's line and headers to arrive when this
+        server listens (``listen``, ``Server(port)``, ``sio_core.run(server)``); 0: none
+    :param request_timeout: seconds for a whole request, body included, to arrive
+    :param keepalive_timeout: seconds an idle keep-alive connection is kept
     :param engine_options: ``ping_interval``, ``ping_timeout``, ``max_http_buffer_size``,
-        ``transports``, ``allow_upgrades``, ``cookie``, ``http_compression``,
-        ``compression_threshold``, ``max_queue``
+        ``transports``, ``allow_upgrades``, ``upgrade_timeout``, ``cookie``,
+        ``http_compression``, ``compression_threshold``, ``max_queue``
     """
 
     def __init__(self, app_or_port: Union[None, int, Callable[..., Any]] = None, *,
@@ -50,10 +55,16 @@ class Server(ServerCore):
                  allow_request: Optional[Callable[[Dict[str, Any]], bool]] = None,
                  cors_credentials: bool = True,
                  generate_id: Optional[Callable[[Any], str]] = None,
-                 host: str = "127.0.0.1", **engine_options: Any) -> None:
+                 host: str = "127.0.0.1",
+                 headers_timeout: float = HttpTimeouts.headers_timeout,
+                 request_timeout: float = HttpTimeouts.request_timeout,
+                 keepalive_timeout: float = HttpTimeouts.keepalive_timeout,
+                 **engine_options: Any) -> None:
         unknown = set(engine_options) - _ENGINE_KEYS
         if unknown:
             raise TypeError("unknown Server option(s): %s" % ", ".join(sorted(unknown)))
+        #: deadlines of the HTTP edge when this server listens (see ``sio_core.serving``)
+        self.http_timeouts = HttpTimeouts(headers_timeout, request_timeout, keepalive_timeout)
         engine = EngineServer(EngineOptions(**engine_options), generate_id=generate_id)
         super().__init__(engine, adapter=adapter, json=json, connect_timeout=connect_timeout)
         self._serve_client = serve_client

@@ -18,6 +18,7 @@ import json as stdjson
 import logging
 import os
 import random
+import select
 import socket as socketlib
 import ssl
 import time
@@ -50,6 +51,14 @@ class ConnectionError(SioError):  # noqa: A001 - the name python-socketio users 
 
 
 # -- Engine.IO, client side ---------------------------------------------------------------
+
+
+def _dropped(sock: socketlib.socket) -> bool:
+    """Whether the server closed this idle keep-alive connection (it reads as ready: EOF)."""
+    try:
+        return bool(select.select([sock], [], [], 0)[0])
+    except (OSError, ValueError):
+        return True
 
 
 class _Engine:
@@ -117,6 +126,8 @@ class _Engine:
         headers = dict(self.headers)
         if ctype:
             headers["Content-Type"] = ctype
+        if conn.sock is not None and _dropped(conn.sock):
+            conn.close()  # the server ended the idle keep-alive connection: open another
         if timeout is not None:
             conn.timeout = timeout
             if conn.sock is not None:

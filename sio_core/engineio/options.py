@@ -60,6 +60,9 @@ class EngineOptions:
     transports: Tuple[str, ...] = TRANSPORTS
     #: whether polling sessions may upgrade to websocket
     allow_upgrades: bool = True
+    #: how long a websocket joining a polling session may take to finish the upgrade
+    #: (``2probe`` then ``5``) before it is closed; the session stays on polling
+    upgrade_timeout: float = 10.0
     #: session cookie, or None for none
     cookie: Optional[CookieOptions] = None
     #: compress polling responses per Accept-Encoding
@@ -74,6 +77,8 @@ class EngineOptions:
     def __post_init__(self) -> None:
         if self.ping_interval <= 0 or self.ping_timeout <= 0:
             raise ValueError("ping_interval and ping_timeout must be positive")
+        if not self.upgrade_timeout > 0:
+            raise ValueError("upgrade_timeout must be positive")
         if self.max_http_buffer_size <= 0:
             raise ValueError("max_http_buffer_size must be positive")
         transports = tuple(self.transports)

@@ -112,8 +112,7 @@ def test_logger_config_key_takes_a_logger_object(app: Flask, restore_loggers: No
 # -- Flask-SocketIO options flask_sio cannot honour: accepted, warned about --------------
 
 
-@pytest.mark.parametrize("name, value", [("async_handlers", True), ("monitor_clients", False),
-                                         ("upgrade_timeout", 10)])
+@pytest.mark.parametrize("name, value", [("async_handlers", True), ("monitor_clients", False)])
 def test_unsupported_value_is_accepted_with_a_warning_naming_it(app: Flask, name: str,
                                                                 value: Any) -> None:
     with pytest.warns(IgnoredOptionWarning) as caught:
