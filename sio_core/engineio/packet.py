@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import re
 from enum import IntEnum
 from typing import NamedTuple, Union
 
@@ -63,7 +62,6 @@ class Packet(NamedTuple):
 
 _TYPES = tuple(PacketType)
 _DIGITS = {str(t.value): t for t in PacketType}
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def well_formed(text: str) -> str:
@@ -75,9 +73,13 @@ def well_formed(text: str) -> str:
 
     :param text: the message text
     """
-    if text.isascii() or _SURROGATE.search(text) is None:
+    if text.isascii():
         return text
-    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    try:
+        text.encode("utf-8")  # faster than searching for surrogates
+    except UnicodeEncodeError:
+        return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    return text
 
 
 def encode_text(packet: Packet, version: int) -> str:

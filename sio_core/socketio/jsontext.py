@@ -9,7 +9,8 @@ standard-library versions of the rule; :func:`javascript_json` wraps any other p
 
 The common case stays on the fast path: the standard encoder runs with
 ``allow_nan=False`` (no cost until a non-finite number appears) and its output is only
-searched for surrogates when it is not pure ASCII.
+checked for surrogates when it is not pure ASCII (an attempted UTF-8 encoding, faster
+than a search).
 """
 from __future__ import annotations
 
@@ -50,9 +51,13 @@ def escape_surrogates(text: str) -> str:
 
     :param text: JSON text
     """
-    if text.isascii() or _SURROGATE.search(text) is None:
+    if text.isascii():
         return text
-    return _SURROGATE.sub(_escape, text)
+    try:
+        text.encode("utf-8")  # faster than searching for surrogates
+    except UnicodeEncodeError:
+        return _SURROGATE.sub(_escape, text)
+    return text
 
 
 def _constant_to_null(match: Match[str]) -> str:
@@ -83,8 +88,6 @@ def dumps(value: Any) -> str:
             text = nonfinite_to_null(_lenient_encode(value))
         except ValueError as exc:
             raise TypeError("cannot encode as JSON: %s" % exc) from None
-    if text.isascii():
-        return text
     return escape_surrogates(text)
 
 
