@@ -42,6 +42,9 @@ from tests.transports.wsclient import (
     WebSocketClient,
     encode_frame,
     open_ws,
+    polling_sid,
+    request,
+    ws_connect,
 )
 
 #: the echo server's message limit: the suite's largest message (16 MiB) fits exactly
@@ -600,6 +603,46 @@ def test_7_9_x_7_13_x_invalid_close_codes(ws, code: int) -> None:
     ws.send_frame(OP_CLOSE, close_payload(code))
     expect_failed(ws, 1002)
 
+
+
+@pytest.mark.parametrize("probed", [False, True])
+def test_7_3_3_close_during_the_upgrade_is_answered(echo, probed: bool) -> None:
+    """Autobahn 7.3.3 on a websocket that joins a polling session: a close frame before
+    or after the probe is answered with a close frame (1000), and the session goes on
+    polling."""
+    sid = polling_sid(echo.port, 4)
+    ws = ws_connect(echo.port, "EIO=4&transport=websocket&sid=" + sid)
+    with ws:
+        if probed:
+            ws.send("2probe")
+            assert ws.recv() == "3probe"
+        ws.send_frame(OP_CLOSE, close_payload(1000))
+        expect(ws, (OP_CLOSE, close_payload(1000)))
+        assert ws.at_eof()
+    assert_polling_echoes(echo.port, sid, b"4still polling")
+
+
+@pytest.mark.parametrize("payload, code", [
+    (b"2pro\xff\xfe", 1007),                             # 6.3.1: not UTF-8
+    (b"", 1002),                                          # 1.1.1: not an Engine.IO packet
+])
+def test_6_3_1_bad_probe_fails_the_upgrade_with_its_code(echo, payload: bytes,
+                                                         code: int) -> None:
+    """Autobahn 6.3.1 (and 1.1.1) on the probe of an upgrade: the websocket is failed
+    with the code of the error (1007 for bad UTF-8), and the session goes on polling."""
+    sid = polling_sid(echo.port, 4)
+    ws = ws_connect(echo.port, "EIO=4&transport=websocket&sid=" + sid)
+    with ws:
+        ws.send_frame(OP_TEXT, payload)
+        expect_failed(ws, code)
+    assert_polling_echoes(echo.port, sid, b"4still polling")
+
+
+def assert_polling_echoes(port: int, sid: str, message: bytes) -> None:
+    """The protocol 4 polling session ``sid`` still echoes ``message``."""
+    query = "EIO=4&transport=polling&sid=" + sid
+    assert request(port, "POST", query, message).body == b"ok"
+    assert request(port, "GET", query).body == message
 
 # -- 9 limits and performance -------------------------------------------------------------
 
