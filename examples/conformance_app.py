@@ -8,10 +8,14 @@ from gevent import monkey
 
 monkey.patch_all()
 
+from collections import OrderedDict  # noqa: E402
 
 from _cli import parse_args  # noqa: E402
 
 from sio_core import Server  # noqa: E402
+
+#: how many disconnect reasons ``disconnect-reason-of`` remembers (the oldest go first)
+REMEMBERED = 100_000
 
 
 def build(port: int, host: str = "127.0.0.1", adapter=None, ping_interval: float = 2.0,
@@ -30,10 +34,12 @@ def build(port: int, host: str = "127.0.0.1", adapter=None, ping_interval: float
         options["generate_id"] = generate_id
     io = Server(**options)
     state = {"last_reason": None}
+    reasons = OrderedDict()  # socket id -> disconnect reason, the most recent REMEMBERED
 
     @io.on("connection")
     def on_connection(socket):
         socket.emit("welcome", {"id": socket.id})
+        last_error = [None]  # the message of the last event the middleware refused
 
         @socket.use
         def refuse_forbidden(packet, next):
@@ -41,6 +47,14 @@ def build(port: int, host: str = "127.0.0.1", adapter=None, ping_interval: float
                 next(Exception("forbidden event"))
             else:
                 next()
+
+        @socket.on("error")
+        def on_error(err):
+            last_error[0] = getattr(err, "message", None) or str(err)
+
+        @socket.on("last-error")
+        def last_error_of(ack):
+            ack(last_error[0])
 
         @socket.on("echo")
         def echo(*args):
@@ -102,9 +116,16 @@ def build(port: int, host: str = "127.0.0.1", adapter=None, ping_interval: float
         def last_reason(ack):
             ack(state["last_reason"])
 
+        @socket.on("disconnect-reason-of")
+        def reason_of(target, ack):
+            ack(reasons.get(target))
+
         @socket.on("disconnect")
         def on_disconnect(reason):
             state["last_reason"] = reason
+            reasons[socket.id] = reason
+            if len(reasons) > REMEMBERED:
+                reasons.popitem(last=False)
 
     chat = io.of("/chat")
 

@@ -3,7 +3,9 @@
 Protocol 3: the client pings every ``ping_interval``; the server answers with a pong
 and gives up after ``ping_interval + ping_timeout`` without a ping.
 Protocol 4: the server pings every ``ping_interval``; the client answers with a pong
-and the server gives up ``ping_timeout`` after a ping that got no pong.
+and the server gives up ``ping_timeout`` after a ping that got no pong. Any other packet
+that arrives while the pong is due restarts that ``ping_timeout`` once per ping (the
+client is evidently alive; engine.io 6.6 does the same).
 
 A policy is shared by every session of one version; the session keeps two numbers,
 ``ping_due`` (when to send the next ping) and ``deadline`` (when to give up).
@@ -46,6 +48,15 @@ class Heartbeat:
         """Schedule after the server sent a ping."""
         return NEVER, now + self.timeout
 
+    def on_packet(self, now: float, deadline: float, extended: bool) -> Tuple[float, bool]:
+        """Deadline after any other packet from the client (not a ping or pong).
+
+        :param deadline: the current deadline
+        :param extended: whether it was already extended since the last ping
+        :returns: ``(deadline, extended)``
+        """
+        return deadline, extended
+
 
 class ClientPings(Heartbeat):
     """Protocol 3: the client pings, the server answers."""
@@ -70,6 +81,11 @@ class ServerPings(Heartbeat):
 
     def on_pong(self, now: float, ping_due: float, deadline: float) -> Tuple[float, float]:
         return now + self.interval, NEVER
+
+    def on_packet(self, now: float, deadline: float, extended: bool) -> Tuple[float, bool]:
+        if extended or deadline == NEVER or now >= deadline:  # not waiting, or too late
+            return deadline, extended
+        return now + self.timeout, True
 
 
 def heartbeat_for(version: int, interval: float, timeout: float) -> Heartbeat:

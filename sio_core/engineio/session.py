@@ -72,7 +72,7 @@ class Session:
 
     __slots__ = (
         "sid", "version", "transport", "state", "reason", "outbox", "heartbeat",
-        "ping_due", "deadline", "max_queue", "getting", "posting", "probed",
+        "ping_due", "deadline", "extended", "max_queue", "getting", "posting", "probed",
     )
 
     def __init__(
@@ -90,6 +90,8 @@ class Session:
         self.outbox: Deque[Packet] = deque()
         self.heartbeat = heartbeat
         self.ping_due, self.deadline = heartbeat.start(now)
+        #: the deadline was already pushed back by a packet since the last ping
+        self.extended = False
         self.max_queue = max_queue
         #: a polling GET is in flight
         self.getting = False
@@ -112,6 +114,9 @@ class Session:
         if self.state is SessionState.CLOSED:
             return None
         ptype = packet.type
+        if ptype is not PacketType.PONG:
+            self.deadline, self.extended = self.heartbeat.on_packet(now, self.deadline,
+                                                                    self.extended)
         if ptype is PacketType.MESSAGE:
             return Message(packet.data)
         if ptype is PacketType.PING:
@@ -280,11 +285,14 @@ class Session:
         if self.state is SessionState.CLOSED:
             return None
         if now >= self.deadline:
-            self.close(CloseReason.PING_TIMEOUT, notify=False)
+            # a polling GET in flight is answered with the close packet, as engine.io does,
+            # so the client reports "transport close" rather than an error on its next GET
+            self.close(CloseReason.PING_TIMEOUT, notify=self.getting)
             return Closed(CloseReason.PING_TIMEOUT)
         if now >= self.ping_due:
             self.outbox.append(Packet(PacketType.PING))
             self.ping_due, self.deadline = self.heartbeat.on_ping_sent(now)
+            self.extended = False
         return None
 
     @property

@@ -210,3 +210,87 @@ def test_v4_client_answering_in_time_never_times_out(rounds) -> None:
     assert s.tick(s.ping_due) is None
     assert s.take() == [PING]
     assert s.tick(s.deadline) == Closed(CloseReason.PING_TIMEOUT)
+
+
+# -- protocol 4: a packet while the pong is due (engine.io 6.6) -------------------------------
+
+MSG = Packet(PacketType.MESSAGE, "hi")
+
+
+def test_policy_extends_a_pending_deadline_once() -> None:
+    policy = ServerPings(INTERVAL, TIMEOUT)
+    assert policy.on_packet(T0 + 30, T0 + 45, False) == (T0 + 50, True)
+    assert policy.on_packet(T0 + 31, T0 + 50, True) == (T0 + 50, True)
+    # no ping outstanding, or the deadline already passed: nothing to extend
+    assert policy.on_packet(T0 + 30, math.inf, False) == (math.inf, False)
+    assert policy.on_packet(T0 + 45, T0 + 45, False) == (T0 + 45, False)
+    # protocol 3 has no such rule: only pings push its deadline
+    assert ClientPings(INTERVAL, TIMEOUT).on_packet(T0 + 30, T0 + 45, False) == (T0 + 45, False)
+
+
+@pytest.mark.parametrize("packet", [MSG, Packet(PacketType.NOOP), Packet(PacketType.PING)])
+def test_v4_packet_while_the_pong_is_due_extends_the_deadline_once(packet: Packet) -> None:
+    s = session(4)
+    s.tick(T0 + 25)  # ping sent; deadline T0 + 45
+    s.receive(packet, T0 + 40)
+    assert s.deadline == T0 + 40 + TIMEOUT
+    s.receive(MSG, T0 + 50)  # a second packet changes nothing
+    assert s.deadline == T0 + 60
+    assert s.tick(T0 + 59.999) is None
+    assert s.tick(T0 + 60) == Closed(CloseReason.PING_TIMEOUT)
+
+
+def test_v4_each_ping_allows_one_extension() -> None:
+    s = session(4)
+    s.tick(T0 + 25)
+    s.receive(MSG, T0 + 30)
+    s.receive(Packet(PacketType.PONG), T0 + 31)
+    assert (s.ping_due, s.deadline) == (T0 + 56, math.inf)
+    s.receive(MSG, T0 + 40)  # no ping outstanding: nothing to extend
+    assert (s.ping_due, s.deadline) == (T0 + 56, math.inf)
+    s.tick(T0 + 56)  # the next ping
+    assert s.deadline == T0 + 76
+    s.receive(MSG, T0 + 70)
+    assert s.deadline == T0 + 90
+
+
+def test_v4_packet_after_the_deadline_does_not_revive_the_session() -> None:
+    s = session(4)
+    s.tick(T0 + 25)
+    s.receive(MSG, T0 + 46)  # the ticker is late; the peer already timed out
+    assert s.deadline == T0 + 45
+    assert s.tick(T0 + 46) == Closed(CloseReason.PING_TIMEOUT)
+
+
+def test_v3_messages_do_not_push_the_deadline() -> None:
+    s = session(3)
+    s.receive(MSG, T0 + 40)
+    assert s.deadline == T0 + INTERVAL + TIMEOUT
+    assert s.tick(T0 + 45) == Closed(CloseReason.PING_TIMEOUT)
+
+
+# -- closing on a ping timeout ------------------------------------------------------------------
+
+
+def unanswered(version: int) -> Session:
+    """A session whose client has gone silent (4: the ping sent and taken)."""
+    s = session(version)
+    if version == 4:
+        s.tick(s.ping_due)
+        s.take()
+    return s
+
+
+@pytest.mark.parametrize("version", [3, 4])
+def test_ping_timeout_answers_the_get_in_flight_with_a_close_packet(version: int) -> None:
+    s = unanswered(version)
+    s.begin_get()
+    assert s.tick(s.deadline) == Closed(CloseReason.PING_TIMEOUT)
+    assert s.poll() == [Packet(PacketType.CLOSE)]
+
+
+@pytest.mark.parametrize("version", [3, 4])
+def test_ping_timeout_without_a_get_in_flight_queues_nothing(version: int) -> None:
+    s = unanswered(version)
+    assert s.tick(s.deadline) == Closed(CloseReason.PING_TIMEOUT)
+    assert s.take() == []

@@ -482,6 +482,40 @@ def test_v3_silent_client_is_closed_after_interval_plus_timeout(fast) -> None:
     assert 0.6 - EPS <= time.monotonic() - before < 3.0
 
 
+@pytest.mark.parametrize("version", [3, 4])
+def test_ping_timeout_answers_the_pending_get_with_the_close_packet(start_example,
+                                                                     version: int) -> None:
+    """As engine.io does: the client then reports "transport close", not an error."""
+    server = start_example("engineio_echo.py", "--ping-interval", "1", "--ping-timeout", "0.3")
+    session = Polling(server.port, version)
+    payloads = []
+    while True:  # never answer a ping (4), never ping (3)
+        reply = session.get(timeout=3)
+        if reply.status != 200:
+            break
+        payloads.append(reply.body)
+        assert len(payloads) < 5, payloads
+    assert error_of(reply)["code"] == 1
+    if version == 4:
+        assert payloads == [b"2", b"1"]
+    else:  # the waiting GETs end with a noop each interval, the last one with the close
+        assert payloads[-1] == b"1:1"
+        assert set(payloads[:-1]) == {b"1:6"}
+
+
+def test_v4_packet_while_the_pong_is_due_extends_the_ping_deadline_once(start_example) -> None:
+    """engine.io 6.6: a packet arriving while the pong is due restarts ping_timeout once."""
+    server = start_example("engineio_echo.py", "--ping-interval", "1", "--ping-timeout", "2")
+    session = Polling(server.port, 4)
+    assert session.get_packets(timeout=3) == ["2"]
+    pinged = time.monotonic()  # the server sent the ping a little earlier
+    threading.Event().wait(1.0)  # time passing is what is tested
+    session.post_ok(b"4still here")  # deadline: ping + 2 s -> now + 2 s (about ping + 3 s)
+    threading.Event().wait(max(0.0, pinged + 2.5 - time.monotonic()))
+    session.post_ok(b"3")  # past ping + 2 s: only the extended deadline lets this pong in
+    assert session.get_packets() == ["4still here"]
+
+
 @pytest.mark.parametrize("version, expected", [(3, ["6"]), (4, ["2"])])
 def test_waiting_get_returns_within_the_interval(start_example, version: int,
                                                  expected: List[str]) -> None:
