@@ -128,9 +128,15 @@ def _run_parent() -> None:
 
 
 def serve(app: flask.Flask, server: Server, host: str, port: int, use_reloader: bool = False,
-          log_output: bool = False, reloader_options: Any = None, **kwargs: Any) -> None:
+          log_output: bool = False, reloader_options: Any = None, monkey_patch: bool = True,
+          **kwargs: Any) -> None:
     """Serve until interrupted; with ``use_reloader``, restart on source changes.
 
+    Unless the program has done it, the standard library is monkey-patched with gevent
+    first, when nothing loaded so far would break (``runtime.patch_if_safe``); when
+    something would, or with ``monkey_patch=False``, it is left alone with a warning.
+
+    :param monkey_patch: whether serving may patch the standard library for the program
     :param reloader_options: ``watch_files`` keywords (``interval``, ``extra_files``,
         ``exclude_patterns``)
     :param kwargs: gevent ``WSGIServer`` keywords, vetted by ``server_keywords``
@@ -139,7 +145,10 @@ def serve(app: flask.Flask, server: Server, host: str, port: int, use_reloader: 
         log.info(" * Restarting with the flask_sio reloader")
         _run_parent()
         return
-    runtime.check_monkey_patch("SocketIO.run")
+    if monkey_patch:
+        runtime.patch_if_safe("SocketIO.run")
+    else:
+        runtime.check_monkey_patch("SocketIO.run")
     if use_reloader:
         runtime.spawn(watch_files, **dict(reloader_options or {}))
     http = make_server(app, host, port, websocket_check=server.check_websocket,

@@ -6,9 +6,10 @@ goes through these names, so the pure layers stay pure and the glue stays testab
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 import time
-from typing import Any, Callable
+from typing import Any, Callable, List
 
 import gevent
 import gevent.monkey
@@ -19,7 +20,8 @@ from gevent.queue import Queue
 __all__ = [
     "AsyncResult", "Event", "Lock", "RLock", "Queue", "Timeout", "Greenlet",
     "spawn", "spawn_later", "sleep", "monotonic", "kill", "joinall",
-    "in_hub_thread", "run_in_hub", "check_monkey_patch", "set_hub_thread",
+    "in_hub_thread", "run_in_hub", "check_monkey_patch", "patch_blockers", "patch_if_safe",
+    "set_hub_thread",
     "call_later", "call_soon", "TimerHandle", "getcurrent", "watch_readable",
 ]
 
@@ -74,8 +76,7 @@ def check_monkey_patch(what: str) -> bool:
     :param what: what needs the patch, for the message
     :returns: whether both are patched
     """
-    patched = gevent.monkey.is_module_patched("socket") and gevent.monkey.is_module_patched(
-        "threading")
+    patched = _patched()
     if not patched:
         log.warning(
             "%s: gevent has not monkey-patched socket/threading. Blocking calls in handlers "
@@ -84,6 +85,86 @@ def check_monkey_patch(what: str) -> bool:
             "first in your program.", what,
         )
     return patched
+
+
+def _ssl_context_holders() -> List[str]:
+    """Modules that hold the standard ``ssl.SSLContext`` itself or a subclass of it:
+    patching ``ssl`` now would leave them with the blocking class (gevent warns of
+    RecursionError and silent misbehaviour)."""
+    ssl = sys.modules.get("ssl")
+    context = getattr(ssl, "SSLContext", None)
+    if context is None:
+        return []
+    holders = {sub.__module__ for sub in context.__subclasses__()}
+    for name, module in list(sys.modules.items()):
+        if module is None or name == "ssl" or name.split(".")[0] == "gevent":
+            continue
+        try:
+            values = list(vars(module).values())
+        except TypeError:
+            continue
+        for value in values:
+            try:
+                held = value is context or (isinstance(value, type) and issubclass(value, context))
+            except Exception:  # an odd metaclass; not an SSLContext
+                held = False
+            if held:
+                holders.add(name)
+                break
+    holders.discard("ssl")
+    return sorted(h for h in holders if h.split(".")[0] != "gevent")
+
+
+def patch_blockers() -> List[str]:
+    """Why ``gevent.monkey.patch_all()`` would be unsafe at this point (empty: it is safe).
+
+    Patching late is safe while the process is still single-threaded, in its main thread,
+    and no module holds the standard ``ssl.SSLContext``. Modules that merely imported
+    ``socket``, ``threading``, ``ssl`` or ``time`` are fine: they look the names up when
+    they call them, and get gevent's.
+    """
+    reasons = []
+    main = threading.main_thread()
+    if threading.current_thread() is not main:
+        reasons.append("not called from the main thread")
+    others = sorted(t.name for t in threading.enumerate() if t is not main)
+    if others:
+        reasons.append("threads are already running (%s)" % ", ".join(others))
+    holders = _ssl_context_holders()
+    if holders:
+        reasons.append("ssl.SSLContext is already held by %s" % ", ".join(holders))
+    return reasons
+
+
+def _patched() -> bool:
+    return gevent.monkey.is_module_patched("socket") and gevent.monkey.is_module_patched(
+        "threading")
+
+
+def patch_if_safe(what: str) -> bool:
+    """Monkey-patch the standard library with gevent when nothing loaded so far would break.
+
+    Already patched: nothing to do. Safe (``patch_blockers()`` empty): ``patch_all()`` and
+    log at INFO. Otherwise leave it and warn, naming what stands in the way.
+
+    :param what: who is asking, for the messages
+    :returns: whether ``socket`` and ``threading`` are patched afterwards
+    """
+    if _patched():
+        return True
+    reasons = patch_blockers()
+    if reasons:
+        log.warning(
+            "%s: gevent has not monkey-patched the standard library, and patching it now is "
+            "not safe: %s. Blocking calls in handlers (requests, database drivers, time.sleep) "
+            "will freeze every client. Put `from gevent import monkey; monkey.patch_all()` "
+            "first in your program, before the imports.", what, "; ".join(reasons),
+        )
+        return False
+    gevent.monkey.patch_all()
+    log.info("%s: monkey-patched the standard library with gevent (call "
+             "gevent.monkey.patch_all() first in your program to do it yourself)", what)
+    return True
 
 
 class TimerHandle:

@@ -134,6 +134,8 @@ def test_page_rooms_broadcast_acks_and_disconnect(start_compat: Any, new_page: A
     bob.check_clean()
     output = server.stop()
     assert "Traceback" not in output
+    # the example never calls patch_all(): run() did, as nothing it loaded stood in the way
+    assert "SocketIO.run: monkey-patched the standard library" in output
     # the disconnect handler got the reason
     assert " left: server namespace disconnect" in output
 
