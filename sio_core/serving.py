@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import gc
+import http.client
 import logging
 import math
 import socket
@@ -221,9 +222,15 @@ class SioWebSocketHandler(WebSocketHandler):
         return False
 
     def read_request(self, raw_requestline: str) -> Any:
-        """Parse the head; its deadline ends here, before the application runs."""
+        """Parse the head; its deadline ends here, before the application runs.
+
+        A head past ``http.client``'s limits (a header line over 64 KiB, more than 100
+        headers) is a client error, answered 400 without a traceback like the others.
+        """
         try:
             return super().read_request(raw_requestline)
+        except http.client.HTTPException as exc:
+            raise ValueError("malformed request head: %s" % exc) from None
         finally:
             if self._head_timer is not None:
                 self._head_timer.close()

@@ -348,6 +348,22 @@ def test_thousands_of_slow_connections_do_not_lock_out_a_real_client() -> None:
         server.stop()
 
 
+# -- request heads past the parser's limits -------------------------------------------------
+
+def test_a_head_past_the_header_limits_gets_400_without_a_traceback() -> None:
+    server = ServerProcess(APP)
+    try:
+        too_many = request(server.port, "GET", "EIO=4&transport=polling",
+                           headers={"X-Header-%d" % i: "v" for i in range(150)})
+        too_long = request(server.port, "GET", "EIO=4&transport=polling",
+                           headers={"X-Padding": "p" * 100_000})
+        assert_served(server.port)
+    finally:
+        log = server.stop()
+    assert (too_many.status, too_long.status) == (400, 400)
+    assert "Traceback" not in log
+
+
 # -- options ----------------------------------------------------------------------------------
 
 def test_timeouts_default_to_nodes_and_zero_turns_one_off() -> None:
