@@ -141,7 +141,8 @@ class WebSocket:
 
     def __init__(self, rfile: Any, sock: Any, max_size: int, client: bool = False) -> None:
         self._read = rfile.read
-        self._read1 = rfile.read1
+        # what is there without waiting for more (a reader without read1 waits: still correct)
+        self._read1 = getattr(rfile, "read1", rfile.read)
         self._sock = sock
         try:  # small frames must not wait for Nagle's algorithm
             sock.setsockopt(socketlib.IPPROTO_TCP, socketlib.TCP_NODELAY, 1)
