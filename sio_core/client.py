@@ -647,10 +647,16 @@ class Client:
                     break
                 try:
                     self._open()
-                    log.info("reconnected after %d attempt(s)", attempt)
-                    return
                 except ConnectionError as exc:
                     log.info("reconnection attempt %d failed: %s", attempt, exc)
+                    continue
+                engine = self._engine
+                if engine is not None and not engine.closed:
+                    log.info("reconnected after %d attempt(s)", attempt)
+                    return
+                # lost again before _open() returned: its close found this loop still
+                # running and left the next attempt to it
+                log.info("reconnection attempt %d was closed at once", attempt)
             self._wanted = False
             self._stopped.set()
         finally:

@@ -1,0 +1,62 @@
+"""A client whose reconnection is closed right after its namespace CONNECT; prints JSON.
+
+python tests/clientside/drop_at_connect.py <transport> <eio>
+
+The server closes the first connection on request (the client starts reconnecting), then
+closes the second one as soon as it has connected it (the CONNECT reply and the close
+reach the client together), and serves the third normally.
+"""
+from gevent import monkey
+
+monkey.patch_all()
+
+import json  # noqa: E402
+import queue  # noqa: E402
+import sys  # noqa: E402
+from typing import Any, List  # noqa: E402
+
+from sio_core import Server  # noqa: E402
+from sio_core.client import Client  # noqa: E402
+from sio_core.server import runtime  # noqa: E402
+from sio_core.serving import make_server  # noqa: E402
+
+
+def main(transport: str, eio: int) -> None:
+    io = Server(ping_interval=5, ping_timeout=5)
+    seen: List[str] = []
+
+    def on_connection(socket: Any) -> None:
+        seen.append(socket.id)
+        if len(seen) == 2:
+            socket.conn.close()
+        socket.on("drop", lambda: socket.conn.close())
+        socket.on("echo", lambda value, ack: ack(value))
+
+    io.on("connection", on_connection)
+    http = make_server(io, "127.0.0.1", 0, websocket_check=io.check_websocket)
+    http.start()
+    client = Client(reconnection=True, reconnection_delay=0.1, reconnection_delay_max=0.2)
+    connects = runtime.Queue()
+    reasons: List[str] = []
+    client.on("connect", lambda: connects.put(client.sid))
+    client.on("disconnect", reasons.append)
+    client.connect("http://127.0.0.1:%d" % http.server_port, transports=[transport], eio=eio)
+    connects.get(timeout=5)
+    client.emit("drop")
+    count = 1
+    try:
+        while not (client.connected and len(seen) >= 3):
+            connects.get(timeout=5)
+            count += 1
+    except queue.Empty:
+        pass
+    answer = client.call("echo", "still here", timeout=5) if client.connected else None
+    sys.stdout.write(json.dumps({"server_connections": len(seen), "client_connects": count,
+                                 "connected": client.connected, "reasons": reasons,
+                                 "answer": answer}) + "\n")
+    client.disconnect()
+    http.stop(timeout=1)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], int(sys.argv[2]))
