@@ -16,6 +16,8 @@ import flask
 __all__ = ["parse_args", "serve_jquery", "run"]
 
 log = logging.getLogger(__name__)
+# before any SocketIO(logger=True) exists: it then logs through this configuration alone
+logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 #: where the pages look for jQuery when ``--jquery`` is not given
@@ -41,9 +43,7 @@ def parse_args(doc: Optional[str],
                         help="seconds between two messages of the background task")
     if extra is not None:
         extra(parser)
-    args = parser.parse_args()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    return args
+    return parser.parse_args()
 
 
 def serve_jquery(app: flask.Flask, path: str) -> None:

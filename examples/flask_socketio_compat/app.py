@@ -69,7 +69,7 @@ def on_connect():
     with ticker_lock:
         if ticker is None:
             ticker = socketio.start_background_task(tick_forever)
-    emit("status", {"text": "connected"})
+    emit("status", {"text": "welcome"})
 
 
 @socketio.on("disconnect")

@@ -47,7 +47,7 @@ class Chat(Namespace):
         with self.ticker_lock:
             if self.ticker is None:
                 self.ticker = socketio.start_background_task(self.tick_forever)
-        emit("status", {"text": "connected"})
+        emit("status", {"text": "welcome"})
 
     def on_disconnect(self, reason):
         log.info("client %s left: %s", request.sid, reason)

@@ -69,7 +69,8 @@ def open_app(new_page: Any, server: Any) -> Any:
     page = new_page()
     response = page.page.goto(server.url + "/")
     assert response.status == 200
-    see(page.page, "connected")
+    see(page.page, "connected")  # the page's connect handler
+    see(page.page, "welcome")  # the server's emit from its connect handler
     return page
 
 
