@@ -177,6 +177,16 @@ def test_the_python_client_over_polling_survives_the_keepalive_close(edge) -> No
     assert run_client(edge.url, "polling", pause) == ["one", "two"]
 
 
+@pytest.mark.interop
+@pytest.mark.parametrize("client", [2, 4])
+def test_the_official_clients_over_polling_survive_the_keepalive_close(edge, node,
+                                                                       client: int) -> None:
+    result = node("pause_between_acks.js", {
+        "url": edge.url, "client": client,
+        "pause_ms": int((KEEPALIVE + KEEPALIVE_GRACE + 0.5) * 1000)})
+    assert result == {"acks": ["one", "two"]}
+
+
 CLIENT = """
 from gevent import monkey; monkey.patch_all()
 import json, sys, time
