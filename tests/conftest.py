@@ -128,6 +128,18 @@ def node_result(script: str, returncode: int, out: bytes, err: bytes) -> Any:
     return json.loads(text.strip().splitlines()[-1])
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """``--fuzz-examples N``: how many examples the hostile-client fuzzer runs."""
+    parser.addoption("--fuzz-examples", type=int, default=None,
+                     help="examples of the hostile-client fuzzer (tests/test_fuzz_hostile.py)")
+
+
+@pytest.fixture
+def fuzz_examples(request: pytest.FixtureRequest) -> int | None:
+    """The ``--fuzz-examples`` option (None: the fuzzer's bounded default)."""
+    return request.config.getoption("--fuzz-examples")
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
     """Install the official clients from the committed lockfile when they are missing, so
     that the README's test command works on a fresh clone after the install command."""
