@@ -25,7 +25,7 @@ Loads = Callable[[str], Any]
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 # a JSON string (skipped as a whole), or a non-finite constant outside strings
-_STRING_OR_CONSTANT = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|(-?Infinity|NaN)')
+_STRING_OR_CONSTANT = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|(-?Infinity|NaN)', re.S)
 
 _strict_encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False,
                                   allow_nan=False).encode
