@@ -70,12 +70,12 @@ class SocketIO:
         ``origins``, ``cors_credentials``, ``ping_interval``, ``ping_timeout``,
         ``max_http_buffer_size``, ``allow_upgrades``, ``http_compression``,
         ``compression_threshold``, ``cookie``, ``transports``, ``serve_client``, ``json``,
-        ``connect_timeout``, ``max_queue``...) and Flask-SocketIO's (``message_queue``,
+        ``connect_timeout``, ``max_queue``, ``upgrade_timeout``...) and Flask-SocketIO's
+        (``message_queue``,
         ``channel``, ``client_manager``, ``write_only``, ``manage_session``,
         ``always_connect``, ``namespaces``, ``logger``, ``engineio_logger``,
-        ``async_mode``); ``SOCKETIO_*`` config keys fill the gaps. ``async_handlers``,
-        ``monitor_clients`` and ``upgrade_timeout`` are accepted but not honoured
-        (``IgnoredOptionWarning``).
+        ``async_mode``); ``SOCKETIO_*`` config keys fill the gaps. ``async_handlers`` and
+        ``monitor_clients`` are accepted but not honoured (``IgnoredOptionWarning``).
     """
 
     def __init__(self, app: Optional[flask.Flask] = None, **options: Any) -> None:
@@ -457,9 +457,11 @@ class SocketIO:
             (werkzeug's ``reloader_type`` is ignored: ours polls file times)
         :param extra_files: more files for the reloader to watch (Flask-SocketIO's
             older spelling of ``reloader_options["extra_files"]``)
-        :param kwargs: gevent ``WSGIServer`` keywords (``certfile``, ``keyfile``,
-            ``ssl_context``, ``backlog``...); Flask-SocketIO's werkzeug-only
-            ``allow_unsafe_werkzeug`` is ignored
+        :param kwargs: the HTTP deadlines ``headers_timeout``, ``request_timeout``,
+            ``keepalive_timeout`` (seconds; see ``sio_core.serving.HttpTimeouts``) and
+            gevent ``WSGIServer`` keywords (``certfile``, ``keyfile``, ``ssl_context``,
+            ``backlog``...); Flask-SocketIO's werkzeug-only ``allow_unsafe_werkzeug`` is
+            ignored
         :raises TypeError: on any other keyword, before anything is served
         """
         from .serving import serve, server_keywords
