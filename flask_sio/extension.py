@@ -71,10 +71,9 @@ class SocketIO:
         ``max_http_buffer_size``, ``allow_upgrades``, ``http_compression``,
         ``compression_threshold``, ``cookie``, ``transports``, ``serve_client``, ``json``,
         ``connect_timeout``, ``max_queue``, ``upgrade_timeout``...) and Flask-SocketIO's
-        (``message_queue``,
-        ``channel``, ``client_manager``, ``write_only``, ``manage_session``,
-        ``always_connect``, ``namespaces``, ``logger``, ``engineio_logger``,
-        ``async_mode``); ``SOCKETIO_*`` config keys fill the gaps. ``async_handlers`` and
+        (``message_queue``, ``channel``, ``client_manager``, ``write_only``,
+        ``manage_session``, ``always_connect``, ``namespaces``, ``logger``,
+        ``engineio_logger``, ``async_mode``); ``SOCKETIO_*`` config keys fill the gaps. ``async_handlers`` and
         ``monitor_clients`` are accepted but not honoured (``IgnoredOptionWarning``).
     """
 
