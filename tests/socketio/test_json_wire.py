@@ -221,3 +221,35 @@ def test_any_double_is_sent_as_json_stringify_sends_it(numbers) -> None:
         text = dumps(numbers)
         assert json.loads(text, parse_constant=lambda c: pytest.fail(c)) == expected, name
         assert loads(text) == expected, name
+
+
+# strings made of the pieces that could confuse the constant rewriting, and non-finite floats
+TRICKY_STRING = st.lists(st.sampled_from(['NaN', 'Infinity', '-', '"', '\\', '\\"', ':', ',',
+                                          '\n', '[', '{', '\ud83d', 'x']),
+                         max_size=8).map("".join)
+TRICKY = st.recursive(
+    st.sampled_from([math.inf, -math.inf, math.nan, 1.5, None]) | TRICKY_STRING,
+    lambda children: st.lists(children, max_size=4)
+    | st.dictionaries(TRICKY_STRING, children, max_size=3),
+    max_leaves=12,
+)
+
+
+def finite_or_null(value: Any) -> Any:
+    """What ``JSON.parse(JSON.stringify(value))`` gives for these values."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, list):
+        return [finite_or_null(item) for item in value]
+    if isinstance(value, dict):
+        return {key: finite_or_null(item) for key, item in value.items()}
+    return value
+
+
+@given(TRICKY)
+def test_constants_are_rewritten_outside_strings_only(value) -> None:
+    expected = as_javascript(finite_or_null(value))
+    for name, (dumps, loads) in BACKENDS.items():
+        text = dumps(value)
+        assert as_javascript(loads(text)) == expected, (name, text)
+        assert as_javascript(json.loads(text, parse_constant=pytest.fail)) == expected, name
