@@ -21,7 +21,8 @@ from .heartbeat import Heartbeat
 from .packet import Data, Packet, PacketType
 from .reasons import CloseReason
 
-__all__ = ["SessionState", "SendResult", "Message", "Closed", "Event", "Session"]
+__all__ = ["SessionState", "SendResult", "Message", "Closed", "Event", "Session",
+           "UPGRADE_NOOP_DELAY"]
 
 
 class SessionState(Enum):
@@ -58,6 +59,10 @@ Event = Union[Message, Closed]
 _NOOP = Packet(PacketType.NOOP)
 _CLOSE = Packet(PacketType.CLOSE)
 
+#: seconds a polling GET waits for packets after an upgrade started, before it is answered
+#: with the noop that lets the client pause polling (engine.io checks every 100 ms)
+UPGRADE_NOOP_DELAY = 0.1
+
 
 class Session:
     """State of one Engine.IO session.
@@ -73,6 +78,7 @@ class Session:
     __slots__ = (
         "sid", "version", "transport", "state", "reason", "outbox", "heartbeat",
         "ping_due", "deadline", "extended", "max_queue", "getting", "posting", "probed",
+        "noop_due",
     )
 
     def __init__(
@@ -99,6 +105,8 @@ class Session:
         self.posting = False
         #: a websocket answered the probe and has not sent the upgrade packet yet
         self.probed = False
+        #: when a GET waiting during this upgrade gets its noop (see ``poll``)
+        self.noop_due: Optional[float] = None
 
     def __repr__(self) -> str:
         return "<Session %s v%d %s %s>" % (self.sid, self.version, self.transport, self.state.value)
@@ -176,11 +184,14 @@ class Session:
         self.outbox.clear()
         return packets
 
-    def poll(self) -> List[Packet]:
+    def poll(self, now: Optional[float] = None) -> List[Packet]:
         """What a polling GET answers with now; empty means keep waiting.
 
         After an upgrade started, the GET is answered with a noop so that the
         client can pause polling; once on websocket, queued packets stay for it.
+        Given ``now``, that noop waits ``UPGRADE_NOOP_DELAY`` (from the first poll
+        that saw the upgrade) for real packets to carry instead, as engine.io's
+        100 ms upgrade check does; ``noop_due`` says until when.
         """
         if self.transport != "polling":
             return [_NOOP]
@@ -195,7 +206,11 @@ class Session:
                 return packets
             return self.take()
         if self.state is SessionState.UPGRADING:
-            return [_NOOP]
+            if now is None:
+                return [_NOOP]
+            if self.noop_due is None:
+                self.noop_due = now + UPGRADE_NOOP_DELAY
+            return [_NOOP] if now >= self.noop_due else []
         return []
 
     # -- polling request rules -------------------------------------------------
@@ -247,6 +262,7 @@ class Session:
             raise ProtocolError("probe in state %s on %s" % (self.state.value, self.transport))
         self.state = SessionState.UPGRADING
         self.probed = True
+        self.noop_due = None
         return Packet(PacketType.PONG, "probe")
 
     def upgrade(self, packet: Packet) -> None:

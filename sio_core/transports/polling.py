@@ -15,6 +15,7 @@ from ..engineio import (
     PayloadTooLarge,
     ProtocolError,
     RequestError,
+    SessionState,
     UnreadableBody,
     payload_v3,
     payload_v4,
@@ -108,7 +109,7 @@ def handle_get(conn: Connection, query: EngineQuery, req: Request,
         conn.close(CloseReason.TRANSPORT_ERROR)  # the GET in flight answers with a close
         raise
     try:
-        packets = session.poll()
+        packets = session.poll(runtime.monotonic())
         if not packets and not session.closed:
             deadline = runtime.monotonic() + conn.engine.options.ping_interval
             waiter = runtime.Event()
@@ -123,13 +124,16 @@ def handle_get(conn: Connection, query: EngineQuery, req: Request,
             watch = _watch_peer(environ or {}, dropped)
             try:
                 while not packets and not session.closed:
-                    remaining = deadline - runtime.monotonic()
+                    now = runtime.monotonic()
+                    remaining = deadline - now
                     if remaining <= 0:
                         packets = [_NOOP]
                         break
+                    if session.noop_due is not None and session.state is SessionState.UPGRADING:
+                        remaining = min(remaining, max(0.0, session.noop_due - now))
                     waiter.wait(timeout=remaining)
                     waiter.clear()
-                    packets = session.poll()
+                    packets = session.poll(runtime.monotonic())
             finally:
                 if watch is not None:
                     watch.cancel()

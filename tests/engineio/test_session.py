@@ -21,6 +21,7 @@ from sio_core.engineio import (
     SessionState,
     heartbeat_for,
 )
+from sio_core.engineio.session import UPGRADE_NOOP_DELAY
 
 T0 = 1000.0
 M = PacketType.MESSAGE
@@ -323,6 +324,25 @@ def test_upgrade_sequence(version: int) -> None:
     assert s.poll() == [NOOP]
     assert list(s.outbox) == [Packet(M, "a"), Packet(M, b"b")]
     assert s.take() == [Packet(M, "a"), Packet(M, b"b")]
+
+
+def test_upgrade_noop_waits_for_packets_as_engineio_does() -> None:
+    """Given the time, the GET waiting during an upgrade gets its noop only after
+    UPGRADE_NOOP_DELAY, and real packets that come meanwhile instead."""
+    s = make(4)
+    s.probe(PROBE)
+    assert s.poll(T0) == []  # the first poll that sees the upgrade starts the delay
+    assert s.noop_due == T0 + UPGRADE_NOOP_DELAY
+    assert s.poll(T0 + UPGRADE_NOOP_DELAY / 2) == []
+    s.send("a")
+    assert s.poll(T0 + UPGRADE_NOOP_DELAY / 2) == [Packet(M, "a")]
+    assert s.poll(T0 + UPGRADE_NOOP_DELAY) == [NOOP]
+    assert s.poll(T0 + 1) == [NOOP]  # the delay runs once per upgrade
+    s.abort_upgrade()
+    assert s.poll(T0 + 2) == []
+    s.probe(PROBE)  # a new upgrade, a new delay
+    assert s.poll(T0 + 3) == []
+    assert s.poll(T0 + 3 + UPGRADE_NOOP_DELAY) == [NOOP]
 
 
 def test_poll_while_upgrading_delivers_what_is_queued() -> None:
