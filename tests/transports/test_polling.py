@@ -522,7 +522,7 @@ def test_pending_get_gets_the_upgrade_noop_after_engineios_check_interval(echo,
     """engine.io answers the GET waiting during an upgrade on its 100 ms upgrade check,
     not at the probe: packets queued meanwhile go on it. socket.io-client's suite counts
     the packets a new connection gets (its "should not emit a packet twice" test failed
-    5 runs in 8 when the noop came at once)."""
+    6 runs in 9 when the noop came at once)."""
     session = Polling(echo.port, version)
     thread, pending = in_thread(session.get)  # before or after the probe: the same rule
     with ws_connect(echo.port, "EIO=%d&transport=websocket&sid=%s"
