@@ -5,7 +5,7 @@ and gives up after ``ping_interval + ping_timeout`` without a ping.
 Protocol 4: the server pings every ``ping_interval``; the client answers with a pong
 and the server gives up ``ping_timeout`` after a ping that got no pong. Any other packet
 that arrives while the pong is due restarts that ``ping_timeout`` once per ping (the
-client is evidently alive; engine.io 6.6 does the same).
+client is evidently alive; engine.io does the same since 6.6.12 or a little earlier).
 
 A policy is shared by every session of one version; the session keeps two numbers,
 ``ping_due`` (when to send the next ping) and ``deadline`` (when to give up).
