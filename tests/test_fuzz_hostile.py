@@ -65,8 +65,16 @@ DEFAULT_EXAMPLES = 80
 STEPS = 40
 LIMIT = 10_000  # the fuzzed server's max_http_buffer_size
 BYSTANDERS = 6
+PING_INTERVAL, PING_TIMEOUT = 1, 2  # the fuzzed server's (seconds)
 OBJECTS_SLACK = 1000
 RSS_SLACK = 0.10
+
+
+#: tracebacks of bugs this fuzzer found whose fix lies in a file another change owns, each
+#: pinned by a strict xfail in test_fuzz_findings.py: delete an entry with its marker.
+#: A malformed request whose client has gone (EPIPE/ECONNRESET) when pywsgi writes its 400.
+KNOWN_PENDING = [re.compile(r"pywsgi\.py\", line \d+, in handle\n +self\.socket\.sendall\("
+                            r"response_body\)\n.*(BrokenPipeError|ConnectionResetError)", re.S)]
 
 
 # -- what a hostile client sends -------------------------------------------------------------
@@ -148,6 +156,22 @@ def ws_frames() -> Any:
         st.just(b"\x81\xfe\x00\x64mask" + b"short"),  # truncated: 100 announced, 5 sent
         st.binary(min_size=1, max_size=30),  # garbage
     )
+
+
+@st.composite
+def binary_events(draw: Any) -> bytes:
+    """A binary event (``5``/``6`` with N attachments) followed by M binary frames."""
+    announced = draw(st.integers(0, 3))
+    placeholders = ",".join('{"_placeholder":true,"num":%d}' % draw(st.integers(-1, 4))
+                            for _ in range(draw(st.integers(0, 3))))
+    kind = draw(st.sampled_from(["45", "46", "5", "4"]))
+    ack = draw(st.sampled_from(["", "7"]))
+    head = '%s%d-%s["echo",%s]' % (kind, announced, ack, placeholders)
+    frames = [encode_frame(OP_TEXT, head.encode())]
+    for _ in range(draw(st.integers(0, 4))):
+        data = draw(st.binary(max_size=20))
+        frames.append(encode_frame(OP_BINARY, draw(st.sampled_from([b"", b"\x04"])) + data))
+    return b"".join(frames)
 
 
 QUERY_VALUES = {
@@ -394,6 +418,32 @@ class HostileClients(RuleBasedStateMachine):
         else:
             ws.close(1000)
 
+    @precondition(lambda self: self.websockets)
+    @rule(data=st.data(), frames=binary_events())
+    def websocket_binary_event(self, data: Any, frames: bytes) -> None:
+        self._send(data, frames)
+
+    @rule(eio=st.sampled_from([3, 4]), which=st.integers(0, 7), messages=st.lists(
+        st.sampled_from(["2probe", "5", "6", "2", "3probe", "4x", "1", "garbage"]), max_size=3))
+    def upgrade(self, eio: int, which: int, messages: List[str]) -> None:
+        """A websocket that claims a polling session (the fuzzer's, or an unknown one)."""
+        self.websockets.append(None)
+        sid = self.sids[which % len(self.sids)] if self.sids else "nope"
+        result = ws_handshake(self.port, "EIO=%d&transport=websocket&sid=%s" % (eio, sid))
+        if isinstance(result, Refused):
+            assert result.status < 500, result
+            return
+        try:
+            result.send_many(list(messages))
+        except OSError:
+            result.sock.close()
+            return
+        result.sock.setblocking(False)
+        self.websockets[-1] = result
+        if not self._drain(result):
+            result.sock.close()
+            self.websockets[-1] = None
+
     # -- polling
     @rule(eio=st.sampled_from([3, 4]), extra=st.sampled_from(["", "&b64=1", "&j=0"]))
     def open_polling(self, eio: int, extra: str) -> None:
@@ -438,20 +488,21 @@ def server_stats(port: int) -> Dict[str, Any]:
     return json.loads(reply.body)
 
 
-def wait_sessions(port: int, sessions: int, timeout: float) -> Dict[str, Any]:
+def settled_stats(port: int, sessions: int, timeout: float) -> Dict[str, Any]:
+    """The server's figures once at most ``sessions`` sessions are left and the closed ones
+    have left the heartbeat schedule (which holds each until its next due time)."""
     deadline = time.monotonic() + timeout
-    while True:
-        stats = server_stats(port)
-        if stats["sessions"] <= sessions or time.monotonic() > deadline:
-            return stats
+    while server_stats(port)["sessions"] > sessions and time.monotonic() < deadline:
         time.sleep(0.25)  # polling the server's state: there is no event to await
+    time.sleep(PING_INTERVAL + PING_TIMEOUT)  # a time the server's state does not announce
+    return server_stats(port)
 
 
 def log_records(text: str) -> List[str]:
     """The server's log cut into records (a record starts with its level name)."""
     records: List[str] = []
     for line in text.splitlines():
-        if re.match(r"(DEBUG|INFO|WARNING|ERROR|CRITICAL) ", line) or not records:
+        if re.match(r"(DEBUG|INFO|WARNING|ERROR|CRITICAL) |Traceback", line) or not records:
             records.append(line)
         else:
             records[-1] += "\n" + line
@@ -460,7 +511,8 @@ def log_records(text: str) -> List[str]:
 
 @pytest.fixture
 def fuzzed_server() -> Iterator[ServerProcess]:
-    server = ServerProcess(SOAK, "--serve", "--ping-interval", "2", "--ping-timeout", "3",
+    server = ServerProcess(SOAK, "--serve", "--ping-interval", str(PING_INTERVAL),
+                           "--ping-timeout", str(PING_TIMEOUT),
                            "--max-http-buffer-size", str(LIMIT), "--log-level", "WARNING")
     yield server
     server.stop()
@@ -505,12 +557,19 @@ def test_hostile_clients_do_not_hurt_the_others(fuzzed_server, fuzz_examples) ->
             time.sleep(0.2)  # polling the server's state: there is no event to await
         # a first round sizes the allocator's pools; memory is measured from there
         fuzz(port, WARM_UP_EXAMPLES)
-        start = wait_sessions(port, BYSTANDERS, 30)
+        start = settled_stats(port, BYSTANDERS, 30)
         assert start["sockets"] == BYSTANDERS
         fuzz(port, fuzz_examples or DEFAULT_EXAMPLES)
         figures = bystanders.finish()
     finally:
         bystanders.kill()
+    end = settled_stats(port, 0, 30)
+    # the server logged no unhandled exception and no error
+    log = fuzzed_server.stop()
+    bad = [r for r in log_records(log) if ("Traceback" in r or r.startswith(("ERROR", "CRITICAL")))
+           and not any(known.search(r) for known in KNOWN_PENDING)]
+    assert bad == [], "\n".join(bad[:5])
+    assert fuzzed_server.proc.returncode in (0, -15), log[-3000:]
     summary = json.dumps(figures, indent=1)
     # every well-behaved client got every ack, in order, once, and the server counted it
     assert figures["sent"] > 20 * BYSTANDERS, summary
@@ -520,12 +579,6 @@ def test_hostile_clients_do_not_hurt_the_others(fuzzed_server, fuzz_examples) ->
     assert figures["broken"] == [], summary  # bench/soak.py's failures(): losses, duplicates...
     assert figures["errors"] == [], summary
     # the fuzzing clients are gone: nothing of theirs left, memory near its start
-    end = wait_sessions(port, 0, 30)
     assert (end["sessions"], end["sockets"], end["rooms"]) == (0, 0, 0), end
     assert end["objects"] <= start["objects"] + OBJECTS_SLACK, (start, end)
     assert end["rss_kb"] <= start["rss_kb"] * (1 + RSS_SLACK), (start, end)
-    # the server logged no unhandled exception and no error
-    log = fuzzed_server.stop()
-    bad = [r for r in log_records(log) if "Traceback" in r or r.startswith(("ERROR", "CRITICAL"))]
-    assert bad == [], "\n".join(bad[:5])
-    assert fuzzed_server.proc.returncode in (0, -15), log[-3000:]

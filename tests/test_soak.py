@@ -54,6 +54,8 @@ def test_soak_with_churn_loses_nothing_and_leaves_nothing_behind() -> None:
     assert figures["warm_up_sessions_left"] == 0, summary
     for key in ("sessions_left", "sockets_left", "rooms_left", "room_members_left"):
         assert figures[key] == 0, summary
+    assert figures["fds_end"] == figures["fds_start"], summary
+    assert figures["objects_end"] <= figures["objects_start"] + 200, summary
     assert figures["rss_end_kb"] <= figures["rss_start_kb"] * 1.10, summary
     assert figures["server_log_problems"] == 0, summary
     assert figures["broken"] == [], summary  # bench/soak.py's failures(): all of the above and more
