@@ -650,8 +650,9 @@ def main() -> None:
     parser.add_argument("--ping-timeout", type=float, default=1.0)
     parser.add_argument("--drop-rate", type=float, default=0.03,
                         help="chance of a drop after each step of a client")
-    parser.add_argument("--pause", type=float, default=1.0,
-                        help="mean seconds between a client's steps")
+    parser.add_argument("--pause", type=float, default=None,
+                        help="mean seconds between a client's steps (default: clients / 200, "
+                        "at least 1, so that the message rate suits 2 cores)")
     parser.add_argument("--warm-up", type=float, default=10.0,
                         help="seconds of churn before the server's memory is first measured")
     parser.add_argument("--seed", type=int, default=None)
@@ -665,7 +666,8 @@ def main() -> None:
         return
     logging.basicConfig(level=logging.WARNING, format=fmt)
     figures = run(args.clients, args.duration, args.url, args.ping_interval, args.ping_timeout,
-                  args.drop_rate, args.pause, args.seed, args.until_eof, warm_up=args.warm_up)
+                  args.drop_rate, args.pause if args.pause is not None else max(
+                      1.0, args.clients / 200), args.seed, args.until_eof, warm_up=args.warm_up)
     if args.json:
         sys.stdout.write(json.dumps(figures) + "\n")
     else:

@@ -10,14 +10,25 @@ numbered acked events and room messages until the fuzzing ends.
 Asserted: no answer of the server is a 5xx or a websocket close 1011, the server logs no
 traceback and no ERROR record, every well-behaved client got every ack (in order, once,
 each counted by the server), and when the fuzzing clients have gone the server holds no
-session of theirs and its memory is back near its start: at most ``OBJECTS_SLACK`` more
-live objects (after a collection) and ``RSS_SLACK`` more resident memory (after
-``malloc_trim``). The start is measured after a first round of ``WARM_UP_EXAMPLES``: the
-first hostile round grows the RSS by about 9 MB (pools sized for hundreds of connections
-at once), later rounds of the same size move it by about 1 MB either way.
+session of theirs (nor, once the others have left too, any session, socket, room or
+file descriptor) and its memory is back near its start: at most ``OBJECTS_SLACK`` more
+live objects (after a collection) and an RSS (after ``malloc_trim``) at most
+``RSS_SLACK`` above its start plus ``RSS_CREEP_KB`` per example.
+
+The bound, measured: the first hostile round grows the RSS by some 4-9 MB for good (pools
+sized for hundreds of connections at once), so the start is taken after a round of
+``WARM_UP_EXAMPLES``. After that the live objects and the descriptors stay exactly where
+they were, while the RSS creeps up to a plateau: 44.4, 46.1, 47.5, 47.5, 47.5 MB after
+five rounds of 200 examples (0.3 MB per round of 100 at first), much the same with
+``PYTHONMALLOC=malloc``; tracemalloc finds under 0.6 MB of Python allocations alive
+after 800 examples (half of it the source lines cached for the tracebacks of
+``KNOWN_PENDING``). So the growth is the allocators' high-water mark, not Python objects
+piling up. The bound allows ``RSS_CREEP_KB`` per example, at most ``RSS_PLATEAU_KB`` in
+all: a long run checks objects and descriptors exactly and the RSS coarsely.
 
 ``pytest tests/test_fuzz_hostile.py --fuzz-examples 2000`` runs a longer fuzz (the suite's
-run is ``DEFAULT_EXAMPLES`` examples of up to ``STEPS`` steps, about 30 s in all).
+run is ``DEFAULT_EXAMPLES`` examples of up to ``STEPS`` steps after the warm-up round,
+about 30 s in all).
 """
 from __future__ import annotations
 
@@ -60,14 +71,16 @@ from tests.transports.wsclient import (
 )
 
 SOAK = ROOT / "bench" / "soak.py"
-WARM_UP_EXAMPLES = 30
-DEFAULT_EXAMPLES = 80
+WARM_UP_EXAMPLES = 50
+DEFAULT_EXAMPLES = 60
 STEPS = 40
 LIMIT = 10_000  # the fuzzed server's max_http_buffer_size
 BYSTANDERS = 6
 PING_INTERVAL, PING_TIMEOUT = 1, 2  # the fuzzed server's (seconds)
-OBJECTS_SLACK = 1000
+OBJECTS_SLACK = 200
 RSS_SLACK = 0.10
+RSS_CREEP_KB = 25  # per example, up to RSS_PLATEAU_KB: see the module's docstring
+RSS_PLATEAU_KB = 12 * 1024
 
 
 #: tracebacks of bugs this fuzzer found whose fix lies in a file another change owns, each
@@ -314,7 +327,7 @@ def _reset(sock: socket.socket) -> None:
 
 
 class HostileClients(RuleBasedStateMachine):
-    """Hostile connections to ``PORT``: websockets, polling sessions, raw HTTP."""
+    """Hostile connections to ``port``: websockets, polling sessions, raw HTTP."""
 
     port = 0
 
@@ -550,6 +563,8 @@ def fuzz(port: int, examples: int) -> None:
 
 def test_hostile_clients_do_not_hurt_the_others(fuzzed_server, fuzz_examples) -> None:
     port = fuzzed_server.port
+    examples = fuzz_examples or DEFAULT_EXAMPLES
+    idle = server_stats(port)
     bystanders = Bystanders(port)
     try:
         deadline = time.monotonic() + 60
@@ -559,11 +574,12 @@ def test_hostile_clients_do_not_hurt_the_others(fuzzed_server, fuzz_examples) ->
         fuzz(port, WARM_UP_EXAMPLES)
         start = settled_stats(port, BYSTANDERS, 30)
         assert start["sockets"] == BYSTANDERS
-        fuzz(port, fuzz_examples or DEFAULT_EXAMPLES)
+        fuzz(port, examples)
+        after = settled_stats(port, BYSTANDERS, 30)  # the fuzzing clients have gone
         figures = bystanders.finish()
     finally:
         bystanders.kill()
-    end = settled_stats(port, 0, 30)
+    end = settled_stats(port, 0, 30)  # everyone has gone
     # the server logged no unhandled exception and no error
     log = fuzzed_server.stop()
     bad = [r for r in log_records(log) if ("Traceback" in r or r.startswith(("ERROR", "CRITICAL")))
@@ -578,7 +594,11 @@ def test_hostile_clients_do_not_hurt_the_others(fuzzed_server, fuzz_examples) ->
     assert figures["disconnect_reasons"] == {"io client disconnect": BYSTANDERS}, summary
     assert figures["broken"] == [], summary  # bench/soak.py's failures(): losses, duplicates...
     assert figures["errors"] == [], summary
-    # the fuzzing clients are gone: nothing of theirs left, memory near its start
-    assert (end["sessions"], end["sockets"], end["rooms"]) == (0, 0, 0), end
-    assert end["objects"] <= start["objects"] + OBJECTS_SLACK, (start, end)
-    assert end["rss_kb"] <= start["rss_kb"] * (1 + RSS_SLACK), (start, end)
+    # nothing of the fuzzing clients left, memory back near its start
+    assert (after["sessions"], after["sockets"]) == (BYSTANDERS, BYSTANDERS), after
+    assert after["objects"] <= start["objects"] + OBJECTS_SLACK, (start, after)
+    creep = min(examples * RSS_CREEP_KB, RSS_PLATEAU_KB)
+    assert after["rss_kb"] <= start["rss_kb"] * (1 + RSS_SLACK) + creep, (start, after)
+    # nothing of anyone left once all have gone
+    assert (end["sessions"], end["sockets"], end["rooms"], end["fds"]) == (0, 0, 0, idle["fds"]), (
+        idle, end)
