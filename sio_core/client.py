@@ -500,6 +500,9 @@ class Client:
             self._open()
         except BaseException:
             self._wanted = False
+            if self._reconnecting is not None:  # started by a close during _open()
+                self._reconnecting.kill(block=False)
+                self._reconnecting = None
             self._stopped.set()
             raise
 
@@ -534,6 +537,8 @@ class Client:
         if self._errors:
             engine.close()
             raise ConnectionError("refused: %s" % self._errors)
+        if engine.closed:  # its close ended the wait (or came right after the answers)
+            raise ConnectionError("the connection closed before it was established")
 
     def _namespace_settled(self) -> None:
         if all(sid is not None or ns in self._errors for ns, sid in self.namespaces.items()):
@@ -647,16 +652,10 @@ class Client:
                     break
                 try:
                     self._open()
-                except ConnectionError as exc:
-                    log.info("reconnection attempt %d failed: %s", attempt, exc)
-                    continue
-                engine = self._engine
-                if engine is not None and not engine.closed:
                     log.info("reconnected after %d attempt(s)", attempt)
                     return
-                # lost again before _open() returned: its close found this loop still
-                # running and left the next attempt to it
-                log.info("reconnection attempt %d was closed at once", attempt)
+                except ConnectionError as exc:
+                    log.info("reconnection attempt %d failed: %s", attempt, exc)
             self._wanted = False
             self._stopped.set()
         finally:

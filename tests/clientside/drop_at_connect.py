@@ -1,10 +1,13 @@
 """A client whose reconnection is closed right after its namespace CONNECT; prints JSON.
 
-python tests/clientside/drop_at_connect.py <transport> <eio>
+python tests/clientside/drop_at_connect.py <transport> <eio> reconnect|connect
 
-The server closes the first connection on request (the client starts reconnecting), then
-closes the second one as soon as it has connected it (the CONNECT reply and the close
-reach the client together), and serves the third normally.
+``reconnect``: the server closes the first connection on request (the client starts
+reconnecting), then closes the second one as soon as it has connected it (the CONNECT
+reply and the close reach the client together), and serves the third normally.
+``connect``: the server closes the first connection so; ``connect()`` must raise
+``ConnectionError`` (not return with the client disconnected), and the next ``connect()``
+gets the second connection.
 """
 from gevent import monkey
 
@@ -16,18 +19,19 @@ import sys  # noqa: E402
 from typing import Any, List  # noqa: E402
 
 from sio_core import Server  # noqa: E402
-from sio_core.client import Client  # noqa: E402
+from sio_core.client import Client, ConnectionError  # noqa: E402
 from sio_core.server import runtime  # noqa: E402
 from sio_core.serving import make_server  # noqa: E402
 
 
-def main(transport: str, eio: int) -> None:
+def main(transport: str, eio: int, mode: str) -> None:
     io = Server(ping_interval=5, ping_timeout=5)
     seen: List[str] = []
+    closed_at_once = 2 if mode == "reconnect" else 1
 
     def on_connection(socket: Any) -> None:
         seen.append(socket.id)
-        if len(seen) == 2:
+        if len(seen) == closed_at_once:
             socket.conn.close()
         socket.on("drop", lambda: socket.conn.close())
         socket.on("echo", lambda value, ack: ack(value))
@@ -40,7 +44,23 @@ def main(transport: str, eio: int) -> None:
     reasons: List[str] = []
     client.on("connect", lambda: connects.put(client.sid))
     client.on("disconnect", reasons.append)
-    client.connect("http://127.0.0.1:%d" % http.server_port, transports=[transport], eio=eio)
+    url = "http://127.0.0.1:%d" % http.server_port
+    if mode == "connect":
+        try:
+            client.connect(url, transports=[transport], eio=eio)
+            first = "returned, connected: %s" % client.connected
+        except ConnectionError as exc:
+            first = "ConnectionError: %s" % exc
+        client.connect(url, transports=[transport], eio=eio)
+        runtime.sleep(0.5)  # a reconnection started by the first close would show by now
+        sys.stdout.write(json.dumps({"first": first, "connected": client.connected,
+                                     "server_connections": len(seen),
+                                     "answer": client.call("echo", "still here", timeout=5)})
+                         + "\n")
+        client.disconnect()
+        http.stop(timeout=1)
+        return
+    client.connect(url, transports=[transport], eio=eio)
     connects.get(timeout=5)
     client.emit("drop")
     count = 1
@@ -59,4 +79,4 @@ def main(transport: str, eio: int) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], int(sys.argv[2]))
+    main(sys.argv[1], int(sys.argv[2]), sys.argv[3])
