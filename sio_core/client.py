@@ -522,14 +522,17 @@ class Client:
         except (OSError, EngineProtocolError, ValueError, KeyError, http.client.HTTPException,
                 WebSocketError) as exc:
             raise ConnectionError("cannot connect to %s: %s" % (args["url"], exc)) from None
-        for namespace in self.namespaces:
-            if args["eio"] == 3:
-                if namespace != "/":
-                    query = urlencode(args["auth"] or {})
-                    self._send(Packet(PacketType.CONNECT,
-                                      namespace + ("?" + query if query else "")))
-            else:
-                self._send(Packet(PacketType.CONNECT, namespace, args["auth"]))
+        try:
+            for namespace in self.namespaces:
+                if args["eio"] == 3:
+                    if namespace != "/":
+                        query = urlencode(args["auth"] or {})
+                        self._send(Packet(PacketType.CONNECT,
+                                          namespace + ("?" + query if query else "")))
+                else:
+                    self._send(Packet(PacketType.CONNECT, namespace, args["auth"]))
+        except Disconnected:  # closed during the handshake (or by disconnect() meanwhile)
+            raise ConnectionError("the connection closed before it was established") from None
         if not self._connected_event.wait(timeout=args["wait_timeout"]):
             engine.close()
             raise ConnectionError("no answer from every namespace within %ss"

@@ -1,13 +1,14 @@
 """A client whose reconnection is closed right after its namespace CONNECT; prints JSON.
 
-python tests/clientside/drop_at_connect.py <transport> <eio> reconnect|connect
+python tests/clientside/drop_at_connect.py <transport> <eio> reconnect|connect|handshake
 
 ``reconnect``: the server closes the first connection on request (the client starts
 reconnecting), then closes the second one as soon as it has connected it (the CONNECT
 reply and the close reach the client together), and serves the third normally.
 ``connect``: the server closes the first connection so; ``connect()`` must raise
 ``ConnectionError`` (not return with the client disconnected), and the next ``connect()``
-gets the second connection.
+gets the second connection. ``handshake``: the polling handshake's answer carries a close
+packet after the open packet; ``connect()`` must raise ``ConnectionError``.
 """
 from gevent import monkey
 
@@ -24,7 +25,32 @@ from sio_core.server import runtime  # noqa: E402
 from sio_core.serving import make_server  # noqa: E402
 
 
+def closed_in_handshake(eio: int) -> None:
+    """A server whose handshake answer holds the open packet and then a close packet."""
+    opening = '0{"sid":"s1","upgrades":[],"pingInterval":5000,"pingTimeout":5000}'
+    body = ("%d:%s1:1" % (len(opening), opening) if eio == 3 else opening + "\x1e1").encode()
+
+    def app(environ: Any, start_response: Any) -> List[bytes]:
+        start_response("200 OK", [("Content-Type", "text/plain; charset=UTF-8"),
+                                  ("Content-Length", str(len(body)))])
+        return [body]
+
+    http = make_server(app, "127.0.0.1", 0)
+    http.start()
+    try:
+        Client(reconnection=True).connect("http://127.0.0.1:%d" % http.server_port,
+                                          transports=["polling"], eio=eio)
+        outcome = "connected"
+    except Exception as exc:  # the type is what the test checks
+        outcome = "%s: %s" % (type(exc).__name__, exc)
+    sys.stdout.write(json.dumps({"outcome": outcome}) + "\n")
+    http.stop(timeout=1)
+
+
 def main(transport: str, eio: int, mode: str) -> None:
+    if mode == "handshake":
+        closed_in_handshake(eio)
+        return
     io = Server(ping_interval=5, ping_timeout=5)
     seen: List[str] = []
     closed_at_once = 2 if mode == "reconnect" else 1

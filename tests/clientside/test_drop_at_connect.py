@@ -42,3 +42,9 @@ def test_a_connection_closed_at_once_fails_connect(eio: int) -> None:
     assert run("websocket", eio, "connect") == {
         "first": "ConnectionError: the connection closed before it was established",
         "connected": True, "server_connections": 2, "answer": "still here"}
+
+
+@pytest.mark.parametrize("eio", [3, 4])
+def test_a_close_in_the_handshake_fails_connect(eio: int) -> None:
+    assert run("polling", eio, "handshake") == {
+        "outcome": "ConnectionError: the connection closed before it was established"}
