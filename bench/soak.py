@@ -91,6 +91,13 @@ def _malloc_trim() -> None:
         pass
 
 
+def _kind(obj: Any) -> str:
+    """A live object's type name; for a list, also its first item's (to tell them apart)."""
+    if type(obj) is list:
+        return "list[%s]" % (type(obj[0]).__name__ if obj else "")
+    return type(obj).__name__
+
+
 class Ledger:
     """What the server saw of each client slot: the last number and how many arrived."""
 
@@ -101,9 +108,12 @@ class Ledger:
         #: the reasons the server gave for disconnections
         self.reasons: Counter = Counter()
 
+    #: the names run() gives its slots (anything else, a fuzzer's say, is not kept)
+    SLOT_NAME = re.compile(r"s[0-9a-f]+-[0-9]+\Z")
+
     def record(self, cid: Any, n: Any) -> bool:
         """Note message ``n`` of slot ``cid``; False when the arguments are not of that form."""
-        if not isinstance(cid, str) or type(n) is not int:
+        if not isinstance(cid, str) or type(n) is not int or not self.SLOT_NAME.match(cid):
             return False
         entry = self.slots.setdefault(cid, [0, 0, 0])
         if n <= entry[0]:
@@ -139,7 +149,9 @@ def build_server(port: int, host: str = "127.0.0.1", ping_interval: float = 1.0,
         }
         if "gc=0" not in query:
             gc.collect()
-            figures["objects"] = len(gc.get_objects())
+            live = gc.get_objects()
+            figures["objects"] = len(live)
+            figures["types"] = Counter(_kind(o) for o in live)
             _malloc_trim()
             figures["rss_kb"] = rss_kb()
         match = re.search(r"ledger=([^&]*)", query)
@@ -490,7 +502,8 @@ def run(clients: int = 200, duration: float = 30.0, url: Optional[str] = None,
                 if stop.is_set():
                     break
                 figures.counts["reconnect_waits"] += 1
-                if slot.client._wanted and slot.client._reconnecting is None:
+                client = slot.client
+                if client._wanted and client._reconnecting is None and not client.connected:
                     figures.counts["reconnection_stalled"] += 1  # it will not try again
                 slot.client.disconnect()  # ends its own attempts, so that one engine is left
                 if not slot.connect(time.monotonic() + 30):
@@ -532,6 +545,9 @@ def run(clients: int = 200, duration: float = 30.0, url: Optional[str] = None,
     try:
         if server is not None and warm_up > 0:  # the start: after the same load, everyone gone
             connect_all()
+            # one numbered message each, so that the server's ledger has every slot already
+            runtime.joinall([runtime.spawn(slot.burst, 1) for slot in slots],
+                            timeout=ack_timeout + 30)
             phase(warm_up)
             result["warm_up_sessions_left"] = wait_quiet(base, silence + 20, silence)["sessions"]
             start = _stats(base)
@@ -560,6 +576,9 @@ def run(clients: int = 200, duration: float = 30.0, url: Optional[str] = None,
         if server is not None:
             wait_quiet(base, silence + 30, silence)
             end = _stats(base)
+            grown = Counter(end["types"])
+            grown.subtract(start["types"])
+            result["objects_grown"] = dict(grown.most_common(8))
             result.update(server_reasons=end["reasons"],
                           rss_peak_kb=max(peak[0], end["rss_kb"]), rss_end_kb=end["rss_kb"],
                           objects_end=end["objects"], fds_end=end["fds"],

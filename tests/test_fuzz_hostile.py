@@ -545,6 +545,7 @@ class Bystanders:
         out, err = self.proc.communicate(b"", timeout=120)
         lines = out.decode().strip().splitlines()
         assert lines, "the bystanders printed nothing: " + err.decode()[-5000:]
+        assert "Traceback" not in err.decode(), err.decode()[-5000:]
         return json.loads(lines[-1])
 
     def kill(self) -> None:

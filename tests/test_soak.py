@@ -25,7 +25,9 @@ def run_soak(*args: str, timeout: float = 300.0) -> dict:
                           env=dict(os.environ, PYTHONPATH=str(ROOT)))
     lines = proc.stdout.decode().strip().splitlines()
     assert lines, "no figures; stderr:\n" + proc.stderr.decode()[-5000:]
-    return json.loads(lines[-1])
+    figures = json.loads(lines[-1])
+    figures["client_stderr"] = proc.stderr.decode()
+    return figures
 
 
 def test_soak_with_churn_loses_nothing_and_leaves_nothing_behind() -> None:
@@ -58,4 +60,5 @@ def test_soak_with_churn_loses_nothing_and_leaves_nothing_behind() -> None:
     assert figures["objects_end"] <= figures["objects_start"] + 200, summary
     assert figures["rss_end_kb"] <= figures["rss_start_kb"] * 1.10, summary
     assert figures["server_log_problems"] == 0, summary
+    assert "Traceback" not in figures["client_stderr"], figures["client_stderr"][-5000:]
     assert figures["broken"] == [], summary  # bench/soak.py's failures(): all of the above and more
