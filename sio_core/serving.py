@@ -170,7 +170,12 @@ class SioWebSocketHandler(WebSocketHandler):
             self.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         except OSError:  # not TCP (a unix socket) or already closed
             pass
-        super().handle()
+        try:
+            super().handle()
+        except (BrokenPipeError, ConnectionResetError) as exc:
+            # pywsgi writes its own error answers (400 for a malformed head) with a bare
+            # sendall: a client that has already gone is not a server error
+            log.debug("client %s left before its answer was written: %s", self._peer(), exc)
 
     def handle_one_request(self) -> Any:
         """Read and answer one request, within the deadlines.

@@ -1,10 +1,8 @@
 """What the hostile-client fuzzer found, each pinned by a focused test.
 
-``test_malformed_request_then_reset_logs_no_traceback`` is marked ``xfail(strict=True)``:
-the fix belongs in ``sio_core/serving.py`` (another change is under way there). Once the
-handler treats EPIPE/ECONNRESET on its error response as normal, this test passes, the
-strict marker turns that into a failure, and the marker (and ``KNOWN_PENDING`` in
-``test_fuzz_hostile.py``) should go.
+``test_malformed_request_then_reset_logs_no_traceback``: pywsgi's own 400 for a malformed
+request met a client that had reset, and the BrokenPipeError reached the log as a traceback
+(fixed in ``sio_core/serving.py``).
 """
 from __future__ import annotations
 
@@ -30,8 +28,6 @@ def reset(sock: socket.socket) -> None:
     sock.close()
 
 
-@pytest.mark.xfail(strict=True, reason="sio_core/serving.py: pywsgi's handle() writes the "
-                   "400 of a malformed request with no guard for a peer that has gone")
 def test_malformed_request_then_reset_logs_no_traceback(conformance) -> None:
     for _ in range(20):
         sock = socket.create_connection(("127.0.0.1", conformance.port), timeout=5)

@@ -22,7 +22,7 @@ they were, while the RSS creeps up to a plateau: 44.4, 46.1, 47.5, 47.5, 47.5 MB
 five rounds of 200 examples (0.3 MB per round of 100 at first), much the same with
 ``PYTHONMALLOC=malloc``; tracemalloc finds under 0.6 MB of Python allocations alive
 after 800 examples (half of it the source lines cached for the tracebacks of
-``KNOWN_PENDING``). So the growth is the allocators' high-water mark, not Python objects
+a pywsgi bug, fixed since). So the growth is the allocators' high-water mark, not Python objects
 piling up. The bound allows ``RSS_CREEP_KB`` per example, at most ``RSS_PLATEAU_KB`` in
 all: a long run checks objects and descriptors exactly and the RSS coarsely.
 
@@ -85,9 +85,8 @@ RSS_PLATEAU_KB = 12 * 1024
 
 #: tracebacks of bugs this fuzzer found whose fix lies in a file another change owns, each
 #: pinned by a strict xfail in test_fuzz_findings.py: delete an entry with its marker.
-#: A malformed request whose client has gone (EPIPE/ECONNRESET) when pywsgi writes its 400.
-KNOWN_PENDING = [re.compile(r"pywsgi\.py\", line \d+, in handle\n +self\.socket\.sendall\("
-                            r"response_body\)\n.*(BrokenPipeError|ConnectionResetError)", re.S)]
+#: None now (pywsgi's EPIPE on the 400 of a malformed request is fixed in serving.py).
+KNOWN_PENDING: List["re.Pattern[str]"] = []
 
 
 # -- what a hostile client sends -------------------------------------------------------------
