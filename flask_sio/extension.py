@@ -73,8 +73,9 @@ class SocketIO:
         ``connect_timeout``, ``max_queue``, ``upgrade_timeout``...) and Flask-SocketIO's
         (``message_queue``, ``channel``, ``client_manager``, ``write_only``,
         ``manage_session``, ``always_connect``, ``namespaces``, ``logger``,
-        ``engineio_logger``, ``async_mode``); ``SOCKETIO_*`` config keys fill the gaps. ``async_handlers`` and
-        ``monitor_clients`` are accepted but not honoured (``IgnoredOptionWarning``).
+        ``engineio_logger``, ``async_mode``); ``SOCKETIO_*`` config keys fill the gaps.
+        ``async_handlers`` and ``monitor_clients`` are accepted but not honoured
+        (``IgnoredOptionWarning``).
     """
 
     def __init__(self, app: Optional[flask.Flask] = None, **options: Any) -> None:
@@ -443,8 +444,13 @@ class SocketIO:
             debug: Optional[bool] = None, use_reloader: Optional[bool] = None,
             log_output: Optional[bool] = None,
             reloader_options: Optional[Dict[str, Any]] = None,
-            extra_files: Optional[List[str]] = None, **kwargs: Any) -> None:
+            extra_files: Optional[List[str]] = None, monkey_patch: bool = True,
+            **kwargs: Any) -> None:
         """Serve ``app`` and Socket.IO together on gevent with websockets (blocks).
+
+        Unless the program has done it, the standard library is monkey-patched with gevent
+        first when nothing imported so far would break (see the README); otherwise, or
+        with ``monkey_patch=False``, it is left alone with a warning.
 
         :param app: the Flask app (attached to this SocketIO)
         :param host: interface to bind (default ``127.0.0.1``)
@@ -456,6 +462,7 @@ class SocketIO:
             (werkzeug's ``reloader_type`` is ignored: ours polls file times)
         :param extra_files: more files for the reloader to watch (Flask-SocketIO's
             older spelling of ``reloader_options["extra_files"]``)
+        :param monkey_patch: whether ``run`` may patch the standard library for the program
         :param kwargs: the HTTP deadlines ``headers_timeout``, ``request_timeout``,
             ``keepalive_timeout`` (seconds; see ``sio_core.serving.HttpTimeouts``) and
             gevent ``WSGIServer`` keywords (``certfile``, ``keyfile``, ``ssl_context``,
@@ -478,7 +485,7 @@ class SocketIO:
         serve(app, state.server, host or "127.0.0.1", port,
               use_reloader=app.debug if use_reloader is None else use_reloader,
               log_output=app.debug if log_output is None else log_output,
-              reloader_options=options, **server_kwargs)
+              reloader_options=options, monkey_patch=monkey_patch, **server_kwargs)
 
     def _state_for(self, app: flask.Flask) -> State:
         state = app.extensions.get("socketio")

@@ -1,8 +1,9 @@
 """Class-based namespaces: ``on_<event>`` methods become handlers."""
 from __future__ import annotations
 
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional
 
+from . import helpers
 from .handler import Registered
 
 __all__ = ["Namespace"]
@@ -59,6 +60,27 @@ class Namespace:
         kwargs.setdefault("namespace", self.namespace)
         self.socketio.send(data, **kwargs)
 
+    def call(self, event: str, *args: Any, **kwargs: Any) -> Any:
+        """``SocketIO.call`` defaulting to this namespace: block until the client acks."""
+        kwargs.setdefault("namespace", self.namespace)
+        return self.socketio.call(event, *args, **kwargs)
+
+    def enter_room(self, sid: str, room: str, namespace: Optional[str] = None) -> None:
+        """Put socket ``sid`` in ``room`` of this namespace."""
+        helpers.join_room(room, sid, namespace or self.namespace)
+
+    def leave_room(self, sid: str, room: str, namespace: Optional[str] = None) -> None:
+        """Take socket ``sid`` out of ``room`` of this namespace."""
+        helpers.leave_room(room, sid, namespace or self.namespace)
+
     def close_room(self, room: str, namespace: Optional[str] = None) -> None:
         """Remove everyone from ``room`` in this namespace."""
         self.socketio.close_room(room, namespace or self.namespace)
+
+    def rooms(self, sid: str, namespace: Optional[str] = None) -> List[str]:
+        """The rooms of socket ``sid`` in this namespace, its own room included."""
+        return helpers.rooms(sid, namespace or self.namespace)
+
+    def disconnect(self, sid: str, namespace: Optional[str] = None) -> None:
+        """Disconnect socket ``sid`` from this namespace."""
+        helpers.disconnect(sid, namespace or self.namespace)

@@ -88,3 +88,40 @@ def test_methods_without_optional_arguments_still_work() -> None:
     assert client.emit("kebab-case", "ignored", callback=True, namespace="/plain") == "ok"
     client.disconnect("/plain")
     assert calls == ["connect", "disconnect"]
+
+
+def test_room_and_disconnect_methods_act_on_the_given_sid() -> None:
+    app = Flask(__name__)
+    sio = SocketIO(app)
+
+    class Lobby(Namespace):
+        def on_enter(self, room):
+            self.enter_room(request.sid, room)
+            return self.rooms(request.sid)
+
+        def on_leave(self, room):
+            self.leave_room(request.sid, room)
+            return self.rooms(request.sid)
+
+        def on_shout(self, room, text):
+            self.emit("shout", text, to=room)
+
+        def on_kick(self, sid):
+            self.disconnect(sid)
+
+    sio.on_namespace(Lobby("/lobby"))
+    alice = sio.test_client(app, namespace="/lobby")
+    bob = sio.test_client(app, namespace="/lobby")
+    rooms = alice.emit("enter", "red", callback=True, namespace="/lobby")
+    assert "red" in rooms and len(rooms) == 2  # and its own room
+    own = [room for room in rooms if room != "red"]
+    alice.get_received("/lobby")
+    bob.emit("shout", "red", "hello", namespace="/lobby")
+    assert alice.get_received("/lobby") == [
+        {"name": "shout", "args": ["hello"], "namespace": "/lobby"}]
+    assert alice.emit("leave", "red", callback=True, namespace="/lobby") == own
+    bob.emit("shout", "red", "again", namespace="/lobby")
+    assert alice.get_received("/lobby") == []
+    bob.emit("kick", own[0], namespace="/lobby")
+    assert not alice.is_connected("/lobby")
+    assert bob.is_connected("/lobby")

@@ -82,3 +82,11 @@ def test_run_leaves_it_when_patching_would_break_something(start_app: Any, args:
     assert reason in output
     assert "monkey.patch_all()` first in your program" in output
     assert "MonkeyPatchWarning" not in output
+
+
+def test_run_with_monkey_patch_false_leaves_it_and_warns(start_app: Any) -> None:
+    server = start_app("--no-patch")
+    output = server.stop()
+    assert "SocketIO.run: monkey-patched" not in output
+    assert ("WARNING sio_core.server.runtime SocketIO.run: gevent has not monkey-patched "
+            "socket/threading.") in output

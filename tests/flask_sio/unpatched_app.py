@@ -5,7 +5,7 @@ Its background task waits with the standard ``time.sleep``, which only yields to
 clients once gevent has patched ``time``: unpatched, the first tick freezes the server.
 
 ``--thread`` starts a thread and ``--import NAME`` imports a module before ``run()``:
-things that make patching late unsafe.
+things that make patching late unsafe; ``--no-patch`` runs with ``monkey_patch=False``.
 
 Run: python tests/flask_sio/unpatched_app.py --port N [--thread] [--import urllib3]
 """
@@ -25,6 +25,7 @@ parser = argparse.ArgumentParser()
 parser.add_argument("--port", type=int, required=True)
 parser.add_argument("--thread", action="store_true")
 parser.add_argument("--import", dest="module")
+parser.add_argument("--no-patch", action="store_true")
 args = parser.parse_args()
 logging.basicConfig(stream=sys.stdout, level=logging.INFO,
                     format="%(levelname)s %(name)s %(message)s")
@@ -61,4 +62,4 @@ def on_patched() -> dict:
 
 
 if __name__ == "__main__":
-    socketio.run(app, port=args.port)
+    socketio.run(app, port=args.port, monkey_patch=not args.no_patch)
