@@ -10,10 +10,12 @@ const io = new Server(port, {
   maxHttpBufferSize: 1e6, path: "/socket.io/",
 });
 let lastReason = null;
+const reasons = new Map();  // socket id -> disconnect reason (the newest 1000)
 io.on("connection", (socket) => {
   socket.emit("welcome", { id: socket.id });
   socket.use(([event], next) => (event === "forbidden" ? next(new Error("forbidden event")) : next()));
-  socket.on("error", () => {});
+  let lastError = null;
+  socket.on("error", (err) => { lastError = err.message; });
   socket.on("echo", (...args) => socket.emit("echo", ...args));
   socket.on("ack-echo", (...args) => { const ack = args.pop(); ack(...args); });
   socket.on("ask-client", () => socket.emit("question", "how many?", (v) => socket.emit("answer-was", v)));
@@ -28,7 +30,13 @@ io.on("connection", (socket) => {
   socket.on("disconnect-me", (ack) => { if (ack) ack(); socket.disconnect(true); });
   socket.on("message", (...args) => socket.send("echo:" + args[0]));
   socket.on("last-disconnect-reason", (ack) => ack(lastReason));
-  socket.on("disconnect", (reason) => { lastReason = reason; });
+  socket.on("disconnect-reason-of", (id, ack) => ack(reasons.has(id) ? reasons.get(id) : null));
+  socket.on("last-error", (ack) => ack(lastError));
+  socket.on("disconnect", (reason) => {
+    lastReason = reason;
+    reasons.set(socket.id, reason);
+    if (reasons.size > 1000) reasons.delete(reasons.keys().next().value);
+  });
 });
 const chat = io.of("/chat");
 chat.use((socket, next) => {

@@ -15,6 +15,7 @@ from typing import Iterator
 import pytest
 
 from tests.conftest import INTEROP, ServerProcess, node_result, require_node
+from tests.test_client import NodeServer
 
 pytestmark = pytest.mark.interop
 
@@ -40,16 +41,32 @@ def server() -> Iterator[ServerProcess]:
     proc.stop()
 
 
+@pytest.fixture(scope="module")
+def reference() -> Iterator[NodeServer]:
+    """The Node reference server with the same contract, for the events both must answer."""
+    proc = NodeServer(ping=(0.5, 0.5))
+    yield proc
+    proc.stop()
+
+
+BOTH = [pytest.param("server", id="ours"), pytest.param("reference", id="node")]
+
+
+@pytest.mark.parametrize("which", BOTH)
 @pytest.mark.parametrize("client", CLIENTS)
-def test_disconnect_reason_of(server, client: int) -> None:
+def test_disconnect_reason_of(request, which: str, client: int) -> None:
+    server = request.getfixturevalue(which)
     r = run_node({"url": server.url, "client": client, "transports": ["polling", "websocket"],
                   "scenario": "reason-of", "timeout_ms": 20_000})
     assert r == {"before": [None], "unknown": [None], "b": "client namespace disconnect",
                  "c": "transport close", "a_still": [None]}
 
 
+@pytest.mark.parametrize("which", BOTH)
 @pytest.mark.parametrize("client", CLIENTS)
-def test_last_error_is_the_middlewares_refusal_of_this_socket(server, client: int) -> None:
+def test_last_error_is_the_middlewares_refusal_of_this_socket(request, which: str,
+                                                              client: int) -> None:
+    server = request.getfixturevalue(which)
     r = run_node({"url": server.url, "client": client, "transports": ["polling", "websocket"],
                   "scenario": "last-error", "timeout_ms": 20_000})
     assert r == {"before": [None], "after": ["forbidden event"], "other_socket": [None],
