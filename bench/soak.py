@@ -410,14 +410,19 @@ def _stats(base: str, query: str = "") -> Dict[str, Any]:
         conn.close()
 
 
-def wait_quiet(url: str, timeout: float, settle: float, sessions: int = 0) -> Dict[str, Any]:
-    """Poll the server's figures until at most ``sessions`` sessions are left, or timeout;
-    then wait ``settle`` seconds more (the heartbeat schedule holds a closed session until
-    its next due time, up to a ping interval and timeout)."""
+def wait_quiet(url: str, timeout: float, settle: float, sessions: int = 0,
+               fds: Optional[int] = None) -> Dict[str, Any]:
+    """Poll the server's figures until at most ``sessions`` sessions (and, if given, at
+    most ``fds`` open descriptors) are left, or timeout; then wait ``settle`` seconds more
+    (the heartbeat schedule holds a closed session until its next due time, up to a ping
+    interval and timeout). Descriptors can outlive the sessions: an idle keep-alive
+    connection is closed after ``keepalive_timeout`` (5 s + 1 s), a websocket that never
+    finished its upgrade after ``upgrade_timeout`` (10 s)."""
     deadline = time.monotonic() + timeout
     while True:
         stats = _stats(url, "gc=0")
-        if stats["sessions"] <= sessions or time.monotonic() > deadline:
+        if (stats["sessions"] <= sessions and (fds is None or stats["fds"] <= fds)
+                or time.monotonic() > deadline):
             runtime.sleep(settle)  # a time the server's state does not announce
             return stats
         runtime.sleep(0.25)  # polling the server's state: there is no event to await
@@ -574,7 +579,7 @@ def run(clients: int = 200, duration: float = 30.0, url: Optional[str] = None,
         ledger = _stats(base, "gc=0&ledger=" + prefix)["ledger"]
         result.update(_compare(slots, figures, ledger))
         if server is not None:
-            wait_quiet(base, silence + 30, silence)
+            wait_quiet(base, silence + 30, silence, fds=start["fds"])
             end = _stats(base)
             grown = Counter(end["types"])
             grown.subtract(start["types"])
