@@ -382,22 +382,24 @@ class Socket(Listeners):
     def _emit(self, event: str, args: Iterable[Any], callback: Optional[Callable[..., Any]],
               volatile: bool, timeout: Optional[float]) -> bool:
         check_event(event)
-        if not runtime.in_hub_thread():  # an OS thread: hand the whole emit to the server,
-            self._encode([event, *args], None)  # once a value with no JSON form raised here
-            runtime.run_in_hub(self._emit, event, args, callback, volatile, timeout)
-            return True
-        ack_id = None if callback is None else self.nsp.next_ack_id()
-        messages = self._encode([event, *args], ack_id)  # before any state: may raise
+        ack_id = None if callback is None else self.nsp.next_ack_id()  # thread-safe counter
+        messages = self._encode([event, *args], ack_id)  # in the caller: TypeError is its own
+        # from an OS thread, the rest (acks, queues) is handed to the server's thread
+        runtime.run_in_hub(self._send_event, messages, ack_id, callback, volatile, timeout)
+        return True
+
+    def _send_event(self, messages: List[Any], ack_id: Optional[int],
+                    callback: Optional[Callable[..., Any]], volatile: bool,
+                    timeout: Optional[float]) -> None:
         if callback is not None:
             if not self.connected and timeout is not None:
                 self.schedule(callback, Disconnected("socket %s is not connected" % self.id))
-                return True
+                return
             self.acks.register(ack_id, _CallbackWaiter(self, callback, ack_id, timeout))
         if self._early is not None and not self.connected:
             self._early.append(messages)
         else:
             self.client.write_messages(messages, volatile)
-        return True
 
     def _encode(self, data: List[Any], ack_id: Optional[int]) -> List[Any]:
         """The messages of an EVENT packet; a value with no JSON form raises TypeError."""
