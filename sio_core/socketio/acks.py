@@ -1,9 +1,32 @@
 """The ack table: ids for outgoing packets that expect an answer, and their waiters."""
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Sequence
 
-__all__ = ["AckTable"]
+__all__ = ["AckTable", "ack_result", "ack_values"]
+
+
+def ack_values(result: Any) -> List[Any]:
+    """The arguments an ACK packet carries for a handler's return value.
+
+    ``None`` answers with no argument, a tuple with one argument per item, anything else
+    with itself as the only argument. Server, client and test clients all follow this rule.
+    """
+    if result is None:
+        return []
+    if isinstance(result, tuple):
+        return list(result)
+    return [result]
+
+
+def ack_result(values: Sequence[Any]) -> Any:
+    """What a blocking ``call()`` returns for an ACK's arguments (the inverse of
+    :func:`ack_values`): ``None`` for none, the value itself for one, a tuple for several."""
+    if not values:
+        return None
+    if len(values) == 1:
+        return values[0]
+    return tuple(values)
 
 
 class AckTable:
