@@ -220,6 +220,16 @@ class Socket(Listeners):
         return self.client.conn
 
     @property
+    def environ(self) -> Dict[str, Any]:
+        """The WSGI environ of the request that opened the connection (the handshake)."""
+        return self.client.conn.environ
+
+    @property
+    def protocol(self) -> int:
+        """The Socket.IO protocol revision the client speaks: 4 (socket.io 2) or 5."""
+        return self.client.protocol.revision
+
+    @property
     def request(self) -> Any:
         """The handshake request as a werkzeug ``Request``."""
         if self._request is None:

@@ -262,6 +262,20 @@ def test_socket_request_is_a_werkzeug_request(eio: int) -> None:
     assert isinstance(socket.client.request, Request)
 
 
+def test_socket_environ_and_protocol(eio: int) -> None:
+    setup = Setup()
+    setup.watch("/")
+    environ = make_environ(query={"who": "a", "x": "1"}, eio=eio,
+                           headers={"Cookie": "session=abc"})
+    client = TestClient(setup.io, eio=eio, environ=environ)
+    assert client.connect() is True
+    socket = setup.socket("a")
+    assert socket.environ is environ
+    assert socket.environ["HTTP_COOKIE"] == "session=abc"
+    assert socket.protocol == {4: 5, 3: 4}[eio]
+    assert type(socket.protocol) is int
+
+
 # -- listeners -----------------------------------------------------------------------------
 
 
