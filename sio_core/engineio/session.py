@@ -142,15 +142,6 @@ class Session:
             return None
         raise ProtocolError("unexpected %s packet from client" % ptype.name)
 
-    def receive_all(self, packets: List[Packet], now: float) -> List[Event]:
-        """Consume a payload's packets in order; see ``receive``."""
-        events = []
-        for packet in packets:
-            event = self.receive(packet, now)
-            if event is not None:
-                events.append(event)
-        return events
-
     # -- outbound ----------------------------------------------------------------
 
     def writable(self) -> bool:

@@ -114,22 +114,6 @@ def test_nothing_is_received_once_closed() -> None:
     assert s.reason is CloseReason.FORCED_CLOSE
 
 
-def test_receive_all() -> None:
-    s = make(3)
-    events = s.receive_all([
-        Packet(M, "a"), Packet(PacketType.PING, "x"), NOOP, Packet(M, b"b"), CLOSE, Packet(M, "c"),
-    ], T0)
-    assert events == [Message("a"), Message(b"b"), Closed(CloseReason.TRANSPORT_CLOSE)]
-    assert s.take() == [Packet(PacketType.PONG, "x")]
-    assert s.receive_all([], T0) == []
-
-
-def test_receive_all_raises_on_a_bad_packet() -> None:
-    s = make(4)
-    with pytest.raises(ProtocolError):
-        s.receive_all([Packet(M, "a"), Packet(PacketType.OPEN)], T0)
-
-
 # -- send --------------------------------------------------------------------------------------
 
 

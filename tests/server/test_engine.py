@@ -157,10 +157,9 @@ def test_volatile_sends_need_an_idle_writable_transport() -> None:
 def test_messages_from_the_client_reach_the_handler_in_order() -> None:
     engine, handler = make_engine()
     conn = open_session(engine)
-    events = conn.session.receive_all([Packet(PacketType.MESSAGE, "one"),
-                                       Packet(PacketType.NOOP),
-                                       Packet(PacketType.MESSAGE, b"two")], time.monotonic())
-    conn.dispatch(events)
+    for packet in [Packet(PacketType.MESSAGE, "one"), Packet(PacketType.NOOP),
+                   Packet(PacketType.MESSAGE, b"two")]:
+        receive(conn, packet)
     assert handler.events == [("open", conn.sid), ("message", conn.sid, "one"),
                               ("message", conn.sid, b"two")]
 
