@@ -41,7 +41,7 @@ def parse_query(query: Mapping[str, str], transports: Sequence[str]) -> EngineQu
                " and EIO=".join(str(v) for v in SUPPORTED_VERSIONS))
         )
     transport = query.get("transport")
-    if transport not in transports:
+    if transport is None or transport not in transports:
         raise TransportUnknown()
     jsonp = query.get("j")
     if jsonp is not None and (transport != "polling" or not jsonp.isascii()

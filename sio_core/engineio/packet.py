@@ -132,10 +132,10 @@ def decode_text(text: str, version: int) -> Packet:
             return Packet(ptype, base64.b64decode(body.encode("ascii"), validate=True))
         except (binascii.Error, UnicodeEncodeError, ValueError) as exc:
             raise ProtocolError("bad base64 in binary packet: %s" % exc) from None
-    ptype = _DIGITS.get(head)
-    if ptype is None:
+    plain_type = _DIGITS.get(head)
+    if plain_type is None:
         raise ProtocolError("unknown packet type %r" % head)
-    return Packet(ptype, text[1:])
+    return Packet(plain_type, text[1:])
 
 
 def decode_binary(data: bytes, version: int) -> Packet:

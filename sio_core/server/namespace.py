@@ -12,7 +12,7 @@ from .broadcast import BroadcastOperator, Flags
 from .emitter import Listeners
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .server import Server
+    from .server import ServerCore
     from .socket import Socket
 
 __all__ = ["Namespace", "ParentNamespace"]
@@ -36,7 +36,7 @@ class Namespace(Listeners):
 
     aliases = {"connect": "connection"}
 
-    def __init__(self, server: "Server", name: str,
+    def __init__(self, server: "ServerCore", name: str,
                  parent: Optional["ParentNamespace"] = None) -> None:
         super().__init__()
         self.server = server
@@ -203,7 +203,7 @@ class ParentNamespace(Namespace):
 
     __slots__ = ("matcher", "children")
 
-    def __init__(self, server: "Server", matcher: Callable[[str, Any], bool]) -> None:
+    def __init__(self, server: "ServerCore", matcher: Callable[[str, Any], bool]) -> None:
         self.matcher = matcher
         self.children: Dict[str, Namespace] = {}
         super().__init__(server, "/_%d" % id(self))

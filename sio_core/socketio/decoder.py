@@ -1,7 +1,7 @@
 """Incremental decoding: Engine.IO messages in, complete Socket.IO packets out."""
 from __future__ import annotations
 
-from typing import Any, Callable, List, Optional, Union
+from typing import Any, Callable, List, Optional, Tuple, Union
 
 from .binary import join_binary
 from .errors import ProtocolError
@@ -31,7 +31,8 @@ def _nested_deeper_than(value: Any, limit: int) -> bool:
     return False
 
 
-def decode_text(text: str, loads: Callable[[str], Any] = default_loads):
+def decode_text(text: str,
+                loads: Callable[[str], Any] = default_loads) -> Tuple[Packet, int]:
     """Decode a packet's text part.
 
     :returns: ``(packet, attachment_count)``; for binary packets the data still holds placeholders

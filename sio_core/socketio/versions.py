@@ -30,7 +30,8 @@ class Protocol:
         """The packet refusing a namespace connection."""
         raise NotImplementedError
 
-    def split_connect(self, packet: Packet) -> Tuple[str, Dict[str, str], Optional[Dict]]:
+    def split_connect(self, packet: Packet
+                      ) -> Tuple[str, Dict[str, str], Optional[Dict[str, Any]]]:
         """``(namespace, query, auth)`` of a client's CONNECT packet."""
         raise NotImplementedError
 
@@ -50,7 +51,8 @@ class V4(Protocol):
     def refusal(self, namespace: str, message: str, data: Any = None) -> Packet:
         return Packet(PacketType.CONNECT_ERROR, namespace, message if data is None else data)
 
-    def split_connect(self, packet: Packet) -> Tuple[str, Dict[str, str], Optional[Dict]]:
+    def split_connect(self, packet: Packet
+                      ) -> Tuple[str, Dict[str, str], Optional[Dict[str, Any]]]:
         namespace, _, query = packet.namespace.partition("?")
         return namespace or "/", dict(parse_qsl(query, keep_blank_values=True)), None
 
@@ -72,7 +74,8 @@ class V5(Protocol):
             payload["data"] = data
         return Packet(PacketType.CONNECT_ERROR, namespace, payload)
 
-    def split_connect(self, packet: Packet) -> Tuple[str, Dict[str, str], Optional[Dict]]:
+    def split_connect(self, packet: Packet
+                      ) -> Tuple[str, Dict[str, str], Optional[Dict[str, Any]]]:
         namespace, _, query = packet.namespace.partition("?")
         return namespace or "/", dict(parse_qsl(query, keep_blank_values=True)), packet.data
 
