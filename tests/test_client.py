@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from sio_core.client import Client
-from tests.conftest import INTEROP, NODE_MODULES, ROOT, ServerProcess, free_port, wait_for_port
+from tests.helpers import INTEROP, NODE_MODULES, ROOT, ServerProcess, free_port, wait_for_port
 from tests.jsonlines import JsonLines
 
 DRIVER = Path(__file__).parent / "clientside" / "driver.py"

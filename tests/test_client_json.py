@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, ServerProcess
+from tests.helpers import ROOT, ServerProcess
 from tests.test_client import NodeServer
 
 CLIENT = Path(__file__).parent / "clientside" / "json_client.py"

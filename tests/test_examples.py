@@ -19,7 +19,7 @@ from typing import Any, Deque, List, NamedTuple, Optional
 
 import pytest
 
-from tests.conftest import INTEROP, node_result
+from tests.helpers import INTEROP, node_result
 
 NODE_CLIENT = INTEROP / "node_modules" / "sio4"
 USE_NODE = shutil.which("node") is not None and NODE_CLIENT.is_dir()

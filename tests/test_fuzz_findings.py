@@ -12,7 +12,7 @@ from typing import Iterator
 
 import pytest
 
-from tests.conftest import ROOT, ServerProcess
+from tests.helpers import ROOT, ServerProcess
 
 
 @pytest.fixture

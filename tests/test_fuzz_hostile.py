@@ -54,7 +54,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from tests.conftest import ROOT, ServerProcess
+from tests.helpers import ROOT, ServerProcess
 from tests.transports.wsclient import (
     OP_BINARY,
     OP_CLOSE,

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 
 def test_readme_speed_figures_come_from_the_bench_results() -> None:

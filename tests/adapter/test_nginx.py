@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.adapter.test_redis import Cluster, names
-from tests.conftest import ROOT, free_port, wait_for_port
+from tests.helpers import ROOT, free_port, wait_for_port
 
 TEMPLATE = ROOT / "examples" / "cluster" / "nginx.conf"
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from tests.conftest import RedisServer, ServerProcess
+from tests.helpers import RedisServer, ServerProcess
 from tests.jsonlines import JsonLines
 
 CLUSTER_APP = Path(__file__).with_name("cluster_app.py")

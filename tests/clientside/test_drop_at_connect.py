@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 SCRIPT = Path(__file__).parent / "drop_at_connect.py"
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, ServerProcess, free_port, wait_for_port
+from tests.helpers import ROOT, ServerProcess, free_port, wait_for_port
 
 NETAPP = Path(__file__).with_name("netapp.py")
 TRANSPORTS = [["websocket"], ["polling"], ["polling", "websocket"]]

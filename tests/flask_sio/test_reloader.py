@@ -7,7 +7,7 @@ import subprocess
 import sys
 import time
 
-from tests.conftest import ROOT, free_port, wait_for_port
+from tests.helpers import ROOT, free_port, wait_for_port
 
 APP = '''
 from gevent import monkey

@@ -13,7 +13,7 @@ from flask import Flask
 
 from flask_sio import SocketIO
 from flask_sio.serving import server_keywords
-from tests.conftest import ServerProcess
+from tests.helpers import ServerProcess
 
 RUNAPP = Path(__file__).with_name("runapp.py")
 

@@ -9,7 +9,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from tests.conftest import INTEROP, ServerProcess, node_result, require_node
+from tests.helpers import INTEROP, ServerProcess, node_result, require_node
 
 APP = Path(__file__).with_name("unpatched_app.py")
 WAIT = 5.0  # seconds

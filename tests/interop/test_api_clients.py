@@ -19,7 +19,7 @@ from typing import Any, Callable, Dict, Iterator, List, Tuple
 
 import pytest
 
-from tests.conftest import INTEROP, ServerProcess, node_result, require_node
+from tests.helpers import INTEROP, ServerProcess, node_result, require_node
 from tests.transports.wsclient import OP_CLOSE, ConnectionEnded, WebSocketClient, sio_connect
 
 pytestmark = pytest.mark.interop

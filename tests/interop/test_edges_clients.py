@@ -14,7 +14,7 @@ from typing import Iterator
 
 import pytest
 
-from tests.conftest import INTEROP, ServerProcess, node_result, require_node
+from tests.helpers import INTEROP, ServerProcess, node_result, require_node
 from tests.test_client import NodeServer
 
 pytestmark = pytest.mark.interop

@@ -8,7 +8,7 @@ from typing import Any, Dict, Iterator
 
 import pytest
 
-from tests.conftest import ServerProcess
+from tests.helpers import ServerProcess
 from tests.test_client import NodeServer
 
 pytestmark = pytest.mark.interop

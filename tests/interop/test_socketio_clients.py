@@ -18,7 +18,7 @@ from typing import Any, Callable, Dict, Iterator, List, Tuple
 
 import pytest
 
-from tests.conftest import INTEROP, ServerProcess, node_result, require_node
+from tests.helpers import INTEROP, ServerProcess, node_result, require_node
 
 pytestmark = pytest.mark.interop
 

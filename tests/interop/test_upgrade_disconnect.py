@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import ServerProcess
+from tests.helpers import ServerProcess
 
 pytestmark = pytest.mark.interop
 

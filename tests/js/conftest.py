@@ -10,7 +10,7 @@ from typing import Any, Iterator, List, Optional
 
 import pytest
 
-from tests.conftest import INTEROP, NODE_MODULES, ROOT, ServerProcess, free_port, wait_for_port
+from tests.helpers import INTEROP, NODE_MODULES, ROOT, ServerProcess, free_port, wait_for_port
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",

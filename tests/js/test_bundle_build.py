@@ -11,7 +11,7 @@ from typing import Any, List, Tuple
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 STATIC = ROOT / "sio_core" / "static"
 

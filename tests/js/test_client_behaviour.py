@@ -12,7 +12,7 @@ from typing import Any, List, Optional
 
 import pytest
 
-from tests.conftest import ServerProcess
+from tests.helpers import ServerProcess
 
 pytestmark = pytest.mark.interop
 

@@ -9,7 +9,7 @@ from typing import Any, List
 
 import pytest
 
-from tests.conftest import NODE_MODULES
+from tests.helpers import NODE_MODULES
 
 pytestmark = pytest.mark.interop
 

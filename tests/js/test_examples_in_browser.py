@@ -9,7 +9,7 @@ from typing import Any, List
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 pytestmark = pytest.mark.interop
 

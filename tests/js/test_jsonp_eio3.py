@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.conftest import NODE_MODULES, ServerProcess
+from tests.helpers import NODE_MODULES, ServerProcess
 from tests.js.conftest import OP_TIMEOUT
 
 pytestmark = pytest.mark.interop

@@ -17,6 +17,7 @@ import sio_core
 from sio_core import AckTimeout, ConnectionRefusedError, ReservedEventError, Server
 from sio_core.server.broadcast import RESERVED_EVENTS
 from sio_core.testing import TestClient, make_environ
+from tests.helpers import wait_until
 
 
 @pytest.fixture(params=[4, 3], ids=["sio5", "sio4"])
@@ -33,16 +34,6 @@ def client_for(io: Server, eio: int, **query: str) -> TestClient:
 def refusal(eio: int, message: str) -> Any:
     """What a client of ``eio`` receives when refused with ``message`` (no data)."""
     return {"message": message} if eio == 4 else message
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float = 2.0) -> bool:
-    """Let greenlets run until ``predicate()`` holds; False after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            return False
-        gevent.sleep(0.005)
-    return True
 
 
 def events(client: TestClient, nsp: str = "/") -> List[Tuple[str, List[Any]]]:

@@ -19,6 +19,7 @@ from sio_core.engineio import Packet as EnginePacket
 from sio_core.engineio import PacketType as EnginePacketType
 from sio_core.server import Ack
 from sio_core.testing import TestClient, make_environ
+from tests.helpers import wait_until
 
 
 @pytest.fixture(params=[4, 3], ids=["sio5", "sio4"])
@@ -67,16 +68,6 @@ def one_client(eio: int, nsp: str = "/", **kw: Any) -> Tuple[Setup, TestClient, 
 def events(client: TestClient, nsp: str = "/") -> List[Tuple[str, List[Any]]]:
     """``(name, args)`` of the events ``client`` received on ``nsp`` since the last call."""
     return [(e["name"], e["args"]) for e in client.get_received(nsp)]
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float = 2.0) -> bool:
-    """Let greenlets run until ``predicate()`` holds; False after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            return False
-        gevent.sleep(0.005)
-    return True
 
 
 def stalling(asked: Event, release: Event) -> Callable[..., Any]:

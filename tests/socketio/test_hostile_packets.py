@@ -13,7 +13,7 @@ from typing import Iterator, List, Union
 import pytest
 
 from sio_core.socketio import MAX_DEPTH
-from tests.conftest import ServerProcess
+from tests.helpers import ServerProcess
 from tests.transports.wsclient import (
     WebSocketClient,
     assert_closed_with,

@@ -14,7 +14,7 @@ from typing import Iterator
 
 import pytest
 
-from tests.conftest import ServerProcess
+from tests.helpers import ServerProcess
 from tests.transports.wsclient import (
     RawReply,
     Refused,

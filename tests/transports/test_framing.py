@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.conftest import ServerProcess
+from tests.helpers import ServerProcess
 from tests.transports.wsclient import sio_connect
 
 FRAMING_APP = Path(__file__).with_name("framing_app.py")

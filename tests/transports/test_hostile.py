@@ -15,7 +15,7 @@ from typing import Iterator, List
 
 import pytest
 
-from tests.conftest import HOSTILE_APP, ServerProcess
+from tests.helpers import HOSTILE_APP, ServerProcess
 from tests.transports.wsclient import (
     OP_CLOSE,
     OP_CONT,

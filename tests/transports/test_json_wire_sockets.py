@@ -14,7 +14,7 @@ from typing import Iterator
 
 import pytest
 
-from tests.conftest import ServerProcess
+from tests.helpers import ServerProcess
 from tests.transports.test_polling import Polling
 from tests.transports.wsclient import OP_CLOSE, ConnectionEnded, sio_connect
 

@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from tests.conftest import ServerProcess
+from tests.helpers import ServerProcess
 from tests.transports.wsclient import Reply, error_of, in_thread, joined, request, ws_connect
 
 SEP = "\x1e"

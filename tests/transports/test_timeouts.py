@@ -26,7 +26,7 @@ from flask_sio import SocketIO
 from sio_core import Server
 from sio_core.engineio import EngineOptions
 from sio_core.serving import KEEPALIVE_GRACE, HttpTimeouts, make_server
-from tests.conftest import ROOT, ServerProcess
+from tests.helpers import ROOT, ServerProcess
 from tests.transports.wsclient import (
     assert_sid_gone,
     in_thread,

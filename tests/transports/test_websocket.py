@@ -9,7 +9,7 @@ from typing import Any, Dict, List
 
 import pytest
 
-from tests.conftest import ServerProcess
+from tests.helpers import ServerProcess
 from tests.transports.wsclient import (
     OP_BINARY,
     OP_CLOSE,

@@ -30,7 +30,7 @@ from typing import Iterator, List, Optional, Sequence, Tuple
 
 import pytest
 
-from tests.conftest import ServerProcess
+from tests.helpers import ServerProcess
 from tests.transports.wsclient import (
     GUID,
     OP_BINARY,

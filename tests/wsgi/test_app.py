@@ -13,7 +13,7 @@ from typing import Any, Dict
 
 import pytest
 
-from tests.conftest import ServerProcess
+from tests.helpers import ServerProcess
 from tests.transports.wsclient import Reply, error_of, request
 
 

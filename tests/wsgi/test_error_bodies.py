@@ -13,7 +13,7 @@ from typing import Dict, Iterator, Optional, Tuple
 
 import pytest
 
-from tests.conftest import INTEROP, ServerProcess, free_port, require_node, wait_for_port
+from tests.helpers import INTEROP, ServerProcess, free_port, require_node, wait_for_port
 from tests.transports.wsclient import RawReply, polling_sid, read_response
 
 
