@@ -19,7 +19,7 @@ from sio_core.server.engine import EngineHandler, EngineServer
 from sio_core.wsgi.app import WSGIApp
 from sio_core.wsgi.client_bundle import serve_bundle
 from sio_core.wsgi.request import Request
-from tests.conftest import ROOT, ServerProcess
+from tests.helpers import ROOT, ServerProcess
 
 STATIC = ROOT / "sio_core" / "static"
 BUNDLE_SERVER = ROOT / "tests" / "js" / "bundle_server.py"
