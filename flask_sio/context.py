@@ -26,7 +26,7 @@ def report_to_test_client(socket: "Socket", exc: BaseException) -> bool:
 
     :returns: whether a test client took it (it raises it in the test's thread)
     """
-    errors = socket.client.conn.environ.get(TEST_ERRORS_KEY)
+    errors = socket.environ.get(TEST_ERRORS_KEY)
     if errors is None:
         return False
     errors.append(exc)
@@ -50,7 +50,7 @@ def run_in_context(app: flask.Flask, socket: "Socket", event: str, args: Any,
     interface for every event and saved after it if changed; ``flask.g`` is fresh for every
     event.
     """
-    environ = socket.client.conn.environ
+    environ = socket.environ
     session: Optional[Any] = None
     if manage_session:
         session = socket.data.get(SESSION_KEY)
@@ -82,17 +82,20 @@ def _save_session(app: flask.Flask, session: Any) -> None:
     interface.save_session(app, session, app.response_class())
 
 
-def in_handler_context(fn: Callable[..., Any]) -> Callable[..., Any]:
+def in_handler_context(fn: Callable[..., Any], manage_session: bool = True
+                       ) -> Callable[..., Any]:
     """``fn``, made to run in a request context like the current handler's, if any.
 
     An ack callback given to ``emit`` inside a handler then sees the same
     ``request.sid``, ``request.namespace`` and session as the handler did.
+
+    :param fn: the callback
+    :param manage_session: the app's ``manage_session`` (see ``run_in_context``)
     """
     socket = getattr(flask.request, "sio_socket", None) if flask.has_request_context() else None
     if socket is None:
         return fn
     app = flask.current_app._get_current_object()  # type: ignore[attr-defined]
-    manage_session = getattr(app.extensions.get("socketio"), "manage_session", True)
 
     def in_context(*values: Any) -> Any:
         return run_in_context(app, socket, "callback", list(values), fn, *values,

@@ -6,13 +6,14 @@ from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
 import flask
 
-from sio_core import ConnectionRefusedError, Server
-from sio_core.server import Ack, runtime
+from sio_core import Server
+from sio_core.server import runtime
 
 from .config import read_options, server_options, wire_loggers
-from .context import in_handler_context, report_to_test_client, run_in_context
-from .handler import Handler, Registered, event_values
-from .state import State
+from .context import in_handler_context
+from .dispatch import Dispatcher
+from .handler import Handler, HandlerTable, Registered, event_values
+from .state import State, state_of
 
 __all__ = ["SocketIO"]
 
@@ -20,27 +21,6 @@ log = logging.getLogger(__name__)
 
 #: the message queue channel when none is given (Flask-SocketIO's)
 _CHANNEL = "flask-socketio"
-
-
-class _Triggered:
-    """Dispatch of one event through a class-based namespace's ``trigger_event``.
-
-    It gets ``(event, sid, *args)`` as in Flask-SocketIO, where a connect carries
-    ``(environ, auth)`` and a disconnect its reason.
-    """
-
-    __slots__ = ("namespace", "event", "socket")
-
-    def __init__(self, namespace: Any, event: str, socket: Any) -> None:
-        self.namespace = namespace
-        self.event = event
-        self.socket = socket
-
-    def call_with_optional(self, *values: Any) -> Any:
-        """Call ``trigger_event`` with the event's values."""
-        if self.event == "connect":
-            values = (self.socket.client.conn.environ, *values)
-        return self.namespace.trigger_event(self.event, self.socket.id, *values)
 
 
 def _queue_of(options: Dict[str, Any]) -> Optional[Tuple[str, str]]:
@@ -55,11 +35,6 @@ def _queue_of(options: Dict[str, Any]) -> Optional[Tuple[str, str]]:
     if options.get("message_queue"):
         return options["message_queue"], options.get("channel", _CHANNEL)
     return None
-
-
-def _any_namespace(name: str, auth: Any) -> bool:
-    """The matcher of the catch-all namespace ``"*"``: every name exists."""
-    return True
 
 
 class SocketIO:
@@ -80,10 +55,8 @@ class SocketIO:
 
     def __init__(self, app: Optional[flask.Flask] = None, **options: Any) -> None:
         self._options = options
-        self._handlers: Dict[str, Dict[str, Registered]] = {}
-        self._error_handlers: Dict[str, Handler] = {}
-        self._default_error_handler: Optional[Handler] = None
-        self._namespace_objects: Dict[str, Any] = {}
+        # the handlers registered, shared by the dispatchers of every app
+        self._handlers = HandlerTable()
         self._states: List[State] = []
         #: (message queue URL, channel) when emits go to the queue only
         self._write_only: Optional[Tuple[str, str]] = None
@@ -120,19 +93,19 @@ class SocketIO:
 
             sio_options["adapter"] = adapter_for_url(*queue)
         server = Server(**sio_options)
-        state = State(self, app, server, manage_session=merged.get("manage_session", True),
-                      always_connect=bool(merged.get("always_connect")))
+        dispatcher = Dispatcher(app, server, self._handlers,
+                                manage_session=bool(merged.get("manage_session", True)),
+                                always_connect=bool(merged.get("always_connect")))
+        state = State(self, app, server, dispatcher)
         app.extensions["socketio"] = state
         self._states.append(state)
         server.attach(app.wsgi_app)
         app.wsgi_app = server  # type: ignore[method-assign]
         namespaces = merged.get("namespaces")
         for namespace in [namespaces] if isinstance(namespaces, str) else namespaces or ():
-            self._bind_namespace(state, namespace)  # accepted even without handlers
-        for namespace in self._handlers:
-            self._bind_namespace(state, namespace)
-        for namespace in self._namespace_objects:
-            self._bind_namespace(state, namespace)
+            dispatcher.bind(namespace)  # accepted even without handlers
+        for namespace in self._handlers.namespace_names():
+            dispatcher.bind(namespace)
 
     #: the asynchronous model, as Flask-SocketIO reports it: always gevent here
     async_mode = "gevent"
@@ -142,13 +115,13 @@ class SocketIO:
         """Whether handlers get a session of their own, kept with the Socket.IO
         connection (Flask-SocketIO's attribute; setting it applies to the next event)."""
         if self._states:
-            return self._state().manage_session
+            return self._state().dispatcher.manage_session
         return bool(self._options.get("manage_session", True))
 
     @manage_session.setter
     def manage_session(self, value: bool) -> None:
         for state in self._states:
-            state.manage_session = bool(value)
+            state.dispatcher.manage_session = bool(value)
         self._options["manage_session"] = bool(value)
 
     @property
@@ -167,15 +140,6 @@ class SocketIO:
             raise RuntimeError("SocketIO is not attached to an app: call init_app(app)")
         raise RuntimeError("several apps use this SocketIO: call it inside an app context")
 
-    def _bind_namespace(self, state: State, namespace: str) -> None:
-        """Serve ``namespace`` (``"*"``: any name) through this extension's handlers."""
-        if namespace in state.bound:
-            return
-        state.bound.add(namespace)
-        nsp = state.server.of(_any_namespace if namespace == "*" else namespace)
-        nsp.use(lambda socket, next: self._on_connect(state, socket, next))
-        nsp.on("connection", lambda socket: self._on_connection(state, socket))
-
     # -- registering handlers -------------------------------------------------------------
 
     def on_event(self, event: str, handler: Handler, namespace: Optional[str] = None) -> None:
@@ -187,9 +151,8 @@ class SocketIO:
         (``flask.request.namespace`` tells which).
         """
         namespace = namespace or "/"
-        self._handlers.setdefault(namespace, {})[event] = Registered(handler)
-        for state in self._states:
-            self._bind_namespace(state, namespace)
+        self._handlers.events.setdefault(namespace, {})[event] = Registered(handler)
+        self._bind(namespace)
 
     def on(self, event: str, namespace: Optional[str] = None) -> Callable[[Handler], Handler]:
         """Decorator registering a handler for ``event``."""
@@ -208,123 +171,25 @@ class SocketIO:
     def on_error(self, namespace: Optional[str] = None) -> Callable[[Handler], Handler]:
         """Decorator for the error handler of ``namespace``: ``fn(exc)``."""
         def decorator(handler: Handler) -> Handler:
-            self._error_handlers[namespace or "/"] = handler
+            self._handlers.error_handlers[namespace or "/"] = handler
             return handler
         return decorator
 
     def on_error_default(self, handler: Handler) -> Handler:
         """Decorator for the error handler of namespaces without their own."""
-        self._default_error_handler = handler
+        self._handlers.default_error_handler = handler
         return handler
 
     def on_namespace(self, namespace_handler: Any) -> None:
         """Register a class-based ``Namespace`` instance."""
         namespace_handler._set_socketio(self)
-        self._namespace_objects[namespace_handler.namespace] = namespace_handler
+        self._handlers.namespaces[namespace_handler.namespace] = namespace_handler
+        self._bind(namespace_handler.namespace)
+
+    def _bind(self, namespace: str) -> None:
+        """Serve ``namespace`` on every app attached so far (later ones bind at init)."""
         for state in self._states:
-            self._bind_namespace(state, namespace_handler.namespace)
-
-    # -- running handlers -----------------------------------------------------------------
-
-    def _find(self, socket: Any, event: str) -> Tuple[Any, bool]:
-        """What handles ``event`` on ``socket``'s namespace, and whether it is the catch-all.
-
-        In the namespace's own handlers, then in those of the catch-all namespace
-        ``"*"``: a handler registered for the event comes first, then a class-based
-        namespace (which sees every event through its ``trigger_event``), then the
-        catch-all event ``"*"`` (never for ``connect`` and ``disconnect``).
-        """
-        for name in (socket.nsp.name, "*"):
-            handlers = self._handlers.get(name, {})
-            if event in handlers:
-                return handlers[event], False
-            obj = self._namespace_objects.get(name)
-            if obj is not None:
-                return _Triggered(obj, event, socket), False
-            if "*" in handlers and event not in ("connect", "disconnect"):
-                return handlers["*"], True
-        return None, False
-
-    def _call(self, state: State, socket: Any, event: str, args: List[Any],
-              registered: Any, call_args: List[Any]) -> Any:
-        try:
-            return run_in_context(state.app, socket, event, args, registered.call_with_optional,
-                                  *call_args, manage_session=state.manage_session)
-        except ConnectionRefusedError:
-            raise
-        except Exception as exc:
-            handler = self._error_handlers.get(socket.nsp.name, self._default_error_handler)
-            if handler is None:
-                raise
-            return run_in_context(state.app, socket, event, args, handler, exc,
-                                  manage_session=state.manage_session)
-
-    def _run_connect(self, state: State, socket: Any) -> Optional[ConnectionRefusedError]:
-        """Run the connect handler: None to admit ``socket``, else the refusal."""
-        registered, _ = self._find(socket, "connect")
-        if registered is None:
-            return None
-        auth = socket.handshake.auth if socket.client.protocol.revision == 5 else None
-        try:
-            result = self._call(state, socket, "connect", [auth], registered, [auth])
-        except ConnectionRefusedError as exc:
-            return exc
-        if result is False:
-            return ConnectionRefusedError("Connection rejected by server")
-        return None
-
-    def _on_connect(self, state: State, socket: Any, next: Callable[..., None]) -> None:
-        if state.always_connect:
-            next()  # admitted first; the handler runs once the client knows
-            return
-        try:
-            refusal = self._run_connect(state, socket)
-        except Exception as exc:
-            report_to_test_client(socket, exc)
-            raise  # the connection is refused
-        if refusal is None:
-            next()
-        else:
-            next(refusal)
-
-    def _on_connection(self, state: State, socket: Any) -> None:
-        log.info("%s connected to %s", socket.id, socket.nsp.name)
-        socket.on_any(lambda event, *args: self._guarded(
-            socket, self._on_event, state, socket, event, list(args)))
-        socket.on("disconnect", lambda reason: self._guarded(
-            socket, self._on_disconnect, state, socket, reason))
-        if state.always_connect and self._run_connect(state, socket) is not None:
-            socket.disconnect()
-
-    @staticmethod
-    def _guarded(socket: Any, fn: Callable[..., None], *args: Any) -> None:
-        """``fn(*args)``; what escapes it goes to the test client driving ``socket``, if
-        any (as Flask-SocketIO's test client raises it in the test), else on up."""
-        try:
-            fn(*args)
-        except Exception as exc:
-            if not report_to_test_client(socket, exc):
-                raise
-
-    def _on_event(self, state: State, socket: Any, event: str, args: List[Any]) -> None:
-        ack = args.pop() if args and isinstance(args[-1], Ack) else None
-        log.info("received event %r from %s [%s]", event, socket.id, socket.nsp.name)
-        registered, catch_all = self._find(socket, event)
-        if registered is None:
-            return
-        call_args = [event, *args] if catch_all else args
-        result = self._call(state, socket, event, args, registered, call_args)
-        if ack is not None and not ack.sent:
-            if result is None:
-                ack()
-            else:
-                ack(*(result if isinstance(result, tuple) else (result,)))
-
-    def _on_disconnect(self, state: State, socket: Any, reason: str) -> None:
-        log.info("%s disconnected from %s (%s)", socket.id, socket.nsp.name, reason)
-        registered, _ = self._find(socket, "disconnect")
-        if registered is not None:
-            self._call(state, socket, "disconnect", [reason], registered, [reason])
+            state.dispatcher.bind(namespace)
 
     # -- emitting from anywhere -----------------------------------------------------------
 
@@ -364,7 +229,8 @@ class SocketIO:
         log.info("emitting event %r to %s [%s]", event, "all" if target is None else target,
                  nsp.name)
         if isinstance(target, str) and target in nsp.connected and callback is not None:
-            nsp.connected[target].emit(event, *args, callback=in_handler_context(callback))
+            nsp.connected[target].emit(event, *args, callback=in_handler_context(
+                callback, state.dispatcher.manage_session))
             return
         operator = nsp.to(target) if target is not None else nsp.to([])
         skipped = [skip_sid] if isinstance(skip_sid, str) else list(skip_sid or [])
@@ -476,7 +342,7 @@ class SocketIO:
         if extra_files:
             options["extra_files"] = [*options.get("extra_files", ()), *extra_files]
         server_kwargs, options = server_keywords(kwargs, options)
-        state = self._state_for(app)
+        state = state_of(app, self)
         if debug is not None:
             app.debug = debug
         if port is None:
@@ -486,12 +352,6 @@ class SocketIO:
               use_reloader=app.debug if use_reloader is None else use_reloader,
               log_output=app.debug if log_output is None else log_output,
               reloader_options=options, monkey_patch=monkey_patch, **server_kwargs)
-
-    def _state_for(self, app: flask.Flask) -> State:
-        state = app.extensions.get("socketio")
-        if not isinstance(state, State) or state.extension is not self:
-            raise RuntimeError("this app is not attached to this SocketIO")
-        return state
 
     def stop(self) -> None:
         """Stop the server started by ``run`` (from a handler or background task)."""

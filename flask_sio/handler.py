@@ -1,10 +1,10 @@
-"""Handlers with their signature inspected once, at registration."""
+"""Handlers with their signature inspected once, at registration, and the table of them."""
 from __future__ import annotations
 
 import inspect
-from typing import Any, Callable, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
-__all__ = ["Handler", "Registered", "event_values"]
+__all__ = ["Handler", "HandlerTable", "Registered", "event_values"]
 
 Handler = Callable[..., Any]
 
@@ -42,8 +42,31 @@ class Registered:
         self.fn = fn
         self.capacity, self.varargs = _positional_capacity(fn)
 
-    def call_with_optional(self, *values: Any) -> Any:
-        """Call with as many of ``values`` as the handler accepts."""
+    def call_with_accepted(self, *values: Any) -> Any:
+        """Call the handler with the first of ``values``, as many as it accepts."""
         if self.varargs:
             return self.fn(*values)
         return self.fn(*values[: self.capacity])
+
+
+class HandlerTable:
+    """What one ``SocketIO`` registered, read by the dispatcher of each of its apps.
+
+    The name ``"*"`` stands for every namespace (or event) without its own handler.
+    """
+
+    __slots__ = ("events", "namespaces", "error_handlers", "default_error_handler")
+
+    def __init__(self) -> None:
+        #: namespace → event → handler
+        self.events: Dict[str, Dict[str, Registered]] = {}
+        #: namespace → class-based ``Namespace`` (it sees every event of its namespace)
+        self.namespaces: Dict[str, Any] = {}
+        #: namespace → error handler ``fn(exc)``
+        self.error_handlers: Dict[str, Handler] = {}
+        #: the error handler of namespaces without one of their own
+        self.default_error_handler: Optional[Handler] = None
+
+    def namespace_names(self) -> List[str]:
+        """The namespaces that have handlers (function ones first, then class-based)."""
+        return [*self.events, *self.namespaces]

@@ -10,6 +10,7 @@ from sio_core import Disconnected
 
 from .context import in_handler_context
 from .handler import event_values
+from .state import State, state_of
 
 __all__ = ["emit", "send", "call", "join_room", "leave_room", "close_room", "rooms",
            "disconnect"]
@@ -19,11 +20,8 @@ Target = Union[None, str, List[str]]
 log = logging.getLogger(__name__)
 
 
-def _state() -> Any:
-    state = flask.current_app.extensions.get("socketio")
-    if state is None:
-        raise RuntimeError("no SocketIO extension on this app")
-    return state
+def _state() -> State:
+    return state_of(flask.current_app)
 
 
 def _sid() -> str:
@@ -66,7 +64,8 @@ def emit(event: str, *args: Any, to: Target = None, room: Target = None,
             return
         log.info("emitting event %r to %s [%s]", event, socket.id, socket.nsp.name)
         socket.emit(event, *event_values(args),
-                    callback=None if callback is None else in_handler_context(callback))
+                    callback=None if callback is None else in_handler_context(
+                        callback, _state().dispatcher.manage_session))
         return
     _state().extension.emit(event, *args, to=target, include_self=include_self,
                             skip_sid=skip_sid, namespace=_namespace(namespace),

@@ -48,7 +48,7 @@ class Namespace:
             return None
         if event == "connect":
             args = args[1:]
-        return method.call_with_optional(*args)
+        return method.call_with_accepted(*args)
 
     def emit(self, event: str, *args: Any, **kwargs: Any) -> None:
         """``SocketIO.emit`` defaulting to this namespace."""

@@ -9,6 +9,7 @@ from werkzeug.test import EnvironBuilder
 from sio_core.testing import TestClient
 
 from .context import TEST_ERRORS_KEY
+from .state import state_of
 
 __all__ = ["SocketIOTestClient"]
 
@@ -55,7 +56,7 @@ class SocketIOTestClient:
         # only the application's query, as in Flask-SocketIO's test client: handlers
         # reading request.args do not see the Engine.IO parameters (EIO, transport)
         query = (self._query_string or "").lstrip("?")
-        path = self.socketio._state_for(self.app).server.path()
+        path = state_of(self.app, self.socketio).server.path()
         environ = EnvironBuilder(path=path + "/", query_string=query,
                                  headers=headers).get_environ()
         environ[TEST_ERRORS_KEY] = self._errors
@@ -63,7 +64,7 @@ class SocketIOTestClient:
 
     def _core(self) -> TestClient:
         if self._client is None or self._client.conn.closed:
-            server = self.socketio._state_for(self.app).server
+            server = state_of(self.app, self.socketio).server
             self._client = TestClient(server, eio=4, environ=self._environ())
         return self._client
 
