@@ -7,6 +7,7 @@ from typing import Any, Callable, Dict, Iterable, Optional, Union
 from .adapter import MemoryAdapter
 from .engineio import EngineOptions
 from .server import runtime
+from .server.clock import Clock
 from .server.engine import EngineServer
 from .server.server import ServerCore
 from .serving import HttpTimeouts
@@ -43,6 +44,8 @@ class Server(ServerCore):
         server listens (``listen``, ``Server(port)``, ``sio_core.run(server)``); 0: none
     :param request_timeout: seconds for a whole request, body included, to arrive
     :param keepalive_timeout: seconds an idle keep-alive connection is kept
+    :param clock: where the heartbeat, connect timeout and ack deadlines read the time and
+        arm their timers (default: the event loop's ``Clock``; tests pass one they move)
     :param engine_options: ``ping_interval``, ``ping_timeout``, ``max_http_buffer_size``,
         ``transports``, ``allow_upgrades``, ``upgrade_timeout``, ``cookie``,
         ``http_compression``, ``compression_threshold``, ``max_queue``
@@ -59,13 +62,15 @@ class Server(ServerCore):
                  headers_timeout: float = HttpTimeouts.headers_timeout,
                  request_timeout: float = HttpTimeouts.request_timeout,
                  keepalive_timeout: float = HttpTimeouts.keepalive_timeout,
+                 clock: Optional[Clock] = None,
                  **engine_options: Any) -> None:
         unknown = set(engine_options) - _ENGINE_KEYS
         if unknown:
             raise TypeError("unknown Server option(s): %s" % ", ".join(sorted(unknown)))
         #: deadlines of the HTTP edge when this server listens (see ``sio_core.serving``)
         self.http_timeouts = HttpTimeouts(headers_timeout, request_timeout, keepalive_timeout)
-        engine = EngineServer(EngineOptions(**engine_options), generate_id=generate_id)
+        engine = EngineServer(EngineOptions(**engine_options), generate_id=generate_id,
+                              clock=clock)
         super().__init__(engine, adapter=adapter, json=json, connect_timeout=connect_timeout)
         self._serve_client = serve_client
         self.wsgi_app = WSGIApp(engine, path, origins, allow_request, cors_credentials,

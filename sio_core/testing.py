@@ -136,7 +136,7 @@ class TestClient:
                     self._on_packet(decoded)
             elif packet.type is EnginePacketType.PING:  # answer heartbeats like a real client
                 self.conn.session.receive(EnginePacket(EnginePacketType.PONG, packet.data),
-                                          runtime.monotonic())
+                                          self.conn.engine.clock.monotonic())
             elif packet.type is EnginePacketType.CLOSE:
                 self.closed = True
         return True

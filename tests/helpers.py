@@ -6,6 +6,8 @@ test modules import (``from tests.helpers import ...``).
 """
 from __future__ import annotations
 
+import heapq
+import itertools
 import json
 import os
 import shutil
@@ -15,7 +17,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, List, Tuple
 
 import gevent
 import pytest
@@ -23,7 +25,7 @@ import pytest
 __all__ = [
     "ROOT", "EXAMPLES", "INTEROP", "NODE_MODULES", "HOSTILE_APP",
     "free_port", "wait_for_port", "ServerProcess", "require_node", "node_result",
-    "RedisServer", "wait_until",
+    "RedisServer", "wait_until", "FakeClock",
 ]
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -152,3 +154,59 @@ def wait_until(predicate: Callable[[], bool], timeout: float = 2.0) -> bool:
     return True
 
 
+class _FakeTimer:
+    """A ``FakeClock.call_later`` timer; ``cancel()`` stops it."""
+
+    __slots__ = ("fn", "args", "cancelled")
+
+    def __init__(self, fn: Callable[..., Any], args: Tuple[Any, ...]) -> None:
+        self.fn = fn
+        self.args = args
+        self.cancelled = False
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+
+class FakeClock:
+    """A clock for ``Server(clock=...)`` / ``EngineServer(clock=...)`` that only moves when
+    the test says so: ``advance(seconds)`` fires the timers that fall due, in order, and lets
+    the greenlets they woke run. A test proves that a timer did *not* fire by advancing past
+    its deadline, without sleeping.
+    """
+
+    def __init__(self, start: float = 1000.0) -> None:
+        self.now = start
+        self._timers: List[Tuple[float, int, _FakeTimer]] = []
+        self._seq = itertools.count()
+
+    def monotonic(self) -> float:
+        """The clock's time."""
+        return self.now
+
+    def call_later(self, delay: float, fn: Callable[..., Any], *args: Any) -> _FakeTimer:
+        """Call ``fn(*args)`` when ``advance`` passes ``now + delay``."""
+        timer = _FakeTimer(fn, args)
+        heapq.heappush(self._timers, (self.now + max(0.0, delay), next(self._seq), timer))
+        return timer
+
+    @property
+    def pending(self) -> int:
+        """How many timers are armed and not cancelled."""
+        return sum(1 for _, _, timer in self._timers if not timer.cancelled)
+
+    def advance(self, seconds: float) -> None:
+        """Move the time on by ``seconds``, firing every timer due by then at its own time
+        (timers armed meanwhile included) and letting the greenlets they wake run."""
+        target = self.now + seconds
+        timers = self._timers
+        while timers and timers[0][0] <= target:
+            due, _, timer = heapq.heappop(timers)
+            if timer.cancelled:
+                continue
+            self.now = max(self.now, due)
+            timer.cancelled = True
+            timer.fn(*timer.args)
+            gevent.idle()  # the greenlets the timer woke run before the next one fires
+        self.now = target
+        gevent.idle()

@@ -19,6 +19,7 @@ from ..adapter.base import BroadcastOptions
 from ..errors import AckTimeout, ReservedEventError
 from ..socketio import Packet, PacketType
 from . import runtime
+from .clock import Clock
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..adapter.base import Adapter
@@ -70,14 +71,14 @@ class AckCollector:
                  "finished", "timer")
 
     def __init__(self, done: Callable[[Optional[Exception], List[Any]], None],
-                 timeout: float, nodes: int) -> None:
+                 timeout: float, nodes: int, clock: Clock) -> None:
         self.done = done
         self.responses: List[Any] = []
         self.expected = 0
         self.nodes_expected = nodes
         self.nodes_counted = 0
         self.finished = False
-        self.timer = runtime.call_later(timeout, self._timed_out)
+        self.timer = clock.call_later(timeout, self._timed_out)
 
     def on_count(self, count: int) -> None:
         """A node reports how many of its sockets got the packet."""
@@ -186,7 +187,8 @@ class BroadcastOperator:
             raise ValueError("acks from a broadcast need a deadline: use .timeout(seconds).emit()")
         collector = AckCollector(
             lambda err, responses: runtime.spawn(callback, err, responses),
-            self.flags.timeout, 1 if self.flags.local else self.adapter.server_count())
+            self.flags.timeout, 1 if self.flags.local else self.adapter.server_count(),
+            self.adapter.nsp.server.engine.clock)
         try:
             self.adapter.broadcast_with_ack(packet, self.options(), collector.on_count,
                                             collector.on_ack)

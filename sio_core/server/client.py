@@ -44,7 +44,8 @@ class Client:
         if self.protocol.implicit_root:
             self.connect("/", {}, None)
         else:
-            self._timer = runtime.call_later(server.connect_timeout, self._connect_timeout)
+            self._timer = conn.engine.clock.call_later(server.connect_timeout,
+                                                       self._connect_timeout)
 
     def __repr__(self) -> str:
         return "<Client %s v%d>" % (self.conn.sid, self.protocol.revision)

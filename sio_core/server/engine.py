@@ -27,6 +27,7 @@ from ..engineio import (
 )
 from ..engineio.packet import Data
 from . import runtime
+from .clock import Clock
 
 __all__ = ["EngineHandler", "Connection", "EngineServer", "default_generate_id"]
 
@@ -183,6 +184,8 @@ class EngineServer:
     :param options: the validated options
     :param handler: the layer above
     :param generate_id: ``fn(environ) -> str`` making session ids
+    :param clock: where the time and the timers of the heartbeat, the connect timeout and
+        the ack deadlines come from (default: the event loop's ``Clock``)
     """
 
     def __init__(
@@ -190,11 +193,14 @@ class EngineServer:
         options: Optional[EngineOptions] = None,
         handler: Optional[EngineHandler] = None,
         generate_id: Optional[Callable[[Any], str]] = None,
+        clock: Optional[Clock] = None,
     ) -> None:
         self.options = options or EngineOptions()
         self.handler = handler or EngineHandler()
         #: ``fn(environ) -> str``: overridable session id factory
         self.generate_id = generate_id or default_generate_id
+        #: ``monotonic()`` and ``call_later(delay, fn, *args)`` for the glue's deadlines
+        self.clock = clock or Clock()
         self.sessions: Dict[str, Connection] = {}
         self._heartbeats = {
             v: heartbeat_for(v, self.options.ping_interval, self.options.ping_timeout)
@@ -221,7 +227,7 @@ class EngineServer:
         sid = self.generate_id(environ)
         if not isinstance(sid, str) or not sid or sid in self.sessions:
             raise RuntimeError("generate_id returned an unusable or duplicate id: %r" % (sid,))
-        now = runtime.monotonic()
+        now = self.clock.monotonic()
         opts = self.options
         session = Session(sid, query.version, query.transport, self._heartbeats[query.version],
                           now, opts.max_queue)
@@ -244,7 +250,7 @@ class EngineServer:
         if session.outbox and session.transport == "polling" and \
                 session.outbox[-1].type is PacketType.CLOSE:
             # closed by the server: keep it briefly so the next GET collects the last packets
-            conn.linger_until = runtime.monotonic() + self.options.ping_timeout
+            conn.linger_until = self.clock.monotonic() + self.options.ping_timeout
             self._schedule(conn, conn.linger_until)
         else:
             self.forget(conn)
@@ -281,12 +287,18 @@ class EngineServer:
 
     def _tick_loop(self) -> None:
         heap = self._heap
+        clock = self.clock
+        wake = self._ticker_wake
         while heap:
-            now = runtime.monotonic()
+            now = clock.monotonic()
             due, _, conn = heap[0]
             if due > now:
-                self._ticker_wake.clear()
-                self._ticker_wake.wait(timeout=due - now)
+                wake.clear()
+                timer = clock.call_later(due - now, wake.set)
+                try:
+                    wake.wait()  # the earliest due time, or an earlier entry pushed
+                finally:
+                    timer.cancel()
                 continue
             heapq.heappop(heap)
             session = conn.session

@@ -81,7 +81,8 @@ class _CallbackWaiter:
         self.socket = socket
         self.fn = fn
         self.ack_id = ack_id
-        self.timer = runtime.call_later(timeout, self._timed_out) if timeout is not None else None
+        self.timer = None if timeout is None else \
+            socket.client.conn.engine.clock.call_later(timeout, self._timed_out)
 
     def __call__(self, values: List[Any]) -> None:
         if self.timer is not None:

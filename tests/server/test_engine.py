@@ -12,6 +12,7 @@ from gevent.event import Event
 from sio_core.engineio import CloseReason, EngineOptions, EngineQuery, Packet, PacketType
 from sio_core.server.engine import Connection, EngineHandler, EngineServer
 from sio_core.testing import make_environ
+from tests.helpers import FakeClock
 
 
 class Recorder(EngineHandler):
@@ -34,9 +35,9 @@ class Recorder(EngineHandler):
         self.closed.set()
 
 
-def make_engine(**options: Any) -> Tuple[EngineServer, Recorder]:
+def make_engine(clock: Any = None, **options: Any) -> Tuple[EngineServer, Recorder]:
     handler = Recorder()
-    return EngineServer(EngineOptions(**options), handler=handler), handler
+    return EngineServer(EngineOptions(**options), handler=handler, clock=clock), handler
 
 
 def open_session(engine: EngineServer, version: int = 4,
@@ -51,7 +52,7 @@ def types(packets: List[Packet]) -> List[PacketType]:
 
 def receive(conn: Connection, packet: Packet) -> None:
     """Feed one packet from the client, as a transport does."""
-    event = conn.session.receive(packet, time.monotonic())
+    event = conn.session.receive(packet, conn.engine.clock.monotonic())
     if event is not None:
         conn.dispatch([event])
 
@@ -296,50 +297,40 @@ def test_a_silent_protocol_3_client_times_out() -> None:
     assert types(conn.session.take()) == [PacketType.OPEN]  # protocol 3 servers never ping
 
 
-def _answer_pings(conn: Connection, stop: Event) -> int:
-    """A client that reads everything and answers pings with pongs; returns the pings seen."""
-    pings = 0
-    waiter = Event()
-    conn.waiter = waiter
-    while not stop.is_set() and not conn.closed:
-        for packet in conn.session.take():
-            if packet.type is PacketType.PING:
-                pings += 1
-                receive(conn, Packet(PacketType.PONG))
-        waiter.wait(0.05)
-        waiter.clear()
-    return pings
-
-
 def test_a_client_answering_pings_stays_open() -> None:
-    engine, handler = make_engine(ping_interval=0.05, ping_timeout=0.1)
+    clock = FakeClock()
+    engine, handler = make_engine(clock, ping_interval=10, ping_timeout=5)
     conn = open_session(engine, 4)
-    stop = Event()
-    answerer = gevent.spawn(_answer_pings, conn, stop)
-    assert handler.closed.wait(0.5) is False  # five ping intervals, no timeout
-    stop.set()
-    pings = answerer.get(timeout=1)
-    assert pings >= 3
+    assert types(conn.session.take()) == [PacketType.OPEN]
+    for _ in range(5):
+        clock.advance(10)  # a ping interval since the open or the last pong
+        assert types(conn.session.take()) == [PacketType.PING]
+        clock.advance(4.5)  # within the ping timeout
+        receive(conn, Packet(PacketType.PONG))
+    assert handler.closed.is_set() is False
     assert conn.closed is False
-    conn.close()
+    clock.advance(10)
+    assert types(conn.session.take()) == [PacketType.PING]
+    clock.advance(4.5)
+    assert conn.closed is False
+    clock.advance(0.5)  # this ping goes unanswered for the whole ping timeout
+    assert handler.reasons == {conn.sid: CloseReason.PING_TIMEOUT}
 
 
 def test_a_protocol_3_client_pinging_stays_open() -> None:
-    engine, handler = make_engine(ping_interval=0.05, ping_timeout=0.05)
+    clock = FakeClock()
+    engine, handler = make_engine(clock, ping_interval=10, ping_timeout=5)
     conn = open_session(engine, 3)
-
-    def ping_loop(stop: Event) -> None:
-        while not stop.wait(0.03):
-            receive(conn, Packet(PacketType.PING))
-
-    stop = Event()
-    pinger = gevent.spawn(ping_loop, stop)
-    assert handler.closed.wait(0.4) is False
-    stop.set()
-    pinger.get(timeout=1)
+    for _ in range(5):
+        clock.advance(14.5)  # within ping interval + ping timeout of the open or last ping
+        receive(conn, Packet(PacketType.PING))
+        assert types(conn.session.take())[-1] is PacketType.PONG
+    assert handler.closed.is_set() is False
     assert conn.closed is False
-    assert PacketType.PONG in types(conn.session.take())
-    conn.close()
+    clock.advance(14.5)
+    assert conn.closed is False
+    clock.advance(0.5)  # no ping for ping interval + ping timeout
+    assert handler.reasons == {conn.sid: CloseReason.PING_TIMEOUT}
 
 
 # -- overflow -------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ import sio_core
 from sio_core import AckTimeout, ConnectionRefusedError, ReservedEventError, Server
 from sio_core.server.broadcast import RESERVED_EVENTS
 from sio_core.testing import TestClient, make_environ
-from tests.helpers import wait_until
+from tests.helpers import FakeClock, wait_until
 
 
 @pytest.fixture(params=[4, 3], ids=["sio5", "sio4"])
@@ -801,22 +801,32 @@ def test_reserved_event_error_is_a_value_error() -> None:
 
 
 def test_a_client_joining_no_namespace_is_closed_after_connect_timeout() -> None:
-    io = Server(connect_timeout=0.2)
+    clock = FakeClock()
+    io = Server(connect_timeout=2, clock=clock)
     client = TestClient(io, eio=4)
-    started = time.monotonic()
+    clock.advance(1.5)
     assert client.conn.closed is False
+    clock.advance(0.5)
     assert wait_until(lambda: client.closed, timeout=2) is True
-    elapsed = time.monotonic() - started
-    assert 0.15 <= elapsed < 1.0
     assert client.conn.session.reason == "forced close"
     assert io.engine.clients_count == 0
 
 
-def test_connecting_in_time_cancels_the_connect_timeout() -> None:
+def test_the_connect_timeout_runs_on_the_event_loop_by_default() -> None:
     io = Server(connect_timeout=0.2)
     client = TestClient(io, eio=4)
+    started = time.monotonic()
+    assert wait_until(lambda: client.closed, timeout=2) is True
+    assert 0.15 <= time.monotonic() - started < 1.0
+    assert client.conn.session.reason == "forced close"
+
+
+def test_connecting_in_time_cancels_the_connect_timeout() -> None:
+    clock = FakeClock()
+    io = Server(connect_timeout=2, clock=clock)
+    client = TestClient(io, eio=4)
     assert client.connect() is True
-    gevent.sleep(0.35)  # past the deadline: nothing may happen
+    clock.advance(3.5)  # past the deadline: nothing may happen
     assert client.conn.closed is False
     assert client.is_connected() is True
 
@@ -833,11 +843,12 @@ def test_a_client_whose_connects_were_refused_is_still_closed_after_connect_time
 
 
 def test_protocol_4_clients_are_on_root_from_the_start() -> None:
-    io = Server(connect_timeout=0.2)
+    clock = FakeClock()
+    io = Server(connect_timeout=2, clock=clock)
     seen: List[str] = []
     io.on("connection", lambda s: seen.append(s.id))
     client = TestClient(io, eio=3)
     assert seen == [client.conn.sid]
     assert client.sids == {"/": client.conn.sid}
-    gevent.sleep(0.3)
+    clock.advance(3)  # past the connect timeout: no timer was armed
     assert client.conn.closed is False
