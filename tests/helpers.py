@@ -131,7 +131,8 @@ class RedisServer:
     def start(self) -> None:
         binary = shutil.which("redis-server")
         if binary is None:
-            pytest.fail("redis-server is not installed (.ci/run installs Debian's redis-server)")
+            pytest.fail("redis-server is not installed (the test command installs Debian's "
+                        "redis-server unless SIO_TEST_NO_BOOTSTRAP=1; see tests/bootstrap.py)")
         self.proc = subprocess.Popen(
             [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
              "--appendonly", "no"],

@@ -62,7 +62,8 @@ def start_server(kind: str, port: Optional[int] = None) -> Any:
 def chromium() -> Iterator[Any]:
     """One headless Chromium for the session."""
     if not os.access(CHROMIUM, os.X_OK):
-        pytest.fail("chromium is not installed (.ci/run installs Debian's chromium)")
+        pytest.fail("chromium is not installed (the test command installs Debian's chromium "
+                    "unless SIO_TEST_NO_BOOTSTRAP=1; see tests/bootstrap.py)")
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
