@@ -6,10 +6,11 @@ from typing import Any, Optional
 from .engineio.errors import EngineError, RequestError
 from .engineio.errors import ProtocolError as EngineProtocolError
 from .socketio.errors import ProtocolError as SocketProtocolError
+from .socketio.events import is_reserved
 
 __all__ = [
     "SioError", "AckTimeout", "Disconnected", "ConnectionRefusedError", "ReservedEventError",
-    "EngineError", "EngineProtocolError", "RequestError", "SocketProtocolError",
+    "EngineError", "EngineProtocolError", "RequestError", "SocketProtocolError", "check_event",
 ]
 
 
@@ -48,3 +49,12 @@ class ConnectionRefusedError(SioError):
 
 class ReservedEventError(SioError, ValueError):
     """An application tried to emit a reserved event name."""
+
+
+def check_event(event: str) -> None:
+    """Refuse a reserved event name (``connect``, ``disconnect``...) before it is emitted.
+
+    :raises ReservedEventError: when ``event`` is reserved
+    """
+    if is_reserved(event):
+        raise ReservedEventError('"%s" is a reserved event name' % event)

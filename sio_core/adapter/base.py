@@ -18,6 +18,10 @@ Interface (every method takes and returns plain values):
   ``disconnect_sockets(opts, close)``
 - ``server_count()``, ``init()``, ``close()``
 
+What the adapter needs from the namespace it serves and from each of its sockets is
+spelled out by two protocols, ``AdaptedNamespace`` and ``AdaptedSocket``; the adapter
+knows nothing else of them (``sio_core.server``'s ``Namespace`` and ``Socket`` fit).
+
 An adapter built without a namespace (``RedisAdapter(url=...)``) is a *template*:
 given as a server's ``adapter=`` option, the server calls ``for_namespace(nsp)`` on it
 once per namespace.
@@ -26,7 +30,6 @@ from __future__ import annotations
 
 import logging
 from typing import (
-    TYPE_CHECKING,
     Any,
     Callable,
     Dict,
@@ -34,24 +37,26 @@ from typing import (
     Iterable,
     Iterator,
     List,
+    Mapping,
     NamedTuple,
     Optional,
+    Protocol,
     Set,
 )
 
 from ..socketio import EncodedPacket, Packet, encode
 
-if TYPE_CHECKING:  # pragma: no cover
-    from ..server.namespace import Namespace
-    from ..server.socket import Socket
-
-__all__ = ["Adapter", "BroadcastOptions"]
+__all__ = ["Adapter", "AdaptedNamespace", "AdaptedSocket", "BroadcastOptions"]
 
 log = logging.getLogger(__name__)
 
 
 class BroadcastOptions(NamedTuple):
-    """Who receives a broadcast, and how."""
+    """Who receives an emit, and how: the one value of emit flags.
+
+    A broadcast uses every field; a socket's own emit (``socket.volatile``,
+    ``socket.timeout(5)``) only the flags, its rooms staying empty.
+    """
 
     #: target rooms (union); empty means the whole namespace
     rooms: FrozenSet[str] = frozenset()
@@ -63,8 +68,53 @@ class BroadcastOptions(NamedTuple):
     local: bool = False
     #: per-message compression wish (websocket compression is off; kept for the API)
     compress: bool = True
-    #: ack timeout in seconds, for broadcasts that collect acks
+    #: ack timeout in seconds, for emits that collect acks
     timeout: Optional[float] = None
+
+
+class AdaptedSocket(Protocol):
+    """What an adapter needs from a socket of its namespace."""
+
+    #: the socket id (each socket is in the room of that name)
+    id: str
+    #: the application's free slot, reported to other nodes by ``fetch_sockets``
+    data: Any
+
+    @property
+    def rooms(self) -> Set[str]:
+        """The socket's rooms."""
+
+    def write_messages(self, messages: List[Any], volatile: bool = False) -> None:
+        """Send the encoded messages of one packet to the socket's client."""
+
+    def register_ack(self, ack_id: int, on_ack: Callable[[Any], None]) -> None:
+        """Call ``on_ack(values)`` when the client acks ``ack_id``."""
+
+    def join(self, rooms: Iterable[str]) -> Any:
+        """Join ``rooms``."""
+
+    def leave(self, room: str) -> Any:
+        """Leave ``room``."""
+
+    def disconnect(self, close: bool = False) -> Any:
+        """Leave the namespace; with ``close``, close the connection."""
+
+
+class AdaptedNamespace(Protocol):
+    """What an adapter needs from the namespace it serves."""
+
+    #: the namespace name, e.g. ``/chat``
+    name: str
+
+    @property
+    def connected(self) -> Mapping[str, AdaptedSocket]:
+        """The connected sockets of this node, by id."""
+
+    def dumps(self, value: Any) -> str:
+        """The server's JSON encoder."""
+
+    def next_ack_id(self) -> int:
+        """A fresh ack id, unique in the namespace (a broadcast shares one)."""
 
 
 class Adapter:
@@ -73,15 +123,15 @@ class Adapter:
     :param nsp: the namespace served; None makes a template (see ``for_namespace``)
     """
 
-    def __init__(self, nsp: Optional["Namespace"] = None) -> None:
+    def __init__(self, nsp: Optional[AdaptedNamespace] = None) -> None:
         #: the namespace served (None in a template)
-        self.nsp: "Namespace" = nsp  # type: ignore[assignment]
+        self.nsp: AdaptedNamespace = nsp  # type: ignore[assignment]
         #: room → socket ids
         self.rooms: Dict[str, Set[str]] = {}
         #: socket id → rooms (the reverse index)
         self.sids: Dict[str, Set[str]] = {}
 
-    def for_namespace(self, nsp: "Namespace") -> "Adapter":
+    def for_namespace(self, nsp: AdaptedNamespace) -> "Adapter":
         """A new adapter with this one's settings, serving ``nsp``.
 
         :param nsp: the namespace the new adapter serves
@@ -160,7 +210,7 @@ class Adapter:
                 if sid not in excluded:
                     yield sid
 
-    def _local_sockets(self, opts: BroadcastOptions) -> List["Socket"]:
+    def _local_sockets(self, opts: BroadcastOptions) -> List[AdaptedSocket]:
         connected = self.nsp.connected
         return [connected[sid] for sid in list(self._targets(opts)) if sid in connected]
 
@@ -172,7 +222,7 @@ class Adapter:
 
     def encode(self, packet: Packet) -> EncodedPacket:
         """Encode ``packet`` with the server's JSON encoder."""
-        return encode(packet, self.nsp.server.dumps)
+        return encode(packet, self.nsp.dumps)
 
     def broadcast(self, packet: Packet, opts: BroadcastOptions) -> None:
         """Send ``packet`` to every matching socket (*multi-node*: also to other nodes)."""
@@ -183,7 +233,7 @@ class Adapter:
         messages = encoded.messages()
         count = 0
         for socket in self._local_sockets(opts):
-            socket.client.write_messages(messages, opts.volatile)
+            socket.write_messages(messages, opts.volatile)
             count += 1
         return count
 
@@ -206,7 +256,7 @@ class Adapter:
         count = 0
         for socket in self._local_sockets(opts):
             socket.register_ack(ack_id, on_ack)
-            socket.client.write_messages(messages, opts.volatile)
+            socket.write_messages(messages, opts.volatile)
             count += 1
         return count
 

@@ -23,9 +23,9 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 import gevent.monkey
 import redis
 
-from ..errors import SioError
+from ..errors import SioError, check_event
 from ..server import runtime
-from ..socketio import EncodedPacket, Packet, PacketType, join_binary, split_binary
+from ..socketio import EncodedPacket, Packet, PacketType, encode, join_binary, split_binary
 from .base import Adapter, BroadcastOptions
 from .messages import (
     BrokerMessage,
@@ -504,9 +504,6 @@ class Emitter:
 
         :raises BrokerUnavailable: when Redis cannot be reached
         """
-        from ..server.broadcast import check_event
-        from ..socketio import encode
-
         check_event(event)
         encoded = encode(Packet(PacketType.EVENT, self.nsp, [event, *args]))
         opts = BroadcastOptions(rooms=frozenset(self.rooms),

@@ -8,12 +8,13 @@ one string separated by spaces, and a Node-style ``fn(origin, callback)`` that c
 """
 from __future__ import annotations
 
-import inspect
 import logging
 from typing import Any, Callable, Iterable, List, NamedTuple, Optional, Tuple, Union
 from urllib.parse import urlsplit
 
-__all__ = ["OriginPolicy", "OriginsSpec", "positional_count", "node_style_verdict"]
+from . import callables
+
+__all__ = ["OriginPolicy", "OriginsSpec"]
 
 log = logging.getLogger(__name__)
 
@@ -33,41 +34,6 @@ class _Pattern(NamedTuple):
     def matches(self, scheme: str, host: str, port: str) -> bool:
         return ((self.scheme is None or self.scheme == scheme)
                 and self.host in ("*", host) and self.port in ("*", port))
-
-
-def positional_count(fn: Callable[..., Any]) -> int:
-    """How many positional arguments ``fn`` requires (a large number for ``*args``).
-
-    Parameters with a default do not count: ``fn(origin, extra=None)`` takes one.
-
-    :param fn: any callable; one without a signature counts as taking one
-    """
-    try:
-        params = inspect.signature(fn).parameters.values()
-    except (TypeError, ValueError):  # some builtins
-        return 1
-    count = 0
-    for param in params:
-        if param.kind is param.VAR_POSITIONAL:
-            return 1 << 16
-        if param.kind in (param.POSITIONAL_ONLY, param.POSITIONAL_OR_KEYWORD) \
-                and param.default is param.empty:
-            count += 1
-    return count
-
-
-def node_style_verdict(fn: Callable[..., Any], *args: Any) -> Optional[bool]:
-    """Call a Node-style ``fn(*args, callback)`` whose callback takes ``(err, allowed)``.
-
-    :returns: whether the callback allowed without an error, or None when ``fn`` returned
-        without calling it (the pure layer cannot wait for a later call)
-    """
-    verdict: List[Tuple[Any, Any]] = []
-    fn(*args, lambda err=None, allowed=False: verdict.append((err, allowed)))
-    if not verdict:
-        return None
-    err, allowed = verdict[0]
-    return err is None and bool(allowed)
 
 
 def _netloc(origin: str) -> str:
@@ -133,7 +99,7 @@ class OriginPolicy:
         entries: List[str] = []
         if callable(origins):
             self._fn = origins
-            self._node_style = positional_count(origins) >= 2
+            self._node_style = callables.positional_count(origins) >= 2
         elif isinstance(origins, str):
             entries = origins.split()
         elif origins is not None:
@@ -172,7 +138,7 @@ class OriginPolicy:
         assert self._fn is not None
         if not self._node_style:
             return bool(self._fn(origin))
-        verdict = node_style_verdict(self._fn, origin)
+        verdict = callables.node_style_verdict(self._fn, origin)
         if verdict is None:
             log.warning("origins callable %r returned without calling its callback: "
                         "refusing %s (call callback(err, allowed) before returning)",

@@ -1,22 +1,14 @@
 """BroadcastOperator: immutable (rooms, except rooms, flags) targets emitting via the adapter."""
 from __future__ import annotations
 
+import importlib
 import logging
-from typing import (
-    TYPE_CHECKING,
-    Any,
-    Callable,
-    FrozenSet,
-    Iterable,
-    List,
-    NamedTuple,
-    Optional,
-    Set,
-    Union,
-)
+import warnings
+from typing import TYPE_CHECKING, Any, Callable, FrozenSet, Iterable, List, Optional, Set, Union
 
+from .. import errors
 from ..adapter.base import BroadcastOptions
-from ..errors import AckTimeout, ReservedEventError
+from ..errors import AckTimeout
 from ..socketio import Packet, PacketType
 from . import runtime
 from .clock import Clock
@@ -24,36 +16,28 @@ from .clock import Clock
 if TYPE_CHECKING:  # pragma: no cover
     from ..adapter.base import Adapter
 
-__all__ = ["BroadcastOperator", "Flags", "AckCollector", "RESERVED_EVENTS", "check_event"]
+__all__ = ["BroadcastOperator", "AckCollector"]
 
 log = logging.getLogger(__name__)
 
-#: event names applications may not emit
-RESERVED_EVENTS = frozenset(
-    ["connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener"])
-
-
-def check_event(event: str) -> None:
-    """Refuse reserved event names.
-
-    :raises ReservedEventError: when ``event`` is reserved
-    """
-    if event in RESERVED_EVENTS:
-        raise ReservedEventError('"%s" is a reserved event name' % event)
-
 Rooms = Union[str, Iterable[str]]
 
+_EVERYONE = BroadcastOptions()
 
-class Flags(NamedTuple):
-    """Emit flags of a broadcast."""
-
-    volatile: bool = False
-    local: bool = False
-    compress: bool = True
-    timeout: Optional[float] = None
+#: names that moved: the module now holding each, and its name there
+_MOVED = {"Flags": ("sio_core.adapter", "BroadcastOptions"),
+          "RESERVED_EVENTS": ("sio_core.socketio", "RESERVED_EVENTS"),
+          "check_event": ("sio_core.errors", "check_event")}
 
 
-_NO_FLAGS = Flags()
+def __getattr__(name: str) -> Any:
+    """Deprecated names of this module."""
+    if name in _MOVED:
+        module, new_name = _MOVED[name]
+        warnings.warn("sio_core.server.broadcast.%s is deprecated: use %s.%s"
+                      % (name, module, new_name), DeprecationWarning, stacklevel=2)
+        return getattr(importlib.import_module(module), new_name)
+    raise AttributeError("module %r has no attribute %r" % (__name__, name))
 
 
 def _names(rooms: Rooms) -> FrozenSet[str]:
@@ -109,61 +93,63 @@ class AckCollector:
 
 
 class BroadcastOperator:
-    """Who a broadcast goes to; each method returns a new operator.
+    """Who a broadcast goes to and how; each method returns a new operator.
 
     :param adapter: the namespace's adapter
-    :param rooms: target rooms (union; empty = everyone)
-    :param except_rooms: rooms excluded
-    :param flags: emit flags
+    :param opts: targets and flags (default: everyone, no flags)
     """
 
-    __slots__ = ("adapter", "rooms", "except_rooms", "flags")
+    __slots__ = ("adapter", "opts")
 
-    def __init__(self, adapter: "Adapter", rooms: FrozenSet[str] = frozenset(),
-                 except_rooms: FrozenSet[str] = frozenset(), flags: Flags = _NO_FLAGS) -> None:
+    def __init__(self, adapter: "Adapter", opts: BroadcastOptions = _EVERYONE) -> None:
         self.adapter = adapter
-        self.rooms = rooms
-        self.except_rooms = except_rooms
-        self.flags = flags
+        #: targets and flags, as the adapter takes them
+        self.opts = opts
 
     def _with(self, **changes: Any) -> "BroadcastOperator":
-        values = {"rooms": self.rooms, "except_rooms": self.except_rooms, "flags": self.flags}
-        values.update(changes)
-        return BroadcastOperator(self.adapter, **values)
+        return BroadcastOperator(self.adapter, self.opts._replace(**changes))
+
+    @property
+    def rooms(self) -> FrozenSet[str]:
+        """The target rooms (empty: everyone)."""
+        return self.opts.rooms
+
+    @property
+    def except_rooms(self) -> FrozenSet[str]:
+        """The rooms whose members are skipped."""
+        return self.opts.except_rooms
 
     def to(self, room: Rooms) -> "BroadcastOperator":
         """Add target room(s)."""
-        return self._with(rooms=self.rooms | _names(room))
+        return self._with(rooms=self.opts.rooms | _names(room))
 
     in_ = to
 
     def except_(self, room: Rooms) -> "BroadcastOperator":
         """Exclude the members of room(s)."""
-        return self._with(except_rooms=self.except_rooms | _names(room))
+        return self._with(except_rooms=self.opts.except_rooms | _names(room))
 
     @property
     def volatile(self) -> "BroadcastOperator":
         """Drop the packet for clients that cannot take it right now."""
-        return self._with(flags=self.flags._replace(volatile=True))
+        return self._with(volatile=True)
 
     @property
     def local(self) -> "BroadcastOperator":
         """Stay on this node."""
-        return self._with(flags=self.flags._replace(local=True))
+        return self._with(local=True)
 
     def compress(self, value: bool = True) -> "BroadcastOperator":
         """Per-message compression wish (websocket compression is off; kept for the API)."""
-        return self._with(flags=self.flags._replace(compress=value))
+        return self._with(compress=value)
 
     def timeout(self, seconds: float) -> "BroadcastOperator":
         """Collect acks for at most ``seconds``."""
-        return self._with(flags=self.flags._replace(timeout=seconds))
+        return self._with(timeout=seconds)
 
     def options(self) -> BroadcastOptions:
-        """These targets and flags as adapter options."""
-        f = self.flags
-        return BroadcastOptions(self.rooms, self.except_rooms, f.volatile, f.local, f.compress,
-                                f.timeout)
+        """These targets and flags as the adapter takes them."""
+        return self.opts
 
     def emit(self, event: str, *args: Any,
              callback: Optional[Callable[[Optional[Exception], List[Any]], None]] = None) -> bool:
@@ -174,23 +160,24 @@ class BroadcastOperator:
 
         :raises ReservedEventError: for reserved names
         """
-        check_event(event)
+        errors.check_event(event)
         packet = Packet(PacketType.EVENT, self.adapter.nsp.name, [event, *args])
         if not runtime.in_hub_thread():  # an OS thread: hand the whole emit to the server,
             self.adapter.encode(packet)  # once a value with no JSON form raised here
             runtime.run_in_hub(lambda: self.emit(event, *args, callback=callback))
             return True
         if callback is None:
-            self.adapter.broadcast(packet, self.options())  # encodes first: TypeError here
+            self.adapter.broadcast(packet, self.opts)  # encodes first: TypeError here
             return True
-        if self.flags.timeout is None:
+        opts = self.opts
+        if opts.timeout is None:
             raise ValueError("acks from a broadcast need a deadline: use .timeout(seconds).emit()")
         collector = AckCollector(
             lambda err, responses: runtime.spawn(callback, err, responses),
-            self.flags.timeout, 1 if self.flags.local else self.adapter.server_count(),
+            opts.timeout, 1 if opts.local else self.adapter.server_count(),
             self.adapter.nsp.server.engine.clock)
         try:
-            self.adapter.broadcast_with_ack(packet, self.options(), collector.on_count,
+            self.adapter.broadcast_with_ack(packet, opts, collector.on_count,
                                             collector.on_ack)
         except TypeError:  # no JSON form: raised in the caller, no timeout reported later
             collector.finished = True
@@ -218,7 +205,7 @@ class BroadcastOperator:
 
     def all_sockets(self) -> Set[str]:
         """Ids of the target sockets."""
-        return self.adapter.all_sockets(self.options())
+        return self.adapter.all_sockets(self.opts)
 
     def clients(self, callback: Optional[Callable[..., None]] = None) -> List[str]:
         """Ids of the target sockets (socket.io 2's ``clients(fn(err, ids))``)."""
@@ -229,16 +216,16 @@ class BroadcastOperator:
 
     def fetch_sockets(self) -> List[Any]:
         """The target sockets."""
-        return self.adapter.fetch_sockets(self.options())
+        return self.adapter.fetch_sockets(self.opts)
 
     def sockets_join(self, rooms: Rooms) -> None:
         """Make the target sockets join ``rooms``."""
-        self.adapter.add_sockets(self.options(), sorted(_names(rooms)))
+        self.adapter.add_sockets(self.opts, sorted(_names(rooms)))
 
     def sockets_leave(self, rooms: Rooms) -> None:
         """Make the target sockets leave ``rooms``."""
-        self.adapter.del_sockets(self.options(), sorted(_names(rooms)))
+        self.adapter.del_sockets(self.opts, sorted(_names(rooms)))
 
     def disconnect_sockets(self, close: bool = False) -> None:
         """Disconnect the target sockets."""
-        self.adapter.disconnect_sockets(self.options(), close)
+        self.adapter.disconnect_sockets(self.opts, close)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Union
 from ..adapter.base import Adapter, BroadcastOptions
 from ..errors import ConnectionRefusedError
 from . import runtime
-from .broadcast import BroadcastOperator, Flags
+from .broadcast import BroadcastOperator
 from .emitter import Listeners
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -70,6 +70,10 @@ class Namespace(Listeners):
     def next_ack_id(self) -> int:
         """A fresh ack id."""
         return next(self._ack_ids)
+
+    def dumps(self, value: Any) -> str:
+        """The server's JSON encoder (the adapter encodes broadcasts with it)."""
+        return self.server.dumps(value)
 
     # -- middlewares and the connect flow ------------------------------------------------
 
@@ -142,7 +146,7 @@ class Namespace(Listeners):
     @property
     def local(self) -> BroadcastOperator:
         """Broadcast on this node only."""
-        return BroadcastOperator(self.adapter, flags=Flags(local=True))
+        return BroadcastOperator(self.adapter, BroadcastOptions(local=True))
 
     def compress(self, value: bool = True) -> BroadcastOperator:
         """Broadcast with a compression wish."""

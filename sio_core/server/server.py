@@ -5,16 +5,15 @@
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any, Callable, Dict, List, Optional, Pattern, Union
 
 from ..adapter import Adapter, MemoryAdapter
 from ..engineio import CloseReason
-from ..engineio.cors import node_style_verdict, positional_count
 from .broadcast import BroadcastOperator
 from .client import Client
 from .engine import Connection, EngineHandler, EngineServer
 from .jsonlib import json_functions
+from .matchers import matcher_for
 from .namespace import Namespace, ParentNamespace
 
 __all__ = ["ServerCore"]
@@ -24,26 +23,6 @@ log = logging.getLogger(__name__)
 NamespaceSpec = Union[str, Pattern[str], Callable[..., Any]]
 #: an adapter class or factory ``fn(nsp)``, or a template adapter (built without namespace)
 AdapterSpec = Union[Adapter, Callable[[Namespace], Adapter]]
-
-
-def _matcher_of(fn: Callable[..., Any]) -> Callable[[str, Any], bool]:
-    """``fn(name, auth) -> bool`` as is; ``fn(name, auth, next)`` made into one.
-
-    The three-argument form must call ``next(err, allowed)`` before it returns; a name it
-    leaves undecided, or answers with an error, is refused.
-    """
-    if positional_count(fn) < 3:
-        return fn
-
-    def decide(name: str, auth: Any) -> bool:
-        verdict = node_style_verdict(fn, name, auth)
-        if verdict is None:
-            log.warning("namespace matcher %r returned without calling next(); refusing %s",
-                        fn, name)
-            return False
-        return verdict
-
-    return decide
 
 
 class ServerCore(EngineHandler):
@@ -118,15 +97,7 @@ class ServerCore(EngineHandler):
             if nsp is None:
                 nsp = self.nsps[name] = Namespace(self, name)
         else:
-            if isinstance(name, re.Pattern):
-                pattern = name
-                matcher: Callable[[str, Any], bool] = \
-                    lambda n, auth: pattern.fullmatch(n) is not None  # noqa: E731
-            elif callable(name):
-                matcher = _matcher_of(name)
-            else:
-                raise TypeError("of() takes a name, a compiled regex, or a callable")
-            nsp = ParentNamespace(self, matcher)
+            nsp = ParentNamespace(self, matcher_for(name))
             self._parents.append(nsp)
         if fn is not None:
             nsp.on("connection", fn)

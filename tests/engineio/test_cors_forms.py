@@ -12,7 +12,7 @@ from typing import Any, List
 import pytest
 
 from sio_core.engineio import OriginPolicy
-from sio_core.engineio.cors import positional_count
+from sio_core.engineio.callables import positional_count
 
 HOST = "server.test:5000"
 

@@ -15,7 +15,7 @@ from gevent.event import AsyncResult, Event
 
 import sio_core
 from sio_core import AckTimeout, ConnectionRefusedError, ReservedEventError, Server
-from sio_core.server.broadcast import RESERVED_EVENTS
+from sio_core.socketio import RESERVED_EVENTS
 from sio_core.testing import TestClient, make_environ
 from tests.helpers import FakeClock, wait_until
 
