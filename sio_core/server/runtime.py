@@ -9,16 +9,17 @@ import logging
 import sys
 import threading
 import time
-from typing import Any, Callable, List
+from collections import deque
+from typing import Any, Callable, Deque, List, Optional, Tuple
 
 import gevent
 import gevent.monkey
 from gevent.event import AsyncResult, Event
-from gevent.lock import RLock, Semaphore
+from gevent.lock import BoundedSemaphore, RLock
 from gevent.queue import Queue
 
 __all__ = [
-    "AsyncResult", "Event", "Lock", "RLock", "Queue", "Timeout", "Greenlet",
+    "AsyncResult", "Event", "Lock", "RLock", "Queue", "Timeout", "Greenlet", "SerialQueue",
     "spawn", "spawn_later", "sleep", "monotonic", "kill", "joinall",
     "in_hub_thread", "run_in_hub", "check_monkey_patch", "patch_blockers", "patch_if_safe",
     "set_hub_thread",
@@ -27,7 +28,12 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-Lock = Semaphore
+#: A mutex between greenlets (``with lock:``; ``locked()`` says whether one holds it).
+#: gevent has no class named Lock: its mutex is a semaphore of one, and the bounded kind
+#: raises on a release without an acquire instead of letting two holders in. It does not
+#: record its owner, so it is no ``threading.Lock`` for OS threads: the code that takes it
+#: runs in the hub's thread (see ``run_in_hub``).
+Lock = BoundedSemaphore
 Timeout = gevent.Timeout
 Greenlet = gevent.Greenlet
 spawn = gevent.spawn
@@ -230,3 +236,47 @@ def set_hub_thread() -> None:
     global _hub_thread, _hub
     _hub_thread = _os_thread_id()
     _hub = gevent.get_hub()
+
+
+class SerialQueue:
+    """Runs the calls it is given one after another, in order, in one greenlet that
+    exists only while calls are queued.
+
+    A socket's handlers run this way: a handler that blocks (on an ack, on I/O) delays
+    the next one, never the reader that queued them.
+
+    :param on_error: called with the exception when a call raises one; it runs inside the
+        ``except`` block, so ``log.exception`` there logs the traceback
+    """
+
+    __slots__ = ("_calls", "worker", "_on_error")
+
+    def __init__(self, on_error: Callable[[Exception], None]) -> None:
+        self._calls: Deque[Tuple[Callable[..., Any], Tuple[Any, ...]]] = deque()
+        #: the greenlet running the calls, None while none is queued
+        self.worker: Optional[gevent.Greenlet] = None
+        self._on_error = on_error
+
+    def __len__(self) -> int:
+        """How many calls wait (the running one not counted)."""
+        return len(self._calls)
+
+    def schedule(self, fn: Callable[..., Any], *args: Any) -> None:
+        """Run ``fn(*args)`` after every call already queued."""
+        self._calls.append((fn, args))
+        if self.worker is None:
+            self.worker = gevent.spawn(self._drain)
+
+    def _drain(self) -> None:
+        calls = self._calls
+        try:
+            while calls:
+                fn, args = calls.popleft()
+                try:
+                    fn(*args)
+                except Exception as exc:
+                    self._on_error(exc)
+        finally:
+            self.worker = None
+            if calls:  # queued while this greenlet was leaving
+                self.worker = gevent.spawn(self._drain)

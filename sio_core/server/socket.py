@@ -3,22 +3,20 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import deque
-from typing import TYPE_CHECKING, Any, Callable, Deque, Dict, Iterable, List, Optional, Union
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional, Union
 
-from ..adapter.base import BroadcastOptions
 from ..engineio import CloseReason
-from ..errors import AckTimeout, Disconnected, check_event
-from ..socketio import RESERVED_EVENTS, AckTable, Packet, PacketType, encode
+from ..errors import AckTimeout, Disconnected
+from ..socketio import AckTable, Packet, PacketType, ack_result, ack_values, encode
 from . import runtime
-from .broadcast import BroadcastOperator
+from .broadcast import RESERVED_EVENTS, BroadcastOperator, Flags, check_event
 from .emitter import Listeners
 
 if TYPE_CHECKING:  # pragma: no cover
     from .client import Client
     from .namespace import Namespace
 
-__all__ = ["Socket", "Handshake", "Ack", "SocketFlags"]
+__all__ = ["Socket", "Handshake", "Ack", "SocketFlags", "RESERVED_EVENTS"]
 
 log = logging.getLogger(__name__)
 
@@ -102,14 +100,6 @@ class _CallbackWaiter:
             self.socket.schedule(self.fn, error)
 
 
-def _unpack(values: List[Any]) -> Any:
-    if not values:
-        return None
-    if len(values) == 1:
-        return values[0]
-    return tuple(values)
-
-
 class Ack:
     """The callable a handler gets as last argument when the client asked for an ack.
 
@@ -137,49 +127,41 @@ class Ack:
         return "<Ack %s>" % self.id
 
 
-#: a socket seen through no flag
-_NO_FLAGS = BroadcastOptions()
-
-
 class SocketFlags:
-    """A socket seen through emit flags (``socket.volatile``, ``socket.timeout(5)``...).
+    """A socket seen through emit flags (``socket.volatile``, ``socket.timeout(5)``...)."""
 
-    :param socket: the socket emitted to
-    :param opts: the flags (a ``BroadcastOptions`` whose rooms stay empty)
-    """
+    __slots__ = ("_socket", "_volatile", "_timeout")
 
-    __slots__ = ("_socket", "opts")
-
-    def __init__(self, socket: "Socket", opts: BroadcastOptions = _NO_FLAGS) -> None:
+    def __init__(self, socket: "Socket", volatile: bool = False,
+                 timeout: Optional[float] = None) -> None:
         self._socket = socket
-        #: the flags
-        self.opts = opts
+        self._volatile = volatile
+        self._timeout = timeout
 
     @property
     def volatile(self) -> "SocketFlags":
         """Drop the packet if the transport is not writable now."""
-        return SocketFlags(self._socket, self.opts._replace(volatile=True))
+        return SocketFlags(self._socket, True, self._timeout)
 
     def compress(self, value: bool = True) -> "SocketFlags":
         """Per-message compression wish (kept for the API; websocket compression is off)."""
-        return SocketFlags(self._socket, self.opts._replace(compress=value))
+        return self
 
     def timeout(self, seconds: float) -> "SocketFlags":
         """Give acks a deadline: the callback gets ``(err, *values)``."""
-        return SocketFlags(self._socket, self.opts._replace(timeout=seconds))
+        return SocketFlags(self._socket, self._volatile, seconds)
 
     def emit(self, event: str, *args: Any, callback: Optional[Callable[..., Any]] = None) -> bool:
         """Emit ``event`` with these flags."""
-        return self._socket._emit(event, args, callback, self.opts.volatile, self.opts.timeout)
+        return self._socket._emit(event, args, callback, self._volatile, self._timeout)
 
     def send(self, *args: Any, callback: Optional[Callable[..., Any]] = None) -> bool:
         """Emit ``message`` with these flags."""
-        return self._socket._emit("message", args, callback, self.opts.volatile,
-                                  self.opts.timeout)
+        return self._socket._emit("message", args, callback, self._volatile, self._timeout)
 
     def call(self, event: str, *args: Any, timeout: Optional[float] = None) -> Any:
         """Emit and wait for the ack; see ``Socket.call``."""
-        return self._socket.call(event, *args, timeout=timeout or self.opts.timeout)
+        return self._socket.call(event, *args, timeout=timeout or self._timeout)
 
 
 class Socket(Listeners):
@@ -191,7 +173,7 @@ class Socket(Listeners):
     """
 
     __slots__ = ("nsp", "client", "id", "handshake", "acks", "connected", "data",
-                 "_inbox", "_worker", "_middlewares", "_closing_rooms", "_request", "_early",
+                 "_inbox", "_middlewares", "_closing_rooms", "_request", "_early",
                  "_queued_bytes", "__weakref__")
 
     def __init__(self, nsp: "Namespace", client: "Client", socket_id: str,
@@ -209,9 +191,8 @@ class Socket(Listeners):
         self.connected = False
         #: free slot for the application (socket.io's ``socket.data``)
         self.data: Dict[str, Any] = {}
-        self._inbox: Optional[Deque[Any]] = None
+        self._inbox: Optional[runtime.SerialQueue] = None  # made at the first event
         self._queued_bytes = 0  # size of the events waiting in the inbox
-        self._worker: Optional[runtime.Greenlet] = None
         self._middlewares: Optional[List[Callable[..., Any]]] = None
         self._closing_rooms: Optional[set] = None
         self._request: Any = None
@@ -266,25 +247,17 @@ class Socket(Listeners):
         """Run ``fn(*args)`` after everything already queued for this socket."""
         inbox = self._inbox
         if inbox is None:
-            inbox = self._inbox = deque()
-        inbox.append((fn, args))
-        if self._worker is None:
-            self._worker = runtime.spawn(self._drain)
+            inbox = self._inbox = runtime.SerialQueue(self._handler_failed)
+        inbox.schedule(fn, *args)
 
-    def _drain(self) -> None:
-        inbox = self._inbox
-        try:
-            while inbox:
-                fn, args = inbox.popleft()
-                try:
-                    fn(*args)
-                except Exception as exc:
-                    log.exception("error in a handler of %r", self)
-                    self._report_error(exc)
-        finally:
-            self._worker = None
-            if inbox:  # queued while we were leaving
-                self._worker = runtime.spawn(self._drain)
+    @property
+    def _worker(self) -> Optional[runtime.Greenlet]:
+        """The greenlet running this socket's handlers, None while none is queued."""
+        return self._inbox.worker if self._inbox is not None else None
+
+    def _handler_failed(self, exc: Exception) -> None:
+        log.exception("error in a handler of %r", self)
+        self._report_error(exc)
 
     def _report_error(self, exc: Exception) -> None:
         for fn in self.listeners("error"):
@@ -348,7 +321,7 @@ class Socket(Listeners):
         if ack is not None and result is not None and not ack.sent \
                 and not isinstance(result, _CHAINABLE):
             try:
-                ack(*(result if isinstance(result, tuple) else (result,)))
+                ack(*ack_values(result))
             except (TypeError, ValueError) as exc:
                 log.error("the %r handler of %r returned %r as its ack, which cannot be sent "
                           "as JSON: %s", event, self, type(result).__name__, exc)
@@ -444,7 +417,7 @@ class Socket(Listeners):
         self.acks.register(ack_id, waiter)
         self.client.write_messages(messages)
         try:
-            return _unpack(waiter.result.get(timeout=timeout))
+            return ack_result(waiter.result.get(timeout=timeout))
         except runtime.Timeout:
             self.acks.resolve(ack_id)
             raise AckTimeout("no ack for %r from %s within %ss" % (event, self.id, timeout)) \
@@ -454,31 +427,25 @@ class Socket(Listeners):
         """Wait for ack ``ack_id`` on behalf of a broadcast collector."""
         self.acks.register(ack_id, on_ack)
 
-    def write_messages(self, messages: List[Any], volatile: bool = False) -> None:
-        """Send the encoded messages of one packet to this socket's client (the adapter's
-        way to deliver a broadcast)."""
-        self.client.write_messages(messages, volatile)
-
     @property
     def volatile(self) -> SocketFlags:
         """Flagged view: the next emit is dropped if the transport is busy."""
-        return SocketFlags(self, BroadcastOptions(volatile=True))
+        return SocketFlags(self, volatile=True)
 
     def compress(self, value: bool = True) -> SocketFlags:
         """Flagged view for per-message compression (a no-op: websocket compression is off)."""
-        return SocketFlags(self, BroadcastOptions(compress=value))
+        return SocketFlags(self)
 
     def timeout(self, seconds: float) -> SocketFlags:
         """Flagged view whose ack callbacks get ``(err, *values)`` after ``seconds``."""
-        return SocketFlags(self, BroadcastOptions(timeout=seconds))
+        return SocketFlags(self, timeout=seconds)
 
     # -- broadcasting from this socket ----------------------------------------------------
 
     @property
     def broadcast(self) -> BroadcastOperator:
         """Everyone in the namespace but this socket."""
-        return BroadcastOperator(self.nsp.adapter,
-                                 BroadcastOptions(except_rooms=frozenset([self.id])))
+        return BroadcastOperator(self.nsp.adapter, except_rooms=frozenset([self.id]))
 
     def to(self, room: Union[str, Iterable[str]]) -> BroadcastOperator:
         """Everyone in ``room`` (or rooms) but this socket."""
@@ -493,8 +460,8 @@ class Socket(Listeners):
     @property
     def local(self) -> BroadcastOperator:
         """Broadcast from this socket, on this node only."""
-        return BroadcastOperator(self.nsp.adapter,
-                                 BroadcastOptions(except_rooms=frozenset([self.id]), local=True))
+        return BroadcastOperator(self.nsp.adapter, except_rooms=frozenset([self.id]),
+                                 flags=Flags(local=True))
 
     # -- rooms --------------------------------------------------------------------------
 
