@@ -48,6 +48,22 @@ class State:
         ``current_app.extensions["socketio"].send(...)``."""
         self.extension.send(data, **kwargs)
 
+    def call(self, event: str, *args: Any, **kwargs: Any) -> Any:
+        """``SocketIO.call``, reached through ``app.extensions["socketio"]``."""
+        return self.extension.call(event, *args, **kwargs)
+
+    def close_room(self, room: str, namespace: Optional[str] = None) -> None:
+        """``SocketIO.close_room``, reached through ``app.extensions["socketio"]``."""
+        self.extension.close_room(room, namespace)
+
+    def start_background_task(self, target: Any, *args: Any, **kwargs: Any) -> Any:
+        """``SocketIO.start_background_task``, reached through ``app.extensions["socketio"]``."""
+        return self.extension.start_background_task(target, *args, **kwargs)
+
+    def sleep(self, seconds: float = 0) -> None:
+        """``SocketIO.sleep``, reached through ``app.extensions["socketio"]``."""
+        self.extension.sleep(seconds)
+
 
 def state_of(app: flask.Flask, extension: Optional["SocketIO"] = None) -> State:
     """The Socket.IO state of ``app``.

@@ -36,13 +36,27 @@ def test_state_of_refuses_a_write_only_app(app: Flask) -> None:
         state_of(app)
 
 
-def test_the_state_forwards_nothing_but_emit_and_send(app: Flask) -> None:
+def test_the_state_forwards_only_the_runtime_methods_by_name(app: Flask) -> None:
+    """Flask-SocketIO code reaches the extension's emit, send, call, close_room,
+    start_background_task and sleep through ``app.extensions["socketio"]``; nothing else
+    is forwarded."""
     SocketIO(app)
     state = app.extensions["socketio"]
     assert isinstance(state, State)
-    for name in ("on_event", "call", "run", "test_client", "anything"):
+    for name in ("on_event", "run", "test_client", "anything"):
         with pytest.raises(AttributeError):
             getattr(state, name)
+
+
+def test_background_task_and_sleep_through_current_app_extensions(app: Flask) -> None:
+    SocketIO(app)
+    seen = []
+    with app.app_context():
+        ext = flask.current_app.extensions["socketio"]
+        task = ext.start_background_task(seen.append, "ran")
+        ext.sleep(0)
+        task.join(timeout=5)
+    assert seen == ["ran"]
 
 
 def test_current_app_extensions_send_keeps_working(app: Flask) -> None:
