@@ -5,18 +5,27 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional, Union
 
+from ..adapter.base import BroadcastOptions
 from ..engineio import CloseReason
-from ..errors import AckTimeout, Disconnected
-from ..socketio import AckTable, Packet, PacketType, ack_result, ack_values, encode
+from ..errors import AckTimeout, Disconnected, check_event
+from ..socketio import (
+    RESERVED_EVENTS,
+    AckTable,
+    Packet,
+    PacketType,
+    ack_result,
+    ack_values,
+    encode,
+)
 from . import runtime
-from .broadcast import RESERVED_EVENTS, BroadcastOperator, Flags, check_event
+from .broadcast import BroadcastOperator
 from .emitter import Listeners
 
 if TYPE_CHECKING:  # pragma: no cover
     from .client import Client
     from .namespace import Namespace
 
-__all__ = ["Socket", "Handshake", "Ack", "SocketFlags", "RESERVED_EVENTS"]
+__all__ = ["Socket", "Handshake", "Ack", "SocketFlags"]
 
 log = logging.getLogger(__name__)
 
@@ -127,41 +136,49 @@ class Ack:
         return "<Ack %s>" % self.id
 
 
+#: a socket seen through no flag
+_NO_FLAGS = BroadcastOptions()
+
+
 class SocketFlags:
-    """A socket seen through emit flags (``socket.volatile``, ``socket.timeout(5)``...)."""
+    """A socket seen through emit flags (``socket.volatile``, ``socket.timeout(5)``...).
 
-    __slots__ = ("_socket", "_volatile", "_timeout")
+    :param socket: the socket emitted to
+    :param opts: the flags (a ``BroadcastOptions`` whose rooms stay empty)
+    """
 
-    def __init__(self, socket: "Socket", volatile: bool = False,
-                 timeout: Optional[float] = None) -> None:
+    __slots__ = ("_socket", "opts")
+
+    def __init__(self, socket: "Socket", opts: BroadcastOptions = _NO_FLAGS) -> None:
         self._socket = socket
-        self._volatile = volatile
-        self._timeout = timeout
+        #: the flags
+        self.opts = opts
 
     @property
     def volatile(self) -> "SocketFlags":
         """Drop the packet if the transport is not writable now."""
-        return SocketFlags(self._socket, True, self._timeout)
+        return SocketFlags(self._socket, self.opts._replace(volatile=True))
 
     def compress(self, value: bool = True) -> "SocketFlags":
         """Per-message compression wish (kept for the API; websocket compression is off)."""
-        return self
+        return SocketFlags(self._socket, self.opts._replace(compress=value))
 
     def timeout(self, seconds: float) -> "SocketFlags":
         """Give acks a deadline: the callback gets ``(err, *values)``."""
-        return SocketFlags(self._socket, self._volatile, seconds)
+        return SocketFlags(self._socket, self.opts._replace(timeout=seconds))
 
     def emit(self, event: str, *args: Any, callback: Optional[Callable[..., Any]] = None) -> bool:
         """Emit ``event`` with these flags."""
-        return self._socket._emit(event, args, callback, self._volatile, self._timeout)
+        return self._socket._emit(event, args, callback, self.opts.volatile, self.opts.timeout)
 
     def send(self, *args: Any, callback: Optional[Callable[..., Any]] = None) -> bool:
         """Emit ``message`` with these flags."""
-        return self._socket._emit("message", args, callback, self._volatile, self._timeout)
+        return self._socket._emit("message", args, callback, self.opts.volatile,
+                                  self.opts.timeout)
 
     def call(self, event: str, *args: Any, timeout: Optional[float] = None) -> Any:
         """Emit and wait for the ack; see ``Socket.call``."""
-        return self._socket.call(event, *args, timeout=timeout or self._timeout)
+        return self._socket.call(event, *args, timeout=timeout or self.opts.timeout)
 
 
 class Socket(Listeners):
@@ -427,25 +444,31 @@ class Socket(Listeners):
         """Wait for ack ``ack_id`` on behalf of a broadcast collector."""
         self.acks.register(ack_id, on_ack)
 
+    def write_messages(self, messages: List[Any], volatile: bool = False) -> None:
+        """Send the encoded messages of one packet to this socket's client (the adapter's
+        way to deliver a broadcast)."""
+        self.client.write_messages(messages, volatile)
+
     @property
     def volatile(self) -> SocketFlags:
         """Flagged view: the next emit is dropped if the transport is busy."""
-        return SocketFlags(self, volatile=True)
+        return SocketFlags(self, BroadcastOptions(volatile=True))
 
     def compress(self, value: bool = True) -> SocketFlags:
         """Flagged view for per-message compression (a no-op: websocket compression is off)."""
-        return SocketFlags(self)
+        return SocketFlags(self, BroadcastOptions(compress=value))
 
     def timeout(self, seconds: float) -> SocketFlags:
         """Flagged view whose ack callbacks get ``(err, *values)`` after ``seconds``."""
-        return SocketFlags(self, timeout=seconds)
+        return SocketFlags(self, BroadcastOptions(timeout=seconds))
 
     # -- broadcasting from this socket ----------------------------------------------------
 
     @property
     def broadcast(self) -> BroadcastOperator:
         """Everyone in the namespace but this socket."""
-        return BroadcastOperator(self.nsp.adapter, except_rooms=frozenset([self.id]))
+        return BroadcastOperator(self.nsp.adapter,
+                                 BroadcastOptions(except_rooms=frozenset([self.id])))
 
     def to(self, room: Union[str, Iterable[str]]) -> BroadcastOperator:
         """Everyone in ``room`` (or rooms) but this socket."""
@@ -460,8 +483,8 @@ class Socket(Listeners):
     @property
     def local(self) -> BroadcastOperator:
         """Broadcast from this socket, on this node only."""
-        return BroadcastOperator(self.nsp.adapter, except_rooms=frozenset([self.id]),
-                                 flags=Flags(local=True))
+        return BroadcastOperator(self.nsp.adapter,
+                                 BroadcastOptions(except_rooms=frozenset([self.id]), local=True))
 
     # -- rooms --------------------------------------------------------------------------
 
