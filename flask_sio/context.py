@@ -35,7 +35,8 @@ def report_to_test_client(socket: "Socket", exc: BaseException) -> bool:
 
 def _open_session(app: flask.Flask, environ: Dict[str, Any]) -> Any:
     with app.request_context(environ):
-        return flask.session._get_current_object()  # the session opened from the cookie
+        # the session opened from the cookie (flask types its proxy as the session itself)
+        return flask.session._get_current_object()  # type: ignore[attr-defined]
 
 
 def run_in_context(app: flask.Flask, socket: "Socket", event: str, args: Any,

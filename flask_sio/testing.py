@@ -58,7 +58,7 @@ class SocketIOTestClient:
         query = (self._query_string or "").lstrip("?")
         path = state_of(self.app, self.socketio).server.path()
         environ = EnvironBuilder(path=path + "/", query_string=query,
-                                 headers=headers).get_environ()
+                                 headers=headers.items()).get_environ()
         environ[TEST_ERRORS_KEY] = self._errors
         return environ
 

@@ -480,8 +480,9 @@ class Emitter:
         self._uid = "emitter-" + secrets.token_hex(6)
 
     def _with(self, **changes: Any) -> "Emitter":
-        values = dict(url=self.url, channel=self.channel, nsp=self.nsp, rooms=self.rooms,
-                      except_rooms=self.except_rooms, redis_client=self._redis)
+        values: Dict[str, Any] = dict(url=self.url, channel=self.channel, nsp=self.nsp,
+                                      rooms=self.rooms, except_rooms=self.except_rooms,
+                                      redis_client=self._redis)
         values.update(changes)
         return Emitter(**values)
 
