@@ -36,7 +36,7 @@ from .errors import AckTimeout, Disconnected, SioError
 from .server import runtime
 from .server.jsonlib import json_functions
 from .socketio import AckTable, Decoder, Packet, PacketType, ProtocolError, encode
-from .transports.websocket import WebSocket, WebSocketError
+from .transports.wsconn import WebSocket, WebSocketError
 
 __all__ = ["Client", "ConnectionError", "connect", "emit_once"]
 

@@ -19,8 +19,11 @@ from typing import Any, Callable, Optional
 
 from gevent import pywsgi
 from geventwebsocket.handler import WebSocketHandler
+from geventwebsocket.websocket import Stream
 
 from .server import runtime
+from .transports.wsconn import TakeableWebSocket
+from .websocket import WebSocketProtocolError, accept_key, check_key
 from .wsgi.responses import Response
 
 __all__ = ["SioWebSocketHandler", "make_server", "run", "serve_forever", "find_websocket_check",
@@ -277,6 +280,29 @@ class SioWebSocketHandler(WebSocketHandler):
                 self.start_response("400 Bad Request", [])
                 return [b"websocket needs HTTP/1.1"]
         return super().upgrade_websocket()
+
+    def upgrade_connection(self) -> Any:
+        """Answer the handshake with 101 as gevent-websocket does, with a websocket object
+        whose connection the application can take over (``TakeableWebSocket``: our
+        transports then read and write the socket alone).
+        """
+        version = self.environ.get("HTTP_SEC_WEBSOCKET_VERSION")
+        if version not in self.SUPPORTED_VERSIONS:
+            self.start_response("400 Bad Request", [
+                ("Sec-WebSocket-Version", ", ".join(self.SUPPORTED_VERSIONS))])
+            return [b"unsupported websocket version"]
+        try:
+            key = check_key(self.environ.get("HTTP_SEC_WEBSOCKET_KEY", ""))
+        except WebSocketProtocolError as exc:
+            self.start_response("400 Bad Request", [])
+            return [str(exc).encode("ascii", "replace")]
+        self.websocket = TakeableWebSocket(self.environ, Stream(self), self)
+        self.environ["wsgi.websocket_version"] = version
+        self.environ["wsgi.websocket"] = self.websocket
+        self.start_response("101 Switching Protocols", [
+            ("Upgrade", "websocket"), ("Connection", "Upgrade"),
+            ("Sec-WebSocket-Accept", accept_key(key))])
+        return None
 
     def get_environ(self) -> Any:
         """The environ, plus the connection's socket (``sio_core.socket``) for the transports.

@@ -10,7 +10,7 @@ import pytest
 
 PKG = Path(__file__).resolve().parent.parent / "sio_core"
 
-PURE = ["engineio", "socketio", "wsgi/request.py", "adapter/messages.py"]
+PURE = ["engineio", "socketio", "wsgi/request.py", "adapter/messages.py", "websocket"]
 GLUE = ["server", "adapter/base.py", "adapter/memory.py"]
 EDGE_MODULES = {"sio_core.transports", "sio_core.wsgi.app", "sio_core.wsgi.middleware",
                 "sio_core.wsgi.client_bundle", "sio_core.serving", "sio_core.app",

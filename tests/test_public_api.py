@@ -6,7 +6,7 @@ import importlib
 import pytest
 
 PACKAGES = ["sio_core", "sio_core.engineio", "sio_core.socketio", "sio_core.server",
-            "sio_core.adapter"]
+            "sio_core.adapter", "sio_core.websocket"]
 
 
 @pytest.mark.parametrize("name", PACKAGES)

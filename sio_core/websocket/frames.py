@@ -21,7 +21,7 @@ from typing import Any, Callable, List, Optional, Union
 __all__ = [
     "OP_BINARY", "OP_CLOSE", "OP_CONT", "OP_PING", "OP_PONG", "OP_TEXT", "Close",
     "Event", "FrameDecoder", "Ping", "Pong", "WebSocketProtocolError", "encode_close",
-    "encode_control", "encode_message", "frame_header", "unmask",
+    "encode_control", "encode_message", "frame_header", "LOCAL_CODES", "unmask",
 ]
 
 OP_CONT, OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG = 0x0, 0x1, 0x2, 0x8, 0x9, 0xA
@@ -195,7 +195,9 @@ class FrameDecoder:
         if avail < 2:
             return False
         b0, b1 = buf[pos], buf[pos + 1]
-        self._check_start(b0, b1)
+        if not ((b0 == 0x81 or b0 == 0x82) and not self._message
+                and bool(b1 & 0x80) != self.client):  # not a plain whole message
+            self._check_start(b0, b1)
         length = b1 & 0x7F
         head = pos + 2
         if length == 126:

@@ -22,7 +22,8 @@ from ..engineio import (
 )
 from ..server.engine import EngineServer
 from ..transports import polling
-from ..transports.websocket import serve_websocket, socket_of
+from ..transports.websocket import serve_websocket
+from ..transports.wsconn import WebSocket
 from .request import Request
 from .responses import Response, error_response, not_found
 
@@ -132,7 +133,9 @@ class WSGIApp:
             if environ.get("wsgi.websocket") is not None:
                 # upgraded before we could refuse (a stock gevent-websocket worker): close it
                 # unused, with a proper close frame (status code first)
-                socket_of(environ, 125).close(1008)
+                ws = WebSocket.from_environ(environ, 125)
+                ws.close(1008)
+                ws.shutdown()  # gevent-websocket's own close frame must not follow
                 return []
             origin = environ.get("HTTP_ORIGIN")
             if origin and not isinstance(exc, Forbidden):

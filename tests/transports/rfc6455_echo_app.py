@@ -4,7 +4,7 @@ Run: python tests/transports/rfc6455_echo_app.py --port 9001 [--max-size N]
 
 Any path accepts a websocket upgrade and every message comes back as it came (text as
 text, binary as binary). Frames, control frames, the close handshake, the message limit
-and the UTF-8 check are all ``sio_core.transports.websocket.WebSocket``'s; there is no
+and the UTF-8 check are all ``sio_core.transports.wsconn.WebSocket``'s; there is no
 Engine.IO in between, so a generic client such as the Autobahn fuzzingclient can talk
 to it. docs/conformance.md says how that suite was run against it.
 """
@@ -22,11 +22,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "examples"))
 from _cli import parse_args  # noqa: E402
 
 from sio_core.serving import run  # noqa: E402
-from sio_core.transports.websocket import (  # noqa: E402
+from sio_core.transports.wsconn import (  # noqa: E402
     ConnectionClosed,
+    WebSocket,
     WebSocketError,
-    _shutdown,
-    socket_of,
 )
 
 log = logging.getLogger("rfc6455_echo")
@@ -39,7 +38,7 @@ def echo_app(max_size: int) -> Callable[..., Iterable[bytes]]:
         if "wsgi.websocket" not in environ:
             start_response("400 Bad Request", [("Content-Length", "0")])
             return []
-        ws = socket_of(environ, max_size)
+        ws = WebSocket.from_environ(environ, max_size)
         try:
             while True:
                 message = ws.receive()
@@ -55,7 +54,7 @@ def echo_app(max_size: int) -> Callable[..., Iterable[bytes]]:
             pass
         finally:
             ws.close(1000)
-            _shutdown(ws)
+            ws.shutdown()
         return []
 
     return app

@@ -1,0 +1,263 @@
+"""A websocket over a connected socket: the I/O around the pure codec (``sio_core.websocket``).
+
+``WebSocket`` reads what the socket has and feeds it to a ``FrameDecoder`` (answering
+pings on the way), and sends frames under one lock, so that greenlets may share it. The
+server's transport and the Python client use it alike (``client=True`` masks what is sent).
+``from_environ`` takes over the connection a WSGI server upgraded; ``TakeableWebSocket`` is
+the gevent-websocket object ``sio_core.serving`` puts in the environ to make that clean.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import socket as socketlib
+import struct
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+
+from geventwebsocket.websocket import WebSocket as LibraryWebSocket
+
+from ..server import runtime
+from ..websocket import (
+    LOCAL_CODES,
+    OP_PONG,
+    Close,
+    FrameDecoder,
+    Ping,
+    WebSocketProtocolError,
+    encode_close,
+    encode_control,
+    encode_message,
+)
+
+try:  # optional C accelerator
+    from wsaccel.xormask import XorMaskerSimple as _XorMasker
+except ImportError:  # pragma: no cover - depends on the environment
+    _XorMasker = None
+
+__all__ = ["BATCH_FROM", "ConnectionClosed", "TakeableWebSocket", "WebSocket", "WebSocketError",
+           "group_writes"]
+
+log = logging.getLogger(__name__)
+
+Frame = Union[str, bytes]
+
+#: queued frames above this count are written with a single send
+BATCH_FROM = 4
+
+#: the most bytes one read takes from the socket
+READ_SIZE = 65536
+
+#: what ``WebSocket.receive`` raises when the peer breaks the protocol or goes away
+#: mid-frame (code 1006): the codec's error, which carries the close code
+WebSocketError = WebSocketProtocolError
+
+_LINGER_RESET = struct.pack("ii", 1, 0)
+
+
+class ConnectionClosed(WebSocketProtocolError):
+    """The peer closed the TCP connection between frames (without a close frame)."""
+
+
+def _accelerated_unmask(mask: bytes, data: bytes) -> bytes:
+    return _XorMasker(mask).process(data) if data else data
+
+
+def group_writes(frames: List[bytes]) -> List[bytes]:
+    """Framed messages as the writes that carry them (see ``WebSocket.writes``)."""
+    if len(frames) <= BATCH_FROM:
+        return frames
+    return [b"".join(frames)]
+
+
+class TakeableWebSocket(LibraryWebSocket):  # type: ignore[misc]
+    """gevent-websocket's websocket object, whose connection an application can take over.
+
+    ``sio_core.serving``'s handler makes this one where gevent-websocket's handler makes
+    its own. After ``take_over`` the object never writes again: its ``close`` (which the
+    handler calls when the request ends, and the garbage collector too) sends nothing,
+    as the new owner closes the connection itself.
+    """
+
+    __slots__ = ("taken",)
+
+    def __init__(self, environ: Dict[str, Any], stream: Any, handler: Any) -> None:
+        super().__init__(environ, stream, handler)
+        #: whether ``take_over`` was called
+        self.taken = False
+
+    def take_over(self) -> Tuple[Any, Any]:
+        """Hand the connection over: the handler's buffered reader and its socket."""
+        self.taken = True
+        return self.handler.rfile, self.handler.socket
+
+    def close(self, code: int = 1000, message: bytes = b"") -> None:
+        """gevent-websocket's close, unless the connection was taken over."""
+        if not self.taken:
+            super().close(code, message)
+
+
+class WebSocket:
+    """A websocket over a connected socket (server side, or client side with ``client=True``).
+
+    :param rfile: buffered reader of the socket (the WSGI handler's ``rfile``)
+    :param sock: the socket, for sending
+    :param max_size: largest message accepted, in bytes
+    :param client: we are the client: mask what we send, expect unmasked frames
+    """
+
+    __slots__ = ("_read1", "_sock", "_decoder", "max_size", "_lock", "closed", "client")
+
+    def __init__(self, rfile: Any, sock: Any, max_size: int, client: bool = False) -> None:
+        # what is there without waiting for more (a reader without read1 waits: still correct)
+        self._read1 = getattr(rfile, "read1", rfile.read)
+        self._sock = sock
+        try:  # small frames must not wait for Nagle's algorithm
+            sock.setsockopt(socketlib.IPPROTO_TCP, socketlib.TCP_NODELAY, 1)
+        except (OSError, AttributeError):
+            pass
+        self._decoder = FrameDecoder(
+            max_size, client, _accelerated_unmask if _XorMasker is not None else None)
+        self.max_size = max_size
+        self._lock = runtime.Lock()
+        #: a close frame was sent (or the close code said none must be)
+        self.closed = False
+        self.client = client
+
+    @classmethod
+    def from_environ(cls, environ: Dict[str, Any], max_size: int) -> "WebSocket":
+        """Take over the connection the WSGI server upgraded for ``environ``.
+
+        Under ``sio_core.serving``'s handler, gevent-websocket's object then stays silent.
+        Under gevent-websocket's own handler (its gunicorn worker), that object writes its
+        close frame when the request ends: call ``shutdown`` before returning, and that
+        write finds the connection shut.
+
+        :param max_size: largest message accepted, in bytes
+        """
+        upgraded = environ["wsgi.websocket"]
+        if isinstance(upgraded, TakeableWebSocket):
+            rfile, sock = upgraded.take_over()
+        else:
+            rfile, sock = upgraded.handler.rfile, upgraded.handler.socket
+        return cls(rfile, sock, max_size)
+
+    def receive(self) -> Optional[Frame]:
+        """The next message (``str`` for text, ``bytes`` for binary); None when the peer
+        sent a close frame (answer it with ``close``). Pings are answered on the way.
+
+        :raises WebSocketError: on a protocol violation (close with its ``code``)
+        :raises ConnectionClosed: when the peer closed the connection between frames
+        :raises OSError: when the connection breaks
+        """
+        decoder = self._decoder
+        next_event = decoder.next_event
+        while True:
+            event = next_event()
+            if event is None:
+                data = self._read1(READ_SIZE)
+                if not data:
+                    if decoder.in_frame:
+                        raise WebSocketError("connection closed mid-frame", 1006)
+                    raise ConnectionClosed("connection closed", 1006)
+                decoder.feed(data)
+                continue
+            kind = type(event)
+            if kind is str or kind is bytes:
+                return event  # type: ignore[return-value]
+            if kind is Ping:
+                self._send_raw(encode_control(OP_PONG, event.payload, self._mask()))  # type: ignore[union-attr]
+            elif kind is Close:
+                return None
+
+    def _mask(self) -> Optional[bytes]:
+        return os.urandom(4) if self.client else None
+
+    def _send_raw(self, data: bytes) -> None:
+        # a loop on send(), not sendall(): gevent's sendall asks the kernel for the send
+        # buffer size on every call, a second system call per write
+        with self._lock:
+            send = self._sock.send
+            sent = send(data)
+            if sent < len(data):
+                view = memoryview(data)
+                while sent < len(view):
+                    sent += send(view[sent:])
+
+    def writes(self, messages: Sequence[Frame]) -> List[bytes]:
+        """The bytes of ``messages`` as the writes that carry them.
+
+        A few frames go out one write each: naive peers (the protocol test suites among
+        them) handle one frame per read event. A backlog goes out in a single write.
+        """
+        if self.client:
+            return group_writes([encode_message(m, os.urandom(4)) for m in messages])
+        return group_writes([encode_message(m) for m in messages])
+
+    def send(self, messages: Sequence[Frame]) -> None:
+        """Send messages, one frame each (see ``writes``), waiting while the socket is full.
+
+        :raises OSError: when the connection is gone
+        """
+        self.send_writes(self.writes(messages))
+
+    def send_writes(self, writes: Sequence[bytes]) -> None:
+        """Send what ``writes`` (or ``try_send``) returned, waiting while the socket is full.
+
+        :raises OSError: when the connection is gone
+        """
+        for data in writes:
+            self._send_raw(data)
+
+    def try_send(self, writes: List[bytes]) -> List[bytes]:
+        """Send without ever waiting; return what the socket did not take.
+
+        For the hub's flush callback: the caller makes sure no other writer holds the
+        lock (``busy``). gevent's ``send`` with a zero timeout raises instead of waiting.
+
+        :raises OSError: when the connection is gone
+        """
+        send = self._sock.send
+        for index, data in enumerate(writes):
+            try:
+                sent = send(data, 0, 0.0)
+            except BlockingIOError:
+                sent = 0
+            if sent < len(data):
+                return [data[sent:]] + writes[index + 1:]
+        return []
+
+    @property
+    def busy(self) -> bool:
+        """Whether a greenlet is writing right now."""
+        return self._lock.locked()
+
+    def close(self, code: int = 1000) -> None:
+        """Send a close frame (once).
+
+        The codes that only report a local condition (1005, 1006, 1015) send no frame.
+        """
+        if self.closed:
+            return
+        self.closed = True
+        if code in LOCAL_CODES:
+            return
+        try:
+            self._send_raw(encode_close(code, mask=self._mask()))
+        except OSError:
+            pass
+
+    def shutdown(self) -> None:
+        """Shut the connection down both ways: blocked reads and sends fail now."""
+        try:
+            self._sock.shutdown(socketlib.SHUT_RDWR)
+        except OSError:
+            pass
+
+    def abort(self) -> None:
+        """Reset the connection: blocked reads and sends fail now, and the final close
+        sends RST and drops the unsent data (a FIN would wait behind it forever)."""
+        try:
+            self._sock.setsockopt(socketlib.SOL_SOCKET, socketlib.SO_LINGER, _LINGER_RESET)
+        except OSError:
+            pass
+        self.shutdown()
