@@ -191,6 +191,14 @@ class FakeClock:
         heapq.heappush(self._timers, (self.now + max(0.0, delay), next(self._seq), timer))
         return timer
 
+    def wait(self, event: Any, timeout: float) -> bool:
+        """Wait until ``event`` is set, or until ``advance`` passes ``now + timeout``."""
+        timer = self.call_later(timeout, event.set)
+        try:
+            return event.wait()
+        finally:
+            timer.cancel()
+
     @property
     def pending(self) -> int:
         """How many timers are armed and not cancelled."""

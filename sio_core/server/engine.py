@@ -294,11 +294,7 @@ class EngineServer:
             due, _, conn = heap[0]
             if due > now:
                 wake.clear()
-                timer = clock.call_later(due - now, wake.set)
-                try:
-                    wake.wait()  # the earliest due time, or an earlier entry pushed
-                finally:
-                    timer.cancel()
+                clock.wait(wake, due - now)  # until it is due, or an earlier one is pushed
                 continue
             heapq.heappop(heap)
             session = conn.session
