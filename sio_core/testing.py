@@ -106,7 +106,7 @@ class TestClient:
     def _busy(self) -> bool:
         if self.conn.session.outbox:
             return True
-        client = self.conn.upper
+        client = self.conn.owner
         if client is None:
             return False
         return any(s._worker is not None for s in client.sockets.values())
@@ -145,7 +145,7 @@ class TestClient:
         nsp = packet.namespace
         if packet.type is PacketType.CONNECT:
             data = packet.data if isinstance(packet.data, dict) else {}
-            self.sids[nsp] = data.get("sid") or self.conn.upper.sockets[nsp].id
+            self.sids[nsp] = data.get("sid") or self.conn.owner.sockets[nsp].id
         elif packet.type is PacketType.CONNECT_ERROR:
             self.errors[nsp] = packet.data
         elif packet.type is PacketType.DISCONNECT:

@@ -10,7 +10,8 @@ import heapq
 import itertools
 import logging
 import secrets
-from typing import Any, Callable, Dict, Iterable, List, Optional
+import warnings
+from typing import Any, Callable, Dict, Iterable, List, Optional, Protocol
 
 from ..engineio import (
     Closed,
@@ -29,9 +30,16 @@ from ..engineio.packet import Data
 from . import runtime
 from .clock import Clock
 
-__all__ = ["EngineHandler", "Connection", "EngineServer", "default_generate_id"]
+__all__ = ["EngineHandler", "Connection", "EngineServer", "Waiter", "default_generate_id"]
 
 log = logging.getLogger(__name__)
+
+
+class Waiter(Protocol):
+    """What a transport waiting for packets offers ``Connection.wake``."""
+
+    def set(self) -> None:
+        """Packets are queued (or the session closed): time to look."""
 
 
 def default_generate_id(environ: Any = None) -> str:
@@ -58,7 +66,7 @@ class Connection:
     ``send`` may be called from any greenlet (and, with a logged warning, from OS threads).
     """
 
-    __slots__ = ("engine", "session", "environ", "waiter", "flusher", "upper", "linger_until",
+    __slots__ = ("engine", "session", "environ", "waiter", "owner", "linger_until",
                  "scheduled", "__weakref__")
 
     def __init__(self, engine: "EngineServer", session: Session, environ: Dict[str, Any]) -> None:
@@ -66,12 +74,12 @@ class Connection:
         self.session = session
         #: the WSGI environ of the request that opened the session
         self.environ = environ
-        #: the Event a transport is waiting on, if any
-        self.waiter: Optional[runtime.Event] = None
-        #: what a transport that writes without a greenlet switch wants called instead
-        self.flusher: Optional[Callable[[], None]] = None
-        #: slot for the layer above (the Socket.IO client object)
-        self.upper: Any = None
+        #: what ``wake`` calls ``set()`` on, if a transport waits: the ``Event`` a polling
+        #: GET waits on, or the websocket transport's writer (which flushes from the hub)
+        self.waiter: Optional[Waiter] = None
+        #: the object of the layer above that this session belongs to (the Socket.IO
+        #: ``Client``), set by that layer
+        self.owner: Any = None
         #: a closed polling session stays until its last packets are collected, or this time
         self.linger_until = 0.0
         #: when the heartbeat scheduler next looks at this session
@@ -135,12 +143,15 @@ class Connection:
         self.session.queue(packet)
         self.wake()
 
+    @property
+    def upper(self) -> Any:
+        """Deprecated name of ``owner``."""
+        warnings.warn("Connection.upper is deprecated: use Connection.owner",
+                      DeprecationWarning, stacklevel=2)
+        return self.owner
+
     def wake(self) -> None:
         """Wake the transport waiting for packets, if any."""
-        flusher = self.flusher
-        if flusher is not None:
-            flusher()
-            return
         waiter = self.waiter
         if waiter is not None:
             waiter.set()
@@ -206,14 +217,11 @@ class EngineServer:
             v: heartbeat_for(v, self.options.ping_interval, self.options.ping_timeout)
             for v in (3, 4)
         }
-        #: transport writers waiting for their flush callback (see transports.websocket)
-        self.flush_queue: List[Any] = []
         self._heap: List[Any] = []
         self._forgotten = 0  # sessions forgotten since the heap was last rebuilt
         self._seq = itertools.count()
         self._ticker: Optional[runtime.Greenlet] = None
         self._ticker_wake = runtime.Event()
-        self._closing = False
 
     @property
     def clients_count(self) -> int:
@@ -322,7 +330,6 @@ class EngineServer:
 
     def close(self, reason: CloseReason = CloseReason.SERVER_SHUTTING_DOWN) -> None:
         """Close every session, sending each client a close packet."""
-        self._closing = True
         for conn in list(self.sessions.values()):
             conn.close(reason)
 

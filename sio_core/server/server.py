@@ -195,13 +195,13 @@ class ServerCore(EngineHandler):
         return self
 
     def on_connect(self, conn: Connection) -> None:
-        conn.upper = Client(self, conn)
+        conn.owner = Client(self, conn)
 
     def on_message(self, conn: Connection, data: Any) -> None:
-        conn.upper.on_message(data)
+        conn.owner.on_message(data)
 
     def on_close(self, conn: Connection, reason: CloseReason) -> None:
-        client = conn.upper
+        client = conn.owner
         if client is not None:
             client.on_close(reason.value)
 

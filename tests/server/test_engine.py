@@ -388,3 +388,27 @@ def test_wait_delivered_waits_for_polling_clients_to_collect_their_close() -> No
     started = time.monotonic()
     assert engine.wait_delivered(2.0) is True
     assert time.monotonic() - started < 1.0
+
+
+def test_owner_is_the_slot_of_the_layer_above_and_upper_its_deprecated_name() -> None:
+    engine, _ = make_engine()
+    conn = open_session(engine)
+    assert conn.owner is None
+    conn.owner = owner = object()
+    with pytest.warns(DeprecationWarning, match="Connection.owner"):
+        assert conn.upper is owner
+
+
+def test_wake_calls_set_on_whatever_waits() -> None:
+    """A transport that flushes from the hub (the websocket writer) waits like an Event."""
+    engine, _ = make_engine()
+    conn = open_session(engine)
+    woken: List[str] = []
+
+    class Writer:
+        def set(self) -> None:
+            woken.append("set")
+
+    conn.waiter = Writer()
+    conn.send("hello")
+    assert woken == ["set"]

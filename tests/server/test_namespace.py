@@ -140,7 +140,7 @@ def test_next_with_an_error_refuses_with_its_message(eio: int, nsp: str) -> None
     assert client.errors == {nsp: refusal(eio, "nope")}
     assert connected == []
     assert io.of(nsp).sockets == {}
-    assert nsp not in client.conn.upper.sockets
+    assert nsp not in client.conn.owner.sockets
 
 
 def test_connection_refused_error_carries_data(eio: int) -> None:

@@ -108,7 +108,7 @@ def test_protocol_5_socket_ids_are_random_per_namespace() -> None:
 def test_socket_exposes_its_client_and_namespace(eio: int) -> None:
     setup, client, socket = one_client(eio, "/chat")
     assert socket.nsp is setup.io.of("/chat")
-    assert socket.client is client.conn.upper
+    assert socket.client is client.conn.owner
     assert socket.conn is client.conn
     assert socket.client.id == client.conn.sid
     assert socket.connected is True and socket.disconnected is False
