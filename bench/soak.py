@@ -54,10 +54,9 @@ from typing import Any, Callable, Deque, Dict, Iterable, List, Optional  # noqa:
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sio_core import Server  # noqa: E402
+from sio_core import Server, runtime  # noqa: E402
 from sio_core.client import Client, ConnectionError  # noqa: E402
 from sio_core.errors import Disconnected  # noqa: E402
-from sio_core.server import runtime  # noqa: E402
 
 log = logging.getLogger("soak")
 

@@ -6,8 +6,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
 import flask
 
-from sio_core import Server
-from sio_core.server import runtime
+from sio_core import Server, runtime
 
 from .config import read_options, server_options, wire_loggers
 from .context import in_handler_context

@@ -11,8 +11,7 @@ from typing import Any, Dict, Iterable, Mapping, Tuple
 
 import flask
 
-from sio_core import Server
-from sio_core.server import runtime
+from sio_core import Server, runtime
 from sio_core.serving import TIMEOUT_KEYWORDS, make_server, serve_forever
 
 __all__ = ["serve", "watch_files", "server_keywords", "IGNORED_RUN_KEYWORDS",

@@ -4,9 +4,9 @@ from __future__ import annotations
 import logging
 from typing import Any, Callable, Dict, Iterable, Optional, Union
 
+from . import runtime
 from .adapter import MemoryAdapter
 from .engineio import EngineOptions
-from .server import runtime
 from .server.clock import Clock
 from .server.engine import EngineServer
 from .server.server import ServerCore

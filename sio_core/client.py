@@ -27,13 +27,13 @@ from hashlib import sha1
 from typing import Any, Callable, Deque, Dict, List, Optional, Sequence, Tuple, Union
 from urllib.parse import urlencode, urlsplit
 
+from . import runtime
 from .engineio import Packet as EnginePacket
 from .engineio import PacketType as EngineType
 from .engineio import ProtocolError as EngineProtocolError
 from .engineio import payload_v3, payload_v4
 from .engineio.packet import decode_frame, encode_frame
 from .errors import AckTimeout, Disconnected, SioError
-from .server import runtime
 from .server.jsonlib import json_functions
 from .socketio import AckTable, Decoder, Packet, PacketType, ProtocolError, encode
 from .transports.wsconn import WebSocket, WebSocketError

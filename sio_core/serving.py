@@ -21,7 +21,7 @@ from gevent import pywsgi
 from geventwebsocket.handler import WebSocketHandler
 from geventwebsocket.websocket import Stream
 
-from .server import runtime
+from . import runtime
 from .transports.wsconn import TakeableWebSocket
 from .websocket import WebSocketProtocolError, accept_key, check_key
 from .wsgi.responses import Response

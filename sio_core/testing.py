@@ -10,10 +10,10 @@ import logging
 from typing import Any, Callable, Dict, List, Optional, Union
 from urllib.parse import urlencode
 
+from . import runtime
 from .engineio import EngineQuery
 from .engineio import Packet as EnginePacket
 from .engineio import PacketType as EnginePacketType
-from .server import runtime
 from .server.server import ServerCore
 from .socketio import Decoder, Packet, PacketType, encode
 

@@ -23,8 +23,8 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 import gevent.monkey
 import redis
 
+from .. import runtime
 from ..errors import SioError, check_event
-from ..server import runtime
 from ..socketio import EncodedPacket, Packet, PacketType, encode, join_binary, split_binary
 from .base import Adapter, BroadcastOptions
 from .messages import (

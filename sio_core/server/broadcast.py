@@ -6,11 +6,10 @@ import logging
 import warnings
 from typing import TYPE_CHECKING, Any, Callable, FrozenSet, Iterable, List, Optional, Set, Union
 
-from .. import errors
+from .. import errors, runtime
 from ..adapter.base import BroadcastOptions
 from ..errors import AckTimeout
 from ..socketio import Packet, PacketType
-from . import runtime
 from .clock import Clock
 
 if TYPE_CHECKING:  # pragma: no cover

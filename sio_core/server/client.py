@@ -5,9 +5,9 @@ import logging
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Union
 from urllib.parse import parse_qsl
 
+from .. import runtime
 from ..engineio import CloseReason
 from ..socketio import Decoder, Packet, PacketType, ProtocolError, encode, protocol_for
-from . import runtime
 from .socket import Handshake, Socket
 
 if TYPE_CHECKING:  # pragma: no cover

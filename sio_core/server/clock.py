@@ -7,7 +7,7 @@ and so prove that a timer did not fire without sleeping.
 """
 from __future__ import annotations
 
-from . import runtime
+from .. import runtime
 
 __all__ = ["Clock"]
 

@@ -13,6 +13,7 @@ import secrets
 import warnings
 from typing import Any, Callable, Dict, Iterable, List, Optional, Protocol
 
+from .. import runtime
 from ..engineio import (
     Closed,
     CloseReason,
@@ -27,7 +28,6 @@ from ..engineio import (
     open_packet,
 )
 from ..engineio.packet import Data
-from . import runtime
 from .clock import Clock
 
 __all__ = ["EngineHandler", "Connection", "EngineServer", "Waiter", "default_generate_id"]

@@ -5,9 +5,9 @@ import itertools
 import logging
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Union
 
+from .. import runtime
 from ..adapter.base import Adapter, BroadcastOptions
 from ..errors import ConnectionRefusedError
-from . import runtime
 from .broadcast import BroadcastOperator
 from .emitter import Listeners
 

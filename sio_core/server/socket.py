@@ -5,6 +5,7 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional, Union
 
+from .. import runtime
 from ..adapter.base import BroadcastOptions
 from ..engineio import CloseReason
 from ..errors import AckTimeout, Disconnected, check_event
@@ -17,7 +18,6 @@ from ..socketio import (
     ack_values,
     encode,
 )
-from . import runtime
 from .broadcast import BroadcastOperator
 from .emitter import Listeners
 

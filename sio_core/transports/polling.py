@@ -5,6 +5,7 @@ import logging
 import socket as socketlib
 from typing import Any, Dict, List, Optional
 
+from .. import runtime
 from ..engineio import (
     BadRequest,
     CloseReason,
@@ -20,7 +21,6 @@ from ..engineio import (
     payload_v3,
     payload_v4,
 )
-from ..server import runtime
 from ..server.engine import Connection
 from ..wsgi.request import Request
 from ..wsgi.responses import Response, ok_response, payload_response

@@ -13,9 +13,9 @@ import logging
 import warnings
 from typing import Any, Dict, List, Optional, Tuple
 
+from .. import runtime
 from ..engineio import CloseReason, EngineQuery, PacketType, ProtocolError
 from ..engineio.packet import decode_frame, encode_frame
-from ..server import runtime
 from ..server.engine import Connection, EngineServer
 from ..websocket import encode_message
 from . import wsconn

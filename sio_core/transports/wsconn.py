@@ -16,7 +16,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 from geventwebsocket.websocket import WebSocket as LibraryWebSocket
 
-from ..server import runtime
+from .. import runtime
 from ..websocket import (
     LOCAL_CODES,
     OP_PONG,

@@ -22,9 +22,8 @@ import sys  # noqa: E402
 import time  # noqa: E402
 
 import sio_core.adapter.base as adapter_base  # noqa: E402
-from sio_core import Server  # noqa: E402
+from sio_core import Server, runtime  # noqa: E402
 from sio_core.adapter.redis import RedisAdapter  # noqa: E402
-from sio_core.server import runtime  # noqa: E402
 from sio_core.testing import TestClient  # noqa: E402
 
 #: names of the events whose packets the adapters encoded, in order

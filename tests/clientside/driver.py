@@ -12,9 +12,8 @@ import logging  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 
-from sio_core import AckTimeout, Disconnected, Server  # noqa: E402
+from sio_core import AckTimeout, Disconnected, Server, runtime  # noqa: E402
 from sio_core.client import Client, ConnectionError, emit_once  # noqa: E402
-from sio_core.server import runtime  # noqa: E402
 from sio_core.serving import make_server  # noqa: E402
 
 

@@ -19,9 +19,8 @@ import queue  # noqa: E402
 import sys  # noqa: E402
 from typing import Any, List  # noqa: E402
 
-from sio_core import Server  # noqa: E402
+from sio_core import Server, runtime  # noqa: E402
 from sio_core.client import Client, ConnectionError  # noqa: E402
-from sio_core.server import runtime  # noqa: E402
 from sio_core.serving import make_server  # noqa: E402
 
 

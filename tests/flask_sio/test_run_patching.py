@@ -62,7 +62,7 @@ def test_run_patches_a_program_that_did_not(start_app: Any) -> None:
         "socket": True, "threading": True, "time": True, "ssl": True}}
     assert ticks == list(range(ticks[0], ticks[0] + 3))
     output = server.stop()
-    assert "INFO sio_core.server.runtime SocketIO.run: monkey-patched the standard library" \
+    assert "INFO sio_core.runtime SocketIO.run: monkey-patched the standard library" \
         in output
     assert "WARNING" not in output
     assert "MonkeyPatchWarning" not in output
@@ -77,7 +77,7 @@ def test_run_leaves_it_when_patching_would_break_something(start_app: Any, args:
     server = start_app(*args)
     output = server.stop()
     assert "SocketIO.run: monkey-patched" not in output
-    assert ("WARNING sio_core.server.runtime SocketIO.run: gevent has not monkey-patched "
+    assert ("WARNING sio_core.runtime SocketIO.run: gevent has not monkey-patched "
             "the standard library, and patching it now is not safe: ") in output
     assert reason in output
     assert "monkey.patch_all()` first in your program" in output
@@ -88,5 +88,5 @@ def test_run_with_monkey_patch_false_leaves_it_and_warns(start_app: Any) -> None
     server = start_app("--no-patch")
     output = server.stop()
     assert "SocketIO.run: monkey-patched" not in output
-    assert ("WARNING sio_core.server.runtime SocketIO.run: gevent has not monkey-patched "
+    assert ("WARNING sio_core.runtime SocketIO.run: gevent has not monkey-patched "
             "socket/threading.") in output

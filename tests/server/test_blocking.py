@@ -1,8 +1,7 @@
 """Blocking handlers never starve heartbeats, acks or other clients."""
 from __future__ import annotations
 
-from sio_core import Server
-from sio_core.server import runtime
+from sio_core import Server, runtime
 from sio_core.testing import TestClient
 
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 import logging
 import threading
 
-from sio_core import Server
-from sio_core.server import runtime
+from sio_core import Server, runtime
 from sio_core.testing import TestClient
 
 
@@ -23,7 +22,7 @@ def test_emits_from_an_os_thread_are_delivered_and_logged(caplog) -> None:
     client = TestClient(io)
     assert client.connect() is True
     socket = io.sockets.connected[client.sids["/"]]
-    caplog.set_level(logging.WARNING, logger="sio_core.server.runtime")
+    caplog.set_level(logging.WARNING, logger="sio_core.runtime")
 
     def work() -> None:
         io.emit("broadcast-from-thread", 1)

@@ -7,8 +7,7 @@ from typing import Any, Dict, List
 
 import pytest
 
-from sio_core import Server
-from sio_core.server import runtime
+from sio_core import Server, runtime
 from sio_core.testing import TestClient
 from tests.helpers import FakeClock
 

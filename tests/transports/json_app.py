@@ -23,8 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "examples"))
 
 from _cli import parse_args  # noqa: E402
 
-from sio_core import Server  # noqa: E402
-from sio_core.server import runtime  # noqa: E402
+from sio_core import Server, runtime  # noqa: E402
 
 
 class NoJson:

@@ -1,7 +1,9 @@
-"""The one place the glue layer gets its concurrency from: gevent.
+"""The one place sio_core gets its concurrency from: gevent.
 
-Everything that spawns, waits or locks in ``sio_core.server`` and ``sio_core.adapter``
-goes through these names, so the pure layers stay pure and the glue stays testable.
+Everything that spawns, waits or locks, in the glue (``sio_core.server``,
+``sio_core.adapter``) as in the edges (transports, serving, the Redis adapter, the
+client), goes through these names, so the pure layers stay pure and the glue stays
+testable. It imports nothing of sio_core: every tier imports it downward.
 """
 from __future__ import annotations
 
