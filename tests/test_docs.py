@@ -2,7 +2,7 @@
 shows is the code that runs.
 
 - The getting-started tutorial shows the example files themselves (``literalinclude``),
-  and the screenshot is the one tests/js/test_examples_in_browser.py takes of that example.
+  and the screenshots are the ones tests/js/test_examples_in_browser.py takes of them.
 - The deployment page shows examples/cluster's gunicorn script and nginx configuration
   whole, and that gunicorn script serves the chat with Redis across two nodes here.
 - The short code blocks the docs share with the README are the README's (whose client
@@ -98,15 +98,21 @@ def test_getting_started_shows_the_chat_examples_themselves() -> None:
         assert block in readme_blocks("python"), block
 
 
-def test_the_tutorial_screenshot_is_the_one_the_browser_test_takes_of_its_example() -> None:
+def test_the_tutorial_screenshots_are_the_ones_the_browser_tests_take_of_its_examples() -> None:
     from tests.js import test_examples_in_browser as browser
 
     images = [argument for argument, _ in directives("getting-started", "image")]
-    assert [(DOCS / image).resolve() for image in images] == [browser.SCREENSHOT]
+    assert [(DOCS / image).resolve() for image in images] == [browser.SCREENSHOT,
+                                                             browser.FLASK_SCREENSHOT]
     source = Path(browser.__file__).read_text(encoding="utf-8")
-    shot_test = source.split("def test_chat_room(", 1)[1].split("\ndef ", 1)[0]
-    assert 'start_example("chat_room.py")' in shot_test and "SCREENSHOT" in shot_test
-    assert browser.SCREENSHOT.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    for test, example, shot in (("test_chat_room", "chat_room.py", "SCREENSHOT"),
+                                ("test_flask_chat_two_pages_broadcast_and_leave",
+                                 "flask_chat/app.py", "FLASK_SCREENSHOT")):
+        body = source.split("def %s(" % test, 1)[1].split("\ndef ", 1)[0]
+        assert 'start_example("%s")' % example in body
+        assert "keep_screenshot(ann.page, %s, tmp_path)" % shot in body
+    for image in (browser.SCREENSHOT, browser.FLASK_SCREENSHOT):
+        assert image.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_deployment_shows_the_cluster_files_whole() -> None:

@@ -1,6 +1,6 @@
 """The examples that have a page, in headless Chromium: they load the bundle our server
-serves at /socket.io/socket.io.js and work. The chat room's screenshot is kept in docs/
-(set UPDATE_SCREENSHOTS=1 to refresh it)."""
+serves at /socket.io/socket.io.js and work. The screenshots of the two chat rooms are kept
+in docs/ for the getting-started page (set UPDATE_SCREENSHOTS=1 to refresh them)."""
 from __future__ import annotations
 
 import os
@@ -14,6 +14,7 @@ from tests.helpers import ROOT
 pytestmark = pytest.mark.interop
 
 SCREENSHOT = ROOT / "docs" / "chat-example.png"
+FLASK_SCREENSHOT = ROOT / "docs" / "flask-chat-example.png"
 WAIT = 10_000  # ms
 
 
@@ -21,6 +22,16 @@ def see(page: Any, text: str) -> None:
     """Wait until a line with exactly ``text`` is in the page's log."""
     page.locator("#log p", has_text=text).first.wait_for(timeout=WAIT)
     assert text in page.locator("#log").inner_text()
+
+
+def keep_screenshot(page: Any, target: Path, tmp_path: Path) -> None:
+    """Take a screenshot of ``page``; write it to ``target`` with UPDATE_SCREENSHOTS set."""
+    shot = tmp_path / target.name
+    page.screenshot(path=str(shot))
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    if os.environ.get("UPDATE_SCREENSHOTS"):
+        target.parent.mkdir(exist_ok=True)
+        target.write_bytes(shot.read_bytes())
 
 
 def test_chat_room(start_example: Any, new_page: Any, tmp_path: Path) -> None:
@@ -52,12 +63,7 @@ def test_chat_room(start_example: Any, new_page: Any, tmp_path: Path) -> None:
     see(ann.page, "ann: served by flask-sio, in Chromium")
     bob.page.click("#leave")
     see(ann.page, "bob left lobby")
-    shot = tmp_path / "chat-example.png"
-    ann.page.screenshot(path=str(shot))
-    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    if os.environ.get("UPDATE_SCREENSHOTS"):
-        SCREENSHOT.parent.mkdir(exist_ok=True)
-        SCREENSHOT.write_bytes(shot.read_bytes())
+    keep_screenshot(ann.page, SCREENSHOT, tmp_path)
     ann.check_clean()
     bob.check_clean()
 
@@ -112,10 +118,12 @@ def lines(page: Any) -> List[str]:
     return page.locator("#log p").all_inner_texts()
 
 
-def test_flask_chat_two_pages_broadcast_and_leave(start_example: Any, new_page: Any) -> None:
+def test_flask_chat_two_pages_broadcast_and_leave(start_example: Any, new_page: Any,
+                                                  tmp_path: Path) -> None:
     server = start_example("flask_chat/app.py")
     ann, bob = new_page(), new_page()
     for person, name in ((ann, "ann"), (bob, "bob")):
+        person.page.set_viewport_size({"width": 760, "height": 500})
         person.page.goto(server.url + "/")
         see(person.page, "welcome, anonymous")
         person.page.fill("#join input[name=name]", name)
@@ -143,6 +151,7 @@ def test_flask_chat_two_pages_broadcast_and_leave(start_example: Any, new_page: 
     see(bob.page, "bob: hello everyone")
     assert "bob: hello everyone" in lines(ann.page)
     assert "bob: hello everyone" in lines(bob.page)
+    keep_screenshot(ann.page, FLASK_SCREENSHOT, tmp_path)
     # once ann has her own lobby message back, the server has queued it for every member;
     # bob's next broadcast reaches him after it would have, so its absence is final
     say(ann, "lobby only")
