@@ -1,6 +1,7 @@
 """Sphinx configuration of the flask-sio documentation (``python3 -m sphinx -W docs OUT``)."""
 from __future__ import annotations
 
+import configparser
 import sys
 from pathlib import Path
 
@@ -10,7 +11,10 @@ sys.path.insert(0, str(ROOT))
 project = "flask-sio"
 author = "the flask-sio developers"
 copyright = "2026, the flask-sio developers"  # noqa: A001 - Sphinx's name for it
-release = "0.1.0"
+#: the package's version, from setup.cfg (its one place)
+_setup = configparser.ConfigParser()
+_setup.read(ROOT / "setup.cfg")
+release = version = _setup["metadata"]["version"]
 
 extensions = [
     "sphinx.ext.autodoc",
@@ -24,6 +28,4 @@ root_doc = "index"
 
 autodoc_member_order = "bysource"
 autodoc_typehints = "description"
-autodoc_default_options = {"members": True, "show-inheritance": False}
-# importing the packages must not patch the interpreter Sphinx runs in
-autodoc_mock_imports: list = []
+autodoc_default_options = {"members": True}
