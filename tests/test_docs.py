@@ -127,6 +127,14 @@ def test_deployment_shows_the_cluster_files_whole() -> None:
     assert command in (cluster / "gunicorn.sh").read_text().replace("\\\n    ", "")
 
 
+def test_the_readme_links_to_pages_that_exist() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    links = re.findall(r"\]\((docs/[^)#]+)(?:#[^)]*)?\)", readme)
+    assert "docs/index.rst" in links and "docs/deployment.rst" in links
+    for link in links:
+        assert (ROOT / link).is_file(), link
+
+
 def test_the_client_page_shows_the_readme_client_script() -> None:
     """tests/test_readme_client.py runs the README's script; the page shows that script."""
     text = (DOCS / "client-api.rst").read_text(encoding="utf-8")
