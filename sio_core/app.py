@@ -15,11 +15,18 @@ from .wsgi.app import WSGIApp
 from .wsgi.client_bundle import serve_bundle
 from .wsgi.middleware import Middleware
 
-__all__ = ["Server"]
+__all__ = ["Server", "werkzeug_request"]
 
 log = logging.getLogger(__name__)
 
 _ENGINE_KEYS = set(EngineOptions.__dataclass_fields__) - {"extra"}
+
+
+def werkzeug_request(environ: Dict[str, Any]) -> Any:
+    """The handshake's environ as a werkzeug ``Request`` (``Socket.request``)."""
+    from werkzeug.wrappers import Request  # only for applications that ask for one
+
+    return Request(environ)
 
 
 class Server(ServerCore):
@@ -50,6 +57,8 @@ class Server(ServerCore):
         ``transports``, ``allow_upgrades``, ``upgrade_timeout``, ``cookie``,
         ``http_compression``, ``compression_threshold``, ``max_queue``
     """
+
+    request_factory = staticmethod(werkzeug_request)
 
     def __init__(self, app_or_port: Union[None, int, Callable[..., Any]] = None, *,
                  path: str = "/socket.io", serve_client: bool = True,

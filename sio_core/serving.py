@@ -22,9 +22,9 @@ from geventwebsocket.handler import WebSocketHandler
 from geventwebsocket.websocket import Stream
 
 from . import runtime
+from .http import Response
 from .transports.wsconn import TakeableWebSocket
 from .websocket import WebSocketProtocolError, accept_key, check_key
-from .wsgi.responses import Response
 
 __all__ = ["SioWebSocketHandler", "make_server", "run", "serve_forever", "find_websocket_check",
            "HttpTimeouts", "TIMEOUT_KEYWORDS", "KEEPALIVE_GRACE"]

@@ -14,6 +14,7 @@ from . import runtime
 from .engineio import EngineQuery
 from .engineio import Packet as EnginePacket
 from .engineio import PacketType as EnginePacketType
+from .http import Request
 from .server.server import ServerCore
 from .socketio import Decoder, Packet, PacketType, encode
 
@@ -79,7 +80,7 @@ class TestClient:
         self._next_ack = 0
         environ = environ or make_environ(eio=eio)
         query = EngineQuery(eio, "websocket", None, False, None)
-        self.conn = server.engine.open(query, environ)
+        self.conn = server.engine.open(query, environ, Request.from_environ(environ))
         self._pump = runtime.spawn(self._pump_loop)
         self.settle()
 

@@ -57,12 +57,22 @@ class Client:
 
     @property
     def request(self) -> Any:
-        """The request that opened the connection, as a werkzeug ``Request``."""
+        """The request that opened the connection, as the server's ``request_factory``
+        makes it (a werkzeug ``Request`` under ``sio_core.Server``), built once."""
         if self._request is None:
-            from werkzeug.wrappers import Request
-
-            self._request = Request(self.conn.environ)
+            self._request = self.make_request()
         return self._request
+
+    def make_request(self) -> Any:
+        """A new request object for the handshake, from the server's ``request_factory``.
+
+        :raises RuntimeError: when the server has none (a bare ``ServerCore``)
+        """
+        factory = self.server.request_factory
+        if factory is None:
+            raise RuntimeError("%s has no request_factory to build requests with"
+                               % type(self.server).__name__)
+        return factory(self.conn.environ)
 
     def _connect_timeout(self) -> None:
         self._timer = None
@@ -104,13 +114,13 @@ class Client:
         if nsp is None:
             self.write(self.protocol.refusal(name, "Invalid namespace"))
             return
-        environ = self.conn.environ
+        request = self.conn.request
         merged = dict(query)
-        merged.update(parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True))
+        merged.update(parse_qsl(request.query_string, keep_blank_values=True))
         if auth is not None and not isinstance(auth, dict):
             auth = None
         socket = Socket(nsp, self, self.protocol.socket_id(name, self.conn.sid),
-                        Handshake(environ, merged, auth))
+                        Handshake(request, merged, auth))
         self.sockets[name] = socket
         socket.schedule(nsp._connect, socket)
 

@@ -28,6 +28,7 @@ from ..engineio import (
     open_packet,
 )
 from ..engineio.packet import Data
+from ..http import Request
 from .clock import Clock
 
 __all__ = ["EngineHandler", "Connection", "EngineServer", "Waiter", "default_generate_id"]
@@ -66,14 +67,18 @@ class Connection:
     ``send`` may be called from any greenlet (and, with a logged warning, from OS threads).
     """
 
-    __slots__ = ("engine", "session", "environ", "waiter", "owner", "linger_until",
-                 "scheduled", "__weakref__")
+    __slots__ = ("engine", "session", "environ", "request", "waiter", "owner",
+                 "linger_until", "scheduled", "__weakref__")
 
-    def __init__(self, engine: "EngineServer", session: Session, environ: Dict[str, Any]) -> None:
+    def __init__(self, engine: "EngineServer", session: Session, environ: Dict[str, Any],
+                 request: Request) -> None:
         self.engine = engine
         self.session = session
-        #: the WSGI environ of the request that opened the session
+        #: the WSGI environ of the request that opened the session (opaque here: handed to
+        #: the application's hooks as is, never read)
         self.environ = environ
+        #: the request that opened the session, as the edge read it
+        self.request = request
         #: what ``wake`` calls ``set()`` on, if a transport waits: the ``Event`` a polling
         #: GET waits on, or the websocket transport's writer (which flushes from the hub)
         self.waiter: Optional[Waiter] = None
@@ -230,8 +235,12 @@ class EngineServer:
 
     # -- sessions ------------------------------------------------------------------
 
-    def open(self, query: EngineQuery, environ: Dict[str, Any]) -> Connection:
-        """Create a session for a handshake, queue its open packet, tell the layer above."""
+    def open(self, query: EngineQuery, environ: Dict[str, Any], request: Request) -> Connection:
+        """Create a session for a handshake, queue its open packet, tell the layer above.
+
+        :param environ: the handshake's WSGI environ, kept for the application
+        :param request: the handshake request as the edge read it
+        """
         sid = self.generate_id(environ)
         if not isinstance(sid, str) or not sid or sid in self.sessions:
             raise RuntimeError("generate_id returned an unusable or duplicate id: %r" % (sid,))
@@ -241,7 +250,7 @@ class EngineServer:
                           now, opts.max_queue)
         session.queue(open_packet(sid, query.version, opts.upgrades(query.transport),
                                   opts.ping_interval, opts.ping_timeout, opts.max_http_buffer_size))
-        conn = Connection(self, session, environ)
+        conn = Connection(self, session, environ, request)
         self.sessions[sid] = conn
         self._schedule(conn, session.next_due())
         log.debug("session %s opened (EIO=%d, %s)", sid, query.version, query.transport)

@@ -49,6 +49,11 @@ class ServerCore(EngineHandler):
         #: the main namespace ``/``
         self.sockets = self.of("/")
 
+    #: ``fn(environ) -> request``: what ``Socket.request`` and ``Client.request`` return,
+    #: set by the serving edge (``sio_core.Server`` makes werkzeug ``Request`` objects);
+    #: None on a bare ``ServerCore``
+    request_factory: Optional[Callable[[Dict[str, Any]], Any]] = None
+
     #: how many times ``max_http_buffer_size`` may be held for one client's input
     BUFFERED_BYTES_FACTOR = 10
 

@@ -9,6 +9,7 @@ from .. import runtime
 from ..adapter.base import BroadcastOptions
 from ..engineio import CloseReason
 from ..errors import AckTimeout, Disconnected, check_event
+from ..http import Request
 from ..socketio import (
     RESERVED_EVENTS,
     AckTable,
@@ -35,26 +36,22 @@ class Handshake:
     __slots__ = ("headers", "time", "address", "xdomain", "secure", "issued", "url", "query",
                  "auth")
 
-    def __init__(self, environ: Dict[str, Any], query: Dict[str, str],
+    def __init__(self, request: Request, query: Dict[str, str],
                  auth: Optional[Dict[str, Any]]) -> None:
         #: request headers, lower-case names
-        self.headers = {k[5:].replace("_", "-").lower(): v for k, v in environ.items()
-                        if k.startswith("HTTP_")}
-        if environ.get("CONTENT_TYPE"):
-            self.headers["content-type"] = environ["CONTENT_TYPE"]
+        self.headers = dict(request.headers)
         #: when the connection was made, as a date string
         self.time = time.strftime("%a %b %d %Y %H:%M:%S GMT", time.gmtime())
         #: the client's IP address
-        self.address = environ.get("REMOTE_ADDR", "")
+        self.address = request.remote_addr
         #: whether the request was cross-origin
-        self.xdomain = bool(environ.get("HTTP_ORIGIN"))
+        self.xdomain = bool(request.origin)
         #: whether it came over TLS
-        self.secure = environ.get("wsgi.url_scheme") == "https"
+        self.secure = request.scheme == "https"
         #: when it was issued, in milliseconds since the epoch
         self.issued = int(time.time() * 1000)
         #: the request URL (path and query)
-        self.url = environ.get("PATH_INFO", "") + (
-            "?" + environ["QUERY_STRING"] if environ.get("QUERY_STRING") else "")
+        self.url = request.url
         #: query parameters (the connection's, merged with a protocol 4 namespace query)
         self.query = query
         #: the auth payload of a protocol 5 CONNECT (empty dict otherwise)
@@ -239,11 +236,10 @@ class Socket(Listeners):
 
     @property
     def request(self) -> Any:
-        """The handshake request as a werkzeug ``Request``."""
+        """The handshake request, as the server's ``request_factory`` makes it (a werkzeug
+        ``Request`` under ``sio_core.Server``), built once for this socket."""
         if self._request is None:
-            from werkzeug.wrappers import Request
-
-            self._request = Request(self.client.conn.environ)
+            self._request = self.client.make_request()
         return self._request
 
     @property

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 import socket as socketlib
-from typing import Any, Dict, List, Optional
+from typing import Any, BinaryIO, Callable, List, Optional
 
 from .. import runtime
 from ..engineio import (
@@ -21,10 +21,8 @@ from ..engineio import (
     payload_v3,
     payload_v4,
 )
+from ..http import Request, Response, compress, ok_response, payload_response
 from ..server.engine import Connection
-from ..wsgi.request import Request
-from ..wsgi.responses import Response, ok_response, payload_response
-from .compression import compress
 
 __all__ = ["handle_get", "handle_post", "encode_packets", "read_body"]
 
@@ -76,12 +74,8 @@ def _peer_gone(sock: Any) -> bool:
         return True
 
 
-def _watch_peer(environ: Dict[str, Any], on_gone: Any) -> Any:
+def _watch_peer(sock: Any, on_gone: Callable[[], None]) -> Any:
     """Watch the GET's connection while it waits; ``on_gone()`` if the client drops it."""
-    sock = environ.get("sio_core.socket")  # set by sio_core.serving's handler
-    if sock is None:  # other gevent servers: the socket under the request's reader
-        rfile = getattr(environ.get("wsgi.input"), "rfile", None)
-        sock = getattr(getattr(rfile, "raw", None), "_sock", None)
     if sock is None:
         return None
     try:
@@ -97,9 +91,11 @@ def _watch_peer(environ: Dict[str, Any], on_gone: Any) -> Any:
 
 
 def handle_get(conn: Connection, query: EngineQuery, req: Request,
-               environ: Optional[Dict[str, Any]] = None) -> Response:
+               peer: Optional[Any] = None) -> Response:
     """Answer a polling GET: at once if packets wait, else when some arrive or the interval ends.
 
+    :param peer: the client's socket, when the WSGI server lets the edge find it: watched
+        while the GET waits, so that a client dropping it closes the session at once
     :raises RequestError: on an overlapping GET (the session is closed) or a wrong transport
     """
     session = conn.session
@@ -121,7 +117,7 @@ def handle_get(conn: Connection, query: EngineQuery, req: Request,
                 log.info("closing %s: the client dropped its pending GET", conn.sid)
                 conn.close(CloseReason.TRANSPORT_CLOSE, notify=False)
 
-            watch = _watch_peer(environ or {}, dropped)
+            watch = _watch_peer(peer, dropped)
             try:
                 while not packets and not session.closed:
                     now = runtime.monotonic()
@@ -148,13 +144,12 @@ def handle_get(conn: Connection, query: EngineQuery, req: Request,
     return encode_packets(packets, session.version, query, req, _threshold(conn))
 
 
-def read_body(environ: Dict[str, Any], length: Any, limit: int) -> bytes:
-    """Read a request body of at most ``limit`` bytes.
+def read_body(stream: BinaryIO, length: Optional[int], limit: int) -> bytes:
+    """Read a request body of at most ``limit`` bytes from ``stream`` (``wsgi.input``).
 
     :raises PayloadTooLarge: when it is longer
     :raises UnreadableBody: when it is cut short or its chunked framing is broken
     """
-    stream = environ["wsgi.input"]
     try:
         if length is not None and length >= 0:
             if length > limit:
@@ -181,8 +176,10 @@ def read_body(environ: Dict[str, Any], length: Any, limit: int) -> bytes:
 
 
 def handle_post(conn: Connection, query: EngineQuery, req: Request,
-                environ: Dict[str, Any]) -> Response:
+                body_stream: BinaryIO) -> Response:
     """Take a polling POST: decode its payload and hand the packets to the session in order.
+
+    :param body_stream: the request body (``wsgi.input``), read up to ``max_http_buffer_size``
 
     :raises RequestError: on overlap, oversize or malformed bodies (the session is closed)
     """
@@ -194,7 +191,8 @@ def handle_post(conn: Connection, query: EngineQuery, req: Request,
         raise
     try:
         try:
-            body = read_body(environ, req.content_length, conn.engine.options.max_http_buffer_size)
+            body = read_body(body_stream, req.content_length,
+                             conn.engine.options.max_http_buffer_size)
         except RequestError as exc:
             # the packets of this body are lost: the session ends, so the client knows
             log.info("closing %s: %s", conn.sid, exc)

@@ -16,6 +16,7 @@ from typing import Any, Dict, List, Optional, Tuple
 from .. import runtime
 from ..engineio import CloseReason, EngineQuery, PacketType, ProtocolError
 from ..engineio.packet import decode_frame, encode_frame
+from ..http import Request
 from ..server.engine import Connection, EngineServer
 from ..websocket import encode_message
 from . import wsconn
@@ -256,12 +257,18 @@ def _upgrade(conn: Connection, ws: wsconn.WebSocket) -> bool:
         return False
 
 
-def serve_websocket(engine: EngineServer, query: EngineQuery, environ: Any) -> None:
-    """Serve an upgraded websocket request: a new session, or the upgrade of a polling one."""
+def serve_websocket(engine: EngineServer, query: EngineQuery, environ: Any,
+                    req: Request) -> None:
+    """Serve an upgraded websocket request: a new session, or the upgrade of a polling one.
+
+    :param environ: the request's WSGI environ (the session keeps it; gevent-websocket's
+        connection is under ``wsgi.websocket``)
+    :param req: the request, as the WSGI edge read it
+    """
     ws = wsconn.WebSocket.from_environ(environ, engine.options.max_http_buffer_size)
     try:
         if query.sid is None:
-            conn = engine.open(query, environ)
+            conn = engine.open(query, environ, req)
             _run(conn, ws)
             return
         conn = engine.get(query.sid)

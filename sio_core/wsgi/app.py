@@ -1,9 +1,11 @@
 """WSGIApp: the Engine.IO server as a WSGI application.
 
 It turns each request into a ``Request``, checks it (path, query, origin,
-``allow_request``), and hands it to the polling or websocket transport. No
-exception ever reaches the WSGI server: refusals become the spec's JSON errors,
-and anything unexpected is logged and answered with a 500.
+``allow_request``), and hands it to the polling or websocket transport with what
+that transport needs from the WSGI server (the body stream, the client's socket);
+nothing below this module reads the environ. No exception ever reaches the WSGI
+server: refusals become the spec's JSON errors, and anything unexpected is logged
+and answered with a 500.
 """
 from __future__ import annotations
 
@@ -20,18 +22,34 @@ from ..engineio import (
     SessionUnknown,
     parse_query,
 )
+from ..http import Request, Response, error_response, not_found
 from ..server.engine import EngineServer
 from ..transports import polling
 from ..transports.websocket import serve_websocket
 from ..transports.wsconn import WebSocket
-from .request import Request
-from .responses import Response, error_response, not_found
 
-__all__ = ["WSGIApp"]
+__all__ = ["WSGIApp", "peer_socket", "PEER_SOCKET_KEY"]
 
 log = logging.getLogger(__name__)
 
 StartResponse = Callable[..., Any]
+
+#: the environ key under which ``sio_core.serving``'s handler puts the client's socket
+PEER_SOCKET_KEY = "sio_core.socket"
+
+
+def peer_socket(environ: Dict[str, Any]) -> Any:
+    """The client's socket of this request, or None where the WSGI server hides it.
+
+    ``sio_core.serving`` puts it under ``PEER_SOCKET_KEY``; under another gevent pywsgi
+    handler (gevent-websocket's gunicorn worker) it is the one under ``wsgi.input``'s
+    reader.
+    """
+    sock = environ.get(PEER_SOCKET_KEY)
+    if sock is None:
+        rfile = getattr(environ.get("wsgi.input"), "rfile", None)
+        sock = getattr(getattr(rfile, "raw", None), "_sock", None)
+    return sock
 
 
 class WSGIApp:
@@ -167,7 +185,7 @@ class WSGIApp:
             if environ.get("wsgi.websocket") is None:
                 raise BadRequest("the WSGI server did not upgrade this websocket request; "
                                  "serve with sio_core.serving.run or the gevent-websocket worker")
-            serve_websocket(self.engine, query, environ)
+            serve_websocket(self.engine, query, environ, req)
             return None
         response = self._polling(req, query, environ)
         return response.with_headers(self.origin_policy.headers(req.origin))
@@ -175,8 +193,8 @@ class WSGIApp:
     def _polling(self, req: Request, query: EngineQuery, environ: Dict[str, Any]) -> Response:
         engine = self.engine
         if query.sid is None:
-            conn = engine.open(query, environ)
-            response = polling.handle_get(conn, query, req, environ)
+            conn = engine.open(query, environ, req)
+            response = polling.handle_get(conn, query, req, peer_socket(environ))
             cookie = engine.options.cookie
             if cookie is not None:
                 response = response.with_headers([("Set-Cookie", cookie.header(conn.sid))])
@@ -187,7 +205,7 @@ class WSGIApp:
         if conn.version != query.version:
             raise BadRequest("EIO=%d does not match the session's" % query.version)
         if req.method == "GET":
-            return polling.handle_get(conn, query, req, environ)
+            return polling.handle_get(conn, query, req, peer_socket(environ))
         if req.method == "POST":
-            return polling.handle_post(conn, query, req, environ)
+            return polling.handle_post(conn, query, req, environ["wsgi.input"])
         raise BadRequest("method %s not allowed" % req.method)

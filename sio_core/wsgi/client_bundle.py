@@ -16,8 +16,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any, Mapping, NamedTuple, Optional
 
-from ..transports.compression import choose_encoding
-from .responses import Response, not_found
+from ..http import Response, choose_encoding, not_found
 
 __all__ = ["serve_bundle", "BUNDLE_FILES"]
 
@@ -69,7 +68,7 @@ def serve_bundle(req: Any, path: str, environ: Optional[Mapping[str, Any]] = Non
                  enabled: bool = True) -> Optional[Response]:
     """The bundle file a GET ``req`` asks for under ``path``, or None for anything else.
 
-    :param req: the request (a ``sio_core.wsgi.request.Request``)
+    :param req: the request (a ``sio_core.http.Request``)
     :param path: the Socket.IO path, e.g. ``/socket.io``
     :param environ: the WSGI environ, read for ``If-None-Match`` (without it, or without
         that header, the file is always sent in full)

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from typing import Any, Callable, Dict, Iterable, Optional
 
+from ..http import Response, not_found
 from .app import WSGIApp
-from .responses import Response, not_found
 
 __all__ = ["Middleware"]
 

@@ -10,6 +10,7 @@ import pytest
 from gevent.event import Event
 
 from sio_core.engineio import CloseReason, EngineOptions, EngineQuery, Packet, PacketType
+from sio_core.http import Request
 from sio_core.server.engine import Connection, EngineHandler, EngineServer
 from sio_core.testing import make_environ
 from tests.helpers import FakeClock
@@ -42,8 +43,9 @@ def make_engine(clock: Any = None, **options: Any) -> Tuple[EngineServer, Record
 
 def open_session(engine: EngineServer, version: int = 4,
                  transport: str = "websocket") -> Connection:
-    return engine.open(EngineQuery(version, transport, None, False, None),
-                       make_environ(eio=version))
+    environ = make_environ(eio=version)
+    return engine.open(EngineQuery(version, transport, None, False, None), environ,
+                       Request.from_environ(environ))
 
 
 def types(packets: List[Packet]) -> List[PacketType]:

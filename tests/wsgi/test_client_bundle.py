@@ -15,10 +15,10 @@ from wsgiref.validate import validator
 import pytest
 
 from sio_core.engineio import EngineOptions
+from sio_core.http import Request
 from sio_core.server.engine import EngineHandler, EngineServer
 from sio_core.wsgi.app import WSGIApp
 from sio_core.wsgi.client_bundle import serve_bundle
-from sio_core.wsgi.request import Request
 from tests.helpers import ROOT, ServerProcess
 
 STATIC = ROOT / "sio_core" / "static"
