@@ -1,5 +1,5 @@
 """Adapters: room bookkeeping and broadcast, in memory or across nodes."""
-from .base import Adapter, BroadcastOptions
+from .base import AdaptedNamespace, AdaptedSocket, Adapter, BroadcastOptions
 from .memory import MemoryAdapter
 
-__all__ = ["Adapter", "BroadcastOptions", "MemoryAdapter"]
+__all__ = ["AdaptedNamespace", "AdaptedSocket", "Adapter", "BroadcastOptions", "MemoryAdapter"]
