@@ -5,7 +5,7 @@ and reconnect at random, against our server in a subprocess; prints the figures.
     python3 bench/soak.py --duration 30 --clients 200    # the size tests/test_soak.py runs
     python3 bench/soak.py --serve --port 8000            # only the soak server
 
-Every client slot (one ``sio_core.client.Client`` each, all greenlets of this process)
+Every client slot (one ``sio_core.client.SocketIOClient`` each, all greenlets of this process)
 speaks Socket.IO 4 over Engine.IO 3 or Socket.IO 5 over Engine.IO 4, over websocket,
 polling, or polling upgraded to websocket. Its loop: send a burst of acked events
 numbered by a counter the slot keeps across reconnections, join or leave a room, send
@@ -55,7 +55,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from sio_core import Server, runtime  # noqa: E402
-from sio_core.client import Client, ConnectionError  # noqa: E402
+from sio_core.client import ConnectionError, SocketIOClient  # noqa: E402
 from sio_core.errors import Disconnected  # noqa: E402
 
 log = logging.getLogger("soak")
@@ -246,8 +246,8 @@ class Slot:
         self.room_last: Dict[str, int] = {}
         self.rooms: set = set()
         self.connects = 0
-        self.client = Client(reconnection=True, reconnection_delay=0.2,
-                             reconnection_delay_max=1.0, request_timeout=10.0)
+        self.client = SocketIOClient(reconnection=True, reconnection_delay=0.2,
+                                     reconnection_delay_max=1.0, request_timeout=10.0)
         self.client.on("connect", self._on_connect)
         self.client.on("disconnect", self._on_disconnect)
         self.client.on("room-msg", self._on_room_msg)

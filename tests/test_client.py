@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from sio_core.client import Client
+from sio_core.client import SocketIOClient
 from tests.helpers import INTEROP, NODE_MODULES, ROOT, ServerProcess, free_port, wait_for_port
 from tests.jsonlines import JsonLines
 
@@ -139,12 +139,14 @@ def test_upgrade_waits_for_the_post_in_flight(eio) -> None:
 
 
 def test_backoff_doubles_from_the_first_delay_up_to_the_maximum_without_jitter() -> None:
-    client = Client(reconnection_delay=0.5, reconnection_delay_max=5.0, randomization_factor=0)
+    client = SocketIOClient(reconnection_delay=0.5, reconnection_delay_max=5.0,
+                            randomization_factor=0)
     assert [client.backoff(n) for n in range(7)] == [0.5, 1.0, 2.0, 4.0, 5.0, 5.0, 5.0]
 
 
 def test_backoff_jitter_stays_within_the_randomization_factor() -> None:
-    client = Client(reconnection_delay=1.0, reconnection_delay_max=6.0, randomization_factor=0.5)
+    client = SocketIOClient(reconnection_delay=1.0, reconnection_delay_max=6.0,
+                            randomization_factor=0.5)
     random.seed(1234)
     for attempt, base in enumerate([1.0, 2.0, 4.0]):
         delays = [client.backoff(attempt) for _ in range(500)]

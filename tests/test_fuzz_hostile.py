@@ -3,7 +3,7 @@ Engine.IO 3/4 and Socket.IO 4/5 packets, websocket frames and HTTP requests at a
 server, while well-behaved clients keep exchanging acks beside it.
 
 The server is ``bench/soak.py --serve`` in a subprocess (logging at WARNING); the
-well-behaved clients are six ``sio_core.client.Client`` of ``bench/soak.py --url`` in
+well-behaved clients are six ``sio_core.client.SocketIOClient`` of ``bench/soak.py --url`` in
 another (both protocol generations, websocket, polling and the upgrade), exchanging
 numbered acked events and room messages until the fuzzing ends.
 

@@ -5,8 +5,8 @@ import importlib
 
 import pytest
 
-PACKAGES = ["sio_core", "sio_core.engineio", "sio_core.socketio", "sio_core.http",
-            "sio_core.server", "sio_core.adapter", "sio_core.websocket"]
+PACKAGES = ["sio_core", "sio_core.engineio", "sio_core.socketio", "sio_core.server",
+            "sio_core.adapter", "sio_core.websocket"]
 
 
 @pytest.mark.parametrize("name", PACKAGES)
@@ -24,3 +24,17 @@ def test_top_level_api_has_the_server_classes() -> None:
     for attr in ["Server", "Namespace", "Socket", "Client", "WSGIApp", "Middleware", "run",
                  "MemoryAdapter", "AckTimeout", "Disconnected", "ConnectionRefusedError"]:
         assert attr in sio_core.__all__
+
+
+def test_the_python_client_is_socketioclient_and_its_old_name_warns() -> None:
+    import sio_core
+    import sio_core.client as client
+
+    assert client.__all__ == ["ConnectionError", "SocketIOClient", "connect", "emit_once"]
+    assert [attr for attr in client.__all__ if not hasattr(client, attr)] == []
+    assert client.SocketIOClient is not sio_core.Client  # the server's view of a client
+    with pytest.warns(DeprecationWarning, match="use sio_core.client.SocketIOClient"):
+        old = client.Client
+    assert old is client.SocketIOClient
+    with pytest.raises(AttributeError):
+        client.NoSuchName  # noqa: B018

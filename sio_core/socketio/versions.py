@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import secrets
 from typing import Any, Dict, Optional, Tuple
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
 
 from .packet import Packet, PacketType
 
@@ -35,6 +35,16 @@ class Protocol:
         """``(namespace, query, auth)`` of a client's CONNECT packet."""
         raise NotImplementedError
 
+    def connect_request(self, namespace: str,
+                        auth: Optional[Dict[str, Any]] = None) -> Optional[Packet]:
+        """The CONNECT a client sends to join ``namespace`` (the inverse of
+        ``split_connect``); None when the server connects it without being asked."""
+        raise NotImplementedError
+
+    def reply_socket_id(self, reply: Packet, engine_sid: str) -> str:
+        """The socket id a client learns from the server's CONNECT ``reply``."""
+        raise NotImplementedError
+
 
 class V4(Protocol):
     """Socket.IO protocol 4, spoken by socket.io-client 1.x/2.x."""
@@ -55,6 +65,16 @@ class V4(Protocol):
                       ) -> Tuple[str, Dict[str, str], Optional[Dict[str, Any]]]:
         namespace, _, query = packet.namespace.partition("?")
         return namespace or "/", dict(parse_qsl(query, keep_blank_values=True)), None
+
+    def connect_request(self, namespace: str,
+                        auth: Optional[Dict[str, Any]] = None) -> Optional[Packet]:
+        if namespace == "/":
+            return None
+        query = urlencode(auth or {})  # protocol 4 has no auth payload: the query carries it
+        return Packet(PacketType.CONNECT, namespace + ("?" + query if query else ""))
+
+    def reply_socket_id(self, reply: Packet, engine_sid: str) -> str:
+        return self.socket_id(reply.namespace, engine_sid)
 
 
 class V5(Protocol):
@@ -78,6 +98,17 @@ class V5(Protocol):
                       ) -> Tuple[str, Dict[str, str], Optional[Dict[str, Any]]]:
         namespace, _, query = packet.namespace.partition("?")
         return namespace or "/", dict(parse_qsl(query, keep_blank_values=True)), packet.data
+
+    def connect_request(self, namespace: str,
+                        auth: Optional[Dict[str, Any]] = None) -> Optional[Packet]:
+        return Packet(PacketType.CONNECT, namespace, auth)
+
+    def reply_socket_id(self, reply: Packet, engine_sid: str) -> str:
+        sid = reply.data.get("sid") if isinstance(reply.data, dict) else None
+        if isinstance(sid, str):
+            return sid
+        # a reply without one (no conforming server sends it): protocol 4's id
+        return _BY_ENGINE[3].socket_id(reply.namespace, engine_sid)
 
 
 _BY_ENGINE = {3: V4(), 4: V5()}

@@ -13,7 +13,7 @@ import sys  # noqa: E402
 import time  # noqa: E402
 
 from sio_core import AckTimeout, Disconnected, Server, runtime  # noqa: E402
-from sio_core.client import Client, ConnectionError, emit_once  # noqa: E402
+from sio_core.client import ConnectionError, SocketIOClient, emit_once  # noqa: E402
 from sio_core.serving import make_server  # noqa: E402
 
 
@@ -33,7 +33,7 @@ def b64(value):
 
 
 def exchange(cfg) -> None:
-    client = Client(reconnection=False)
+    client = SocketIOClient(reconnection=False)
     answer = runtime.AsyncResult()
     welcome = runtime.AsyncResult()
     client.on("welcome", lambda data: welcome.set(data))
@@ -73,7 +73,7 @@ def exchange(cfg) -> None:
 
 
 def refused(cfg) -> None:
-    client = Client(reconnection=False)
+    client = SocketIOClient(reconnection=False)
     try:
         client.connect(cfg["url"], transports=cfg["transports"], eio=cfg["eio"],
                        namespaces=["/chat"], auth={"token": "wrong"})
@@ -83,7 +83,7 @@ def refused(cfg) -> None:
 
 
 def timeout(cfg) -> None:
-    with Client(reconnection=False) as client:
+    with SocketIOClient(reconnection=False) as client:
         client.connect(cfg["url"], transports=cfg["transports"], eio=cfg["eio"])
         try:
             client.call("no-such-event", timeout=0.5)
@@ -94,7 +94,7 @@ def timeout(cfg) -> None:
 
 
 def reconnect(cfg) -> None:
-    client = Client(reconnection=True, reconnection_delay=0.2, reconnection_delay_max=1.0)
+    client = SocketIOClient(reconnection=True, reconnection_delay=0.2, reconnection_delay_max=1.0)
     connects = runtime.Queue()
     reasons = []
     client.on("connect", lambda: connects.put(client.sid))
@@ -127,7 +127,7 @@ class TaggingJson:
 
 def api(cfg) -> None:
     """Handlers, emits and options other scenarios leave out."""
-    client = Client(reconnection=False, json=TaggingJson)
+    client = SocketIOClient(reconnection=False, json=TaggingJson)
     result = {"connected_before": client.connected}
     greeted = runtime.AsyncResult()
     caught = runtime.Queue()
@@ -154,8 +154,8 @@ def api(cfg) -> None:
     client.disconnect()
     result["connected_at_end"] = client.connected
     try:
-        Client(reconnection=False).connect(cfg["url"], transports=cfg["transports"],
-                                           eio=cfg["eio"], socketio_path="elsewhere")
+        SocketIOClient(reconnection=False).connect(cfg["url"], transports=cfg["transports"],
+                                                   eio=cfg["eio"], socketio_path="elsewhere")
         result["wrong_path"] = None
     except ConnectionError as exc:
         result["wrong_path"] = type(exc).__name__
@@ -183,15 +183,15 @@ def local_server(cfg) -> None:
     io.listen(port)
     url = "http://127.0.0.1:%d" % port
     result = {}
-    with Client(reconnection=False) as client:
+    with SocketIOClient(reconnection=False) as client:
         client.connect(url, headers={"X-Test": "yes"}, socketio_path="custom/path",
                        transports=cfg["transports"], eio=cfg["eio"])
         result["header"] = client.call("header", "x-test", timeout=5)
     started = time.monotonic()
     try:
-        Client(reconnection=False).connect(url, socketio_path="/custom/path/",
-                                           namespaces=["/slow"], wait_timeout=0.5,
-                                           transports=cfg["transports"], eio=cfg["eio"])
+        SocketIOClient(reconnection=False).connect(url, socketio_path="/custom/path/",
+                                                   namespaces=["/slow"], wait_timeout=0.5,
+                                                   transports=cfg["transports"], eio=cfg["eio"])
         result["slow"] = None
     except ConnectionError as exc:
         result["slow"] = str(exc)
@@ -220,9 +220,9 @@ def give_up(cfg) -> None:
     """``reconnection_attempts``, ``logger``: the test stops the server after ``ready``."""
     records = Records("giving up")
     logging.getLogger("sio_core.client").addHandler(records)
-    client = Client(reconnection_attempts=2, reconnection_delay=0.1,
-                    reconnection_delay_max=0.2, randomization_factor=0,
-                    logger=cfg["logger"], request_timeout=1)
+    client = SocketIOClient(reconnection_attempts=2, reconnection_delay=0.1,
+                            reconnection_delay_max=0.2, randomization_factor=0,
+                            logger=cfg["logger"], request_timeout=1)
     disconnects = []
     client.on("disconnect", lambda reason: disconnects.append(reason))
     client.connect(cfg["url"], transports=cfg["transports"], eio=cfg["eio"])
@@ -235,7 +235,7 @@ def give_up(cfg) -> None:
 def idle_then_restart(cfg) -> None:
     """Idle for ``idle`` seconds (longer than pingInterval + pingTimeout) on ``/`` and
     ``/chat``, then survive the server's restart (the test restarts it after ``ready``)."""
-    client = Client(reconnection_delay=0.2, reconnection_delay_max=1.0)
+    client = SocketIOClient(reconnection_delay=0.2, reconnection_delay_max=1.0)
     connects = runtime.Queue()
     disconnects = []
 
@@ -274,8 +274,8 @@ def stalled_server(cfg) -> None:
     failed reconnection attempt, then (after SIGCONT) the reconnection."""
     records = Records("reconnection attempt 1 failed")
     logging.getLogger("sio_core.client").addHandler(records)
-    client = Client(reconnection_delay=0.2, reconnection_delay_max=0.5, request_timeout=1,
-                    logger=True)
+    client = SocketIOClient(reconnection_delay=0.2, reconnection_delay_max=0.5,
+                            request_timeout=1, logger=True)
     connects = runtime.Queue()
     lost = runtime.AsyncResult()
     client.on("connect", lambda: connects.put(client.sid))
@@ -307,7 +307,7 @@ def upgrade_behind_post(cfg) -> None:
     http = make_server(slow_posts, "127.0.0.1", 0, websocket_check=io.check_websocket)
     http.start()
     reasons = []
-    client = Client(reconnection=False)
+    client = SocketIOClient(reconnection=False)
     client.on("disconnect", lambda reason: reasons.append(reason))
     client.connect("http://127.0.0.1:%d" % http.server_port,
                    transports=["polling", "websocket"], eio=cfg["eio"])

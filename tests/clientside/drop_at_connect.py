@@ -20,7 +20,7 @@ import sys  # noqa: E402
 from typing import Any, List  # noqa: E402
 
 from sio_core import Server, runtime  # noqa: E402
-from sio_core.client import Client, ConnectionError  # noqa: E402
+from sio_core.client import ConnectionError, SocketIOClient  # noqa: E402
 from sio_core.serving import make_server  # noqa: E402
 
 
@@ -37,8 +37,8 @@ def closed_in_handshake(eio: int) -> None:
     http = make_server(app, "127.0.0.1", 0)
     http.start()
     try:
-        Client(reconnection=True).connect("http://127.0.0.1:%d" % http.server_port,
-                                          transports=["polling"], eio=eio)
+        SocketIOClient(reconnection=True).connect("http://127.0.0.1:%d" % http.server_port,
+                                                  transports=["polling"], eio=eio)
         outcome = "connected"
     except Exception as exc:  # the type is what the test checks
         outcome = "%s: %s" % (type(exc).__name__, exc)
@@ -64,7 +64,7 @@ def main(transport: str, eio: int, mode: str) -> None:
     io.on("connection", on_connection)
     http = make_server(io, "127.0.0.1", 0, websocket_check=io.check_websocket)
     http.start()
-    client = Client(reconnection=True, reconnection_delay=0.1, reconnection_delay_max=0.2)
+    client = SocketIOClient(reconnection=True, reconnection_delay=0.1, reconnection_delay_max=0.2)
     connects = runtime.Queue()
     reasons: List[str] = []
     client.on("connect", lambda: connects.put(client.sid))

@@ -190,9 +190,9 @@ def test_the_official_clients_over_polling_survive_the_keepalive_close(edge, nod
 CLIENT = """
 from gevent import monkey; monkey.patch_all()
 import json, sys, time
-from sio_core.client import Client
+from sio_core.client import SocketIOClient
 url, transports, pause = sys.argv[1], sys.argv[2].split(","), float(sys.argv[3])
-client = Client(reconnection=False)
+client = SocketIOClient(reconnection=False)
 client.connect(url, transports=transports, wait_timeout=10)
 first = client.call("echo", "one", timeout=10)
 time.sleep(pause)
@@ -203,7 +203,7 @@ print(json.dumps([first, second]))
 
 
 def run_client(url: str, transports: str, pause: float = 0.0) -> list:
-    """sio_core.client.Client in its own process: two acked echoes ``pause`` s apart."""
+    """sio_core.client.SocketIOClient in its own process: two acked echoes ``pause`` s apart."""
     proc = subprocess.run([sys.executable, "-c", CLIENT, url, transports, str(pause)],
                           cwd=str(ROOT), capture_output=True, timeout=60,
                           env=dict(os.environ, PYTHONPATH=str(ROOT)))

@@ -1,0 +1,408 @@
+"""``SocketIOClient``: the Socket.IO side of the Python client, and its public API."""
+from __future__ import annotations
+
+import http.client
+import logging
+import random
+from typing import Any, Callable, Dict, List, Optional, Sequence
+
+from .. import runtime
+from ..engineio import ProtocolError as EngineProtocolError
+from ..errors import AckTimeout, Disconnected
+from ..server.jsonlib import json_functions
+from ..socketio import (
+    Decoder,
+    Packet,
+    PacketType,
+    Protocol,
+    ProtocolError,
+    ack_result,
+    ack_values,
+    encode,
+    protocol_for,
+)
+from ..transports.wsconn import WebSocketError
+from .acks import PendingAcks
+from .engine import EngineClient
+from .errors import ConnectionError
+
+__all__ = ["SocketIOClient", "connect", "emit_once"]
+
+log = logging.getLogger(__name__)
+#: the logger of the whole client, made verbose by ``logger=True``
+package_log = logging.getLogger(__name__.rpartition(".")[0])
+
+Handler = Callable[..., Any]
+
+#: events a ``"*"`` handler does not get
+_LIFECYCLE = ("connect", "connect_error", "disconnect")
+
+
+class SocketIOClient:
+    """A Socket.IO client (this is not ``sio_core.Client``, the server's view of one).
+
+    :param reconnection: reconnect after losing the connection
+    :param reconnection_attempts: give up after this many attempts (0: never)
+    :param reconnection_delay: first delay in seconds, doubled per attempt
+    :param reconnection_delay_max: the largest delay
+    :param randomization_factor: jitter, as a fraction of the delay
+    :param logger: log at INFO (True), or not (False)
+    :param json: a module/object with ``dumps``/``loads``
+    :param request_timeout: seconds for HTTP requests and handshakes
+    """
+
+    def __init__(self, reconnection: bool = True, reconnection_attempts: int = 0,
+                 reconnection_delay: float = 1.0, reconnection_delay_max: float = 5.0,
+                 randomization_factor: float = 0.5, logger: bool = False, json: Any = None,
+                 request_timeout: float = 5.0) -> None:
+        self.reconnection = reconnection
+        self.reconnection_attempts = reconnection_attempts
+        self.reconnection_delay = reconnection_delay
+        self.reconnection_delay_max = reconnection_delay_max
+        self.randomization_factor = randomization_factor
+        self.request_timeout = request_timeout
+        self.dumps, self.loads = json_functions(json)
+        if logger:
+            package_log.setLevel(logging.INFO)
+        self.handlers: Dict[str, Dict[str, Handler]] = {}
+        self.namespaces: Dict[str, Optional[str]] = {}  # namespace → socket id once connected
+        self._engine: Optional[EngineClient] = None
+        self._protocol: Protocol = protocol_for(4)
+        self._decoder = Decoder(self.loads)
+        self._acks = PendingAcks()
+        self._handler_queue = runtime.SerialQueue(self._handler_failed)
+        self._connect_args: Optional[Dict[str, Any]] = None
+        self._connected_event = runtime.Event()
+        self._errors: Dict[str, Any] = {}
+        self._stopped = runtime.Event()
+        self._stopped.set()
+        self._reconnecting: Optional[Any] = None
+        self._wanted = False
+
+    # -- handlers ------------------------------------------------------------------------
+
+    def on(self, event: str, handler: Optional[Handler] = None,
+           namespace: Optional[str] = None) -> Any:
+        """Register ``handler`` for ``event`` (``"*"``: any event); a decorator without it."""
+        if handler is None:
+            return lambda fn: self.on(event, fn, namespace) and fn
+        self.handlers.setdefault(namespace or "/", {})[event] = handler
+        return handler
+
+    def event(self, handler: Optional[Handler] = None, namespace: Optional[str] = None) -> Any:
+        """Decorator: the function's name is the event."""
+        if handler is None:
+            return lambda fn: self.event(fn, namespace)
+        return self.on(handler.__name__, handler, namespace)
+
+    def _run(self, fn: Handler, *args: Any) -> None:
+        """Run ``fn(*args)`` after the handlers already queued, in order."""
+        self._handler_queue.schedule(fn, *args)
+
+    @staticmethod
+    def _handler_failed(exc: Exception) -> None:
+        log.exception("error in a client handler")
+
+    def _trigger(self, namespace: str, event: str, *args: Any) -> Any:
+        handlers = self.handlers.get(namespace, {})
+        if event in handlers:
+            return handlers[event](*args)
+        if "*" in handlers and event not in _LIFECYCLE:
+            return handlers["*"](event, *args)
+        return None
+
+    # -- connecting ----------------------------------------------------------------------
+
+    def connect(self, url: str, headers: Optional[Dict[str, str]] = None,
+                auth: Optional[Dict[str, Any]] = None, transports: Optional[Sequence[str]] = None,
+                namespaces: Optional[Sequence[str]] = None, socketio_path: str = "socket.io",
+                wait_timeout: float = 5.0, eio: int = 4) -> None:
+        """Connect to ``url`` and to ``namespaces`` (default: those with handlers, or ``/``).
+
+        :raises ConnectionError: when the server cannot be reached or refuses a namespace
+        """
+        if eio not in (3, 4):
+            raise ValueError("eio must be 3 or 4")
+        wanted = list(namespaces or [n for n in self.handlers] or ["/"])
+        self._connect_args = dict(url=url, headers=dict(headers or {}), auth=auth,
+                                  transports=list(transports or ["polling", "websocket"]),
+                                  namespaces=wanted, path=socketio_path,
+                                  wait_timeout=wait_timeout, eio=eio)
+        self._protocol = protocol_for(eio)
+        self._wanted = True
+        self._stopped.clear()
+        try:
+            self._open()
+        except BaseException:
+            self._wanted = False
+            if self._reconnecting is not None:  # started by a close during _open()
+                self._reconnecting.kill(block=False)
+                self._reconnecting = None
+            self._stopped.set()
+            raise
+
+    def _open(self) -> None:
+        args = self._connect_args
+        assert args is not None
+        self.namespaces = {n: None for n in args["namespaces"]}
+        self._errors = {}
+        self._connected_event.clear()
+        self._decoder = Decoder(self.loads)
+        engine = EngineClient(args["url"], args["path"], args["eio"], args["transports"],
+                              args["headers"], self._on_message, self._on_engine_close,
+                              self.request_timeout)
+        self._engine = engine
+        try:
+            engine.connect()
+        except (OSError, EngineProtocolError, ValueError, KeyError, http.client.HTTPException,
+                WebSocketError) as exc:
+            raise ConnectionError("cannot connect to %s: %s" % (args["url"], exc)) from None
+        try:
+            for namespace in self.namespaces:
+                request = self._protocol.connect_request(namespace, args["auth"])
+                if request is not None:
+                    self._send(request)
+        except Disconnected:  # closed during the handshake (or by disconnect() meanwhile)
+            raise ConnectionError("the connection closed before it was established") from None
+        if not self._connected_event.wait(timeout=args["wait_timeout"]):
+            engine.close()
+            raise ConnectionError("no answer from every namespace within %ss"
+                                  % args["wait_timeout"])
+        if self._errors:
+            engine.close()
+            raise ConnectionError("refused: %s" % self._errors)
+        if engine.closed:  # its close ended the wait (or came right after the answers)
+            raise ConnectionError("the connection closed before it was established")
+
+    def _namespace_settled(self) -> None:
+        if all(sid is not None or ns in self._errors for ns, sid in self.namespaces.items()):
+            self._connected_event.set()
+
+    # -- packets -------------------------------------------------------------------------
+
+    def _send(self, packet: Packet) -> None:
+        """Encode and send ``packet``."""
+        self._send_messages(encode(packet, self.dumps).messages())
+
+    def _send_messages(self, messages: List[Any]) -> None:
+        """Send the messages of an encoded packet.
+
+        :raises Disconnected: when the connection is closed
+        """
+        engine = self._engine
+        if engine is None or engine.closed:
+            raise Disconnected("not connected")
+        for message in messages:
+            engine.send(message)
+
+    def _on_message(self, data: Any) -> None:
+        try:
+            packet = self._decoder.feed(data)
+        except ProtocolError as exc:
+            log.warning("malformed packet from the server: %s", exc)
+            return
+        if packet is None:
+            return
+        ns = packet.namespace
+        ptype = packet.type
+        if ptype is PacketType.CONNECT:
+            engine_sid = (self._engine.sid if self._engine else None) or ""
+            if ns in self.namespaces:
+                self.namespaces[ns] = self._protocol.reply_socket_id(packet, engine_sid)
+                self._run(self._trigger, ns, "connect")
+                self._namespace_settled()
+        elif ptype is PacketType.CONNECT_ERROR:
+            if ns in self.namespaces and self.namespaces[ns] is None:
+                self._errors[ns] = packet.data
+                self._run(self._trigger, ns, "connect_error", packet.data)
+                self._namespace_settled()
+            else:
+                self._run(self._trigger, ns, "error", packet.data)
+        elif ptype is PacketType.DISCONNECT:
+            if self.namespaces.get(ns) is not None:
+                self.namespaces[ns] = None
+                self._acks.fail(ns)
+                self._run(self._trigger, ns, "disconnect", "io server disconnect")
+            if not any(self.namespaces.values()):
+                self._wanted = False
+                if self._engine is not None:
+                    self._engine.close()
+        elif ptype is PacketType.EVENT:
+            self._run(self._handle_event, ns, packet.data, packet.id)
+        elif ptype is PacketType.ACK:
+            waiter = self._acks.resolve(ns, packet.id)
+            if waiter is not None:
+                if waiter.callback is not None:
+                    self._run(waiter.callback, *packet.data)
+                else:
+                    waiter.result.set(packet.data)
+
+    def _handle_event(self, ns: str, data: List[Any], ack_id: Optional[int]) -> None:
+        result = self._trigger(ns, data[0], *data[1:])
+        if ack_id is not None:
+            try:
+                self._send(Packet(PacketType.ACK, ns, ack_values(result), ack_id))
+            except Disconnected:
+                pass
+
+    def _on_engine_close(self, reason: str) -> None:
+        self._acks.fail()
+        for ns, sid in list(self.namespaces.items()):
+            if sid is not None:
+                self.namespaces[ns] = None
+                self._run(self._trigger, ns, "disconnect", reason)
+        if not self._connected_event.is_set():
+            self._connected_event.set()
+            return
+        if self._wanted and self.reconnection and reason != "io client disconnect":
+            if self._reconnecting is None:
+                self._reconnecting = runtime.spawn(self._reconnect_loop)
+        elif not self._wanted or not self.reconnection:
+            self._stopped.set()
+
+    def backoff(self, attempt: int) -> float:
+        """The delay before reconnection attempt ``attempt`` (0-based), with jitter."""
+        base = self.reconnection_delay * (2 ** attempt)
+        jitter = random.random() * self.randomization_factor * base
+        base = base - jitter if random.random() < 0.5 else base + jitter
+        return max(0.0, min(base, self.reconnection_delay_max))
+
+    def _reconnect_loop(self) -> None:
+        attempt = 0
+        try:
+            while self._wanted:
+                if self.reconnection_attempts and attempt >= self.reconnection_attempts:
+                    log.warning("giving up after %d reconnection attempts", attempt)
+                    break
+                runtime.sleep(self.backoff(attempt))
+                attempt += 1
+                if not self._wanted:
+                    break
+                try:
+                    self._open()
+                    log.info("reconnected after %d attempt(s)", attempt)
+                    return
+                except ConnectionError as exc:
+                    log.info("reconnection attempt %d failed: %s", attempt, exc)
+            self._wanted = False
+            self._stopped.set()
+        finally:
+            self._reconnecting = None
+
+    # -- API -------------------------------------------------------------------------------
+
+    def emit(self, event: str, data: Any = None, namespace: Optional[str] = None,
+             callback: Optional[Handler] = None) -> None:
+        """Emit ``event``; a tuple ``data`` sends several arguments.
+
+        :param callback: called with the server's ack values
+        :raises Disconnected: when not connected to ``namespace``
+        """
+        ns = namespace or "/"
+        if self.namespaces.get(ns) is None:
+            raise Disconnected("not connected to %s" % ns)
+        if callback is None:
+            self._send_event(event, data, ns, None)
+            return
+        ack_id, _ = self._acks.expect(ns, callback)
+        self._send_event(event, data, ns, ack_id)
+
+    def _send_event(self, event: str, data: Any, ns: str, ack_id: Optional[int]) -> None:
+        """Send an EVENT; a tuple ``data`` is several arguments (the rule of a handler's
+        ack values). A value with no JSON form raises TypeError, and no ack waits then."""
+        packet = Packet(PacketType.EVENT, ns, [event, *ack_values(data)], ack_id)
+        try:
+            messages = encode(packet, self.dumps).messages()
+        except Exception:
+            if ack_id is not None:
+                self._acks.resolve(ns, ack_id)
+            raise
+        self._send_messages(messages)
+
+    def send(self, data: Any, namespace: Optional[str] = None,
+             callback: Optional[Handler] = None) -> None:
+        """Emit a ``message`` event."""
+        self.emit("message", data, namespace, callback)
+
+    def call(self, event: str, data: Any = None, namespace: Optional[str] = None,
+             timeout: float = 60.0) -> Any:
+        """Emit and block until the server acks; one value comes back as itself.
+
+        :raises AckTimeout: no answer in time
+        :raises Disconnected: not connected, or the connection dropped first
+        """
+        ns = namespace or "/"
+        if self.namespaces.get(ns) is None:
+            raise Disconnected("not connected to %s" % ns)
+        ack_id, waiter = self._acks.expect(ns)
+        self._send_event(event, data, ns, ack_id)
+        try:
+            values = waiter.result.get(timeout=timeout)
+        except runtime.Timeout:
+            self._acks.resolve(ns, ack_id)
+            raise AckTimeout("no ack for %r within %ss" % (event, timeout)) from None
+        return ack_result(values)
+
+    def wait(self, timeout: Optional[float] = None) -> bool:
+        """Block until the client is disconnected for good; returns False on timeout."""
+        return self._stopped.wait(timeout=timeout)
+
+    def disconnect(self) -> None:
+        """Leave every namespace and close the connection (no reconnection)."""
+        self._wanted = False
+        if self._reconnecting is not None:
+            self._reconnecting.kill(block=False)
+            self._reconnecting = None
+        engine = self._engine
+        if engine is not None and not engine.closed:
+            for ns, sid in list(self.namespaces.items()):
+                if sid is not None:
+                    try:
+                        self._send(Packet(PacketType.DISCONNECT, ns))
+                    except Disconnected:
+                        pass
+            engine.close()
+        self._stopped.set()
+
+    @property
+    def connected(self) -> bool:
+        """Whether the client is connected to at least one namespace."""
+        return self._engine is not None and not self._engine.closed and any(
+            self.namespaces.values())
+
+    @property
+    def sid(self) -> Optional[str]:
+        """The socket id in ``/``."""
+        return self.namespaces.get("/")
+
+    def get_sid(self, namespace: Optional[str] = None) -> Optional[str]:
+        """The socket id in ``namespace``."""
+        return self.namespaces.get(namespace or "/")
+
+    def transport(self) -> str:
+        """``polling`` or ``websocket``."""
+        return self._engine.transport if self._engine is not None else ""
+
+    def sleep(self, seconds: float) -> None:
+        """Sleep cooperatively."""
+        runtime.sleep(seconds)
+
+    def __enter__(self) -> "SocketIOClient":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.disconnect()
+
+
+def connect(url: str, **kwargs: Any) -> SocketIOClient:
+    """Create a client without reconnection and connect it (``connect()`` keywords)."""
+    client = SocketIOClient(reconnection=False)
+    client.connect(url, **kwargs)
+    return client
+
+
+def emit_once(url: str, event: str, data: Any = None, namespace: str = "/",
+              timeout: float = 10.0, **kwargs: Any) -> Any:
+    """Connect, emit ``event`` asking for an ack, return the answer, disconnect."""
+    with connect(url, namespaces=[namespace], **kwargs) as client:
+        return client.call(event, data, namespace=namespace, timeout=timeout)
