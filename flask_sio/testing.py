@@ -6,6 +6,7 @@ from typing import Any, Dict, List, Optional
 import flask
 from werkzeug.test import EnvironBuilder
 
+from sio_core.socketio import ack_result
 from sio_core.testing import TestClient
 
 from .context import TEST_ERRORS_KEY
@@ -124,7 +125,9 @@ class SocketIOTestClient:
         self._raise_handler_error()
         if not callback or values is None:
             return None
-        return values[0] if len(values) == 1 else list(values)
+        if len(values) == 1:
+            return ack_result(values)  # one value as itself, as call() returns it
+        return list(values)  # several or none: a list, as Flask-SocketIO's test client gives
 
     def send(self, data: Any, json: bool = False, callback: bool = False,
              namespace: Optional[str] = None) -> Any:

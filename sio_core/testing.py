@@ -16,7 +16,7 @@ from .engineio import Packet as EnginePacket
 from .engineio import PacketType as EnginePacketType
 from .http import Request
 from .server.server import ServerCore
-from .socketio import Decoder, Packet, PacketType, encode
+from .socketio import Decoder, Packet, PacketType, ack_values, encode, protocol_for
 
 __all__ = ["TestClient", "ReceivedEvent", "make_environ"]
 
@@ -76,7 +76,8 @@ class TestClient:
         self.disconnected: List[str] = []
         self.closed = False
         self._handlers: Dict[str, Callable[..., Any]] = {}
-        self._acks: Dict[int, Any] = {}
+        self._protocol = protocol_for(eio)
+        self._acks: Dict[int, Any] = {}  # ack id → the values answered (late ones too)
         self._next_ack = 0
         environ = environ or make_environ(eio=eio)
         query = EngineQuery(eio, "websocket", None, False, None)
@@ -145,8 +146,7 @@ class TestClient:
     def _on_packet(self, packet: Packet) -> None:
         nsp = packet.namespace
         if packet.type is PacketType.CONNECT:
-            data = packet.data if isinstance(packet.data, dict) else {}
-            self.sids[nsp] = data.get("sid") or self.conn.owner.sockets[nsp].id
+            self.sids[nsp] = self._protocol.reply_socket_id(packet, self.conn.sid)
         elif packet.type is PacketType.CONNECT_ERROR:
             self.errors[nsp] = packet.data
         elif packet.type is PacketType.DISCONNECT:
@@ -161,9 +161,7 @@ class TestClient:
             handler = self._handlers.get(name)
             if packet.id is not None:
                 answer = handler(*args) if handler is not None else None
-                values = list(answer) if isinstance(answer, tuple) else (
-                    [] if answer is None else [answer])
-                self._send(Packet(PacketType.ACK, nsp, values, packet.id))
+                self._send(Packet(PacketType.ACK, nsp, ack_values(answer), packet.id))
             elif handler is not None:
                 handler(*args)
 
@@ -178,8 +176,9 @@ class TestClient:
 
         :returns: whether the server admitted the connection
         """
-        if not (self.eio == 3 and namespace == "/"):
-            self._send(Packet(PacketType.CONNECT, namespace, auth if self.eio == 4 else None))
+        request = self._protocol.connect_request(namespace, auth)
+        if request is not None:  # None: protocol 4 clients are on ``/`` from the start
+            self._send(request)
         self.settle()
         return namespace in self.sids
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Callable, FrozenSet, Iterable, List, Opti
 from .. import errors, runtime
 from ..adapter.base import BroadcastOptions
 from ..errors import AckTimeout
-from ..socketio import Packet, PacketType
+from ..socketio import Packet, PacketType, ack_result
 from .clock import Clock
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -73,7 +73,7 @@ class AckCollector:
         """One recipient answered with ``values``."""
         if self.finished:
             return
-        self.responses.append(values[0] if len(values) == 1 else (tuple(values) or None))
+        self.responses.append(ack_result(values))
         self._check()
 
     def _check(self) -> None:
