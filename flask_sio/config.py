@@ -5,13 +5,14 @@ import logging
 import warnings
 from typing import Any, Dict, Mapping, Optional, Tuple
 
+from sio_core.debug import ForwardTo
+
 __all__ = ["ENGINEIO_LOGGERS", "EXTENSION_KEYS", "IGNORED", "IgnoredOptionWarning",
            "SOCKETIO_LOGGERS", "read_options", "server_options", "wire_loggers"]
 
 #: options understood by the extension itself (not passed to sio_core)
-EXTENSION_KEYS = {"manage_session", "message_queue", "channel", "logger", "engineio_logger",
-                  "async_mode", "always_connect", "namespaces", "write_only", "client_manager",
-                  "serializer"}
+EXTENSION_KEYS = {"manage_session", "message_queue", "channel", "async_mode",
+                  "always_connect", "namespaces", "write_only", "client_manager", "serializer"}
 
 #: Flask-SocketIO options accepted without effect → (the value that describes what
 #: flask_sio does anyway, or ``...`` for none; why another value is not honoured)
@@ -28,12 +29,13 @@ class IgnoredOptionWarning(UserWarning):
 #: Flask-SocketIO / python-socketio option names → sio_core Server option names
 RENAMED = {"cors_allowed_origins": "origins", "resource": "path"}
 
-#: sio_core Server options passed through unchanged
-PASSTHROUGH = {"path", "origins", "cors_credentials", "ping_interval", "ping_timeout",
-               "max_http_buffer_size", "allow_upgrades", "http_compression",
-               "compression_threshold", "cookie", "transports", "serve_client", "json",
-               "connect_timeout", "allow_request", "adapter", "max_queue", "generate_id",
-               "upgrade_timeout"}
+#: sio_core Server options passed through unchanged (``logger`` and ``engineio_logger``
+#: turn on the protocol trace there, see ``sio_core.debug``; ``wire_loggers`` does the rest)
+PASSTHROUGH = {"logger", "engineio_logger", "path", "origins", "cors_credentials",
+               "ping_interval", "ping_timeout", "max_http_buffer_size", "allow_upgrades",
+               "http_compression", "compression_threshold", "cookie", "transports",
+               "serve_client", "json", "connect_timeout", "allow_request", "adapter",
+               "max_queue", "generate_id", "upgrade_timeout"}
 
 
 def read_options(config: Mapping[str, Any], kwargs: Dict[str, Any]) -> Dict[str, Any]:
@@ -96,18 +98,6 @@ ENGINEIO_LOGGERS = ("sio_core.engineio", "sio_core.server.engine", "sio_core.tra
                     "sio_core.wsgi", "sio_core.serving")
 
 
-class _ForwardTo(logging.Handler):
-    """Hands records to a logger the application gave (``logger=my_logger``)."""
-
-    def __init__(self, target: logging.Logger) -> None:
-        super().__init__()
-        self.target = target
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if self.target.isEnabledFor(record.levelno):
-            self.target.handle(record)
-
-
 def _wire(option: Any, names: Tuple[str, ...]) -> None:
     for name in names:
         logger = logging.getLogger(name)
@@ -115,7 +105,7 @@ def _wire(option: Any, names: Tuple[str, ...]) -> None:
             logger.removeHandler(earlier)  # from an earlier SocketIO: the last one wins
         handler: Optional[logging.Handler] = None
         if isinstance(option, logging.Logger):
-            handler = _ForwardTo(option)
+            handler = ForwardTo(option)
             logger.setLevel(option.getEffectiveLevel())
             logger.propagate = False  # the given logger's own parents see it once
         else:
@@ -133,7 +123,9 @@ def wire_loggers(options: Mapping[str, Any]) -> None:
 
     ``True`` logs the layer at INFO (to stderr when the application configured no
     logging); a ``logging.Logger`` receives the layer's records, filtered by its
-    level; false values leave the logging configuration as it is.
+    level; false values leave the logging configuration as it is. The same options,
+    passed on to ``sio_core.Server``, also turn on the layer's protocol trace at DEBUG
+    (``sio_core.debug``: every packet, as ``SIO_DEBUG`` does).
     """
     for key, names in (("logger", SOCKETIO_LOGGERS), ("engineio_logger", ENGINEIO_LOGGERS)):
         if options.get(key):

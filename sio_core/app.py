@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Callable, Dict, Iterable, Optional, Union
 
-from . import runtime
+from . import debug, runtime
 from .adapter import MemoryAdapter
 from .engineio import EngineOptions
 from .server.clock import Clock
@@ -53,6 +53,11 @@ class Server(ServerCore):
     :param keepalive_timeout: seconds an idle keep-alive connection is kept
     :param clock: where the heartbeat, connect timeout and ack deadlines read the time and
         arm their timers (default: the event loop's ``Clock``; tests pass one they move)
+    :param logger: trace the Socket.IO connections and packets (``SIO_DEBUG=socket,packets``):
+        ``True`` to stderr (or the application's logging), or to a ``logging.Logger``;
+        process-wide, see ``sio_core.debug``
+    :param engineio_logger: the same for the Engine.IO sessions and packets
+        (``SIO_DEBUG=engine,packets``)
     :param engine_options: ``ping_interval``, ``ping_timeout``, ``max_http_buffer_size``,
         ``transports``, ``allow_upgrades``, ``upgrade_timeout``, ``cookie``,
         ``http_compression``, ``compression_threshold``, ``max_queue``
@@ -72,10 +77,13 @@ class Server(ServerCore):
                  request_timeout: float = HttpTimeouts.request_timeout,
                  keepalive_timeout: float = HttpTimeouts.keepalive_timeout,
                  clock: Optional[Clock] = None,
+                 logger: debug.LoggerOption = False,
+                 engineio_logger: debug.LoggerOption = False,
                  **engine_options: Any) -> None:
         unknown = set(engine_options) - _ENGINE_KEYS
         if unknown:
             raise TypeError("unknown Server option(s): %s" % ", ".join(sorted(unknown)))
+        debug.enable_from_options(logger, engineio_logger)
         #: deadlines of the HTTP edge when this server listens (see ``sio_core.serving``)
         self.http_timeouts = HttpTimeouts(headers_timeout, request_timeout, keepalive_timeout)
         engine = EngineServer(EngineOptions(**engine_options), generate_id=generate_id,

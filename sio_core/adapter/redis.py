@@ -23,7 +23,8 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 import gevent.monkey
 import redis
 
-from .. import runtime
+from .. import debug, runtime
+from ..debug import trace
 from ..errors import SioError, check_event
 from ..socketio import EncodedPacket, Packet, PacketType, encode, join_binary, split_binary
 from .base import Adapter, BroadcastOptions
@@ -198,7 +199,10 @@ class _Broker:
             if not self._room.wait(timeout=PUBLISH_WAIT) or len(outgoing) >= MAX_OUTGOING:
                 raise BrokerUnavailable("Redis at %s does not take messages fast enough"
                                         % self.url)
-        outgoing.append((channel, encode_message(message)))
+        data = encode_message(message)
+        if trace.redis:
+            debug.redis_message("send", channel, message.type.value, len(data))
+        outgoing.append((channel, data))
         if len(outgoing) == 1:
             self._flushed.clear()
             self._has_outgoing.set()
@@ -247,6 +251,8 @@ class _Broker:
             return
         if isinstance(channel, bytes):
             channel = channel.decode()
+        if trace.redis:
+            debug.redis_message("recv", channel, message.type.value, len(data))
         try:
             if channel == self.response_channel:
                 handler = self.pending.get(message.request_id or "")
@@ -512,7 +518,11 @@ class Emitter:
         message = BrokerMessage(MessageType.BROADCAST, self._uid, self.nsp,
                                 {"opts": options_to_dict(opts), "text": encoded.text},
                                 tuple(encoded.attachments))
+        data = encode_message(message)
+        if trace.redis:
+            debug.redis_message("send", self.channel + "#broadcast", message.type.value,
+                                len(data))
         try:
-            self._redis.publish(self.channel + "#broadcast", encode_message(message))
+            self._redis.publish(self.channel + "#broadcast", data)
         except _REDIS_ERRORS as exc:
             raise BrokerUnavailable("Redis at %s unreachable: %s" % (self.url, exc)) from None

@@ -5,7 +5,8 @@ import logging
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Union
 from urllib.parse import parse_qsl
 
-from .. import runtime
+from .. import debug, runtime
+from ..debug import trace
 from ..engineio import CloseReason
 from ..socketio import Decoder, Packet, PacketType, ProtocolError, encode, protocol_for
 from .socket import Handshake, Socket
@@ -95,6 +96,8 @@ class Client:
         if packet is None:
             return
         size, self._packet_bytes = self._packet_bytes, 0
+        if trace.socket_packets:
+            debug.socket_received(self.conn.sid, packet, size)
         if packet.type is PacketType.CONNECT:
             name, query, auth = self.protocol.split_connect(packet)
             self.connect(name, query, auth)
@@ -154,6 +157,8 @@ class Client:
         conn = self.conn
         if volatile and not conn.session.writable():
             return
+        if trace.socket_packets:
+            debug.socket_sent(conn.sid, messages)
         if len(messages) == 1:
             conn.send(messages[0])
         else:

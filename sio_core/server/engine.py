@@ -13,7 +13,8 @@ import secrets
 import warnings
 from typing import Any, Callable, Dict, Iterable, List, Optional, Protocol
 
-from .. import runtime
+from .. import debug, runtime
+from ..debug import trace
 from ..engineio import (
     Closed,
     CloseReason,
@@ -254,6 +255,8 @@ class EngineServer:
         self.sessions[sid] = conn
         self._schedule(conn, session.next_due())
         log.debug("session %s opened (EIO=%d, %s)", sid, query.version, query.transport)
+        if trace.engine:
+            debug.engine_opened(sid, query.transport, query.version)
         self.handler.on_connect(conn)
         return conn
 
@@ -264,6 +267,8 @@ class EngineServer:
     def _closed(self, conn: Connection, reason: CloseReason) -> None:
         log.debug("session %s closed: %s", conn.sid, reason)
         session = conn.session
+        if trace.engine:
+            debug.engine_closed(conn.sid, session.transport, reason)
         if session.outbox and session.transport == "polling" and \
                 session.outbox[-1].type is PacketType.CLOSE:
             # closed by the server: keep it briefly so the next GET collects the last packets

@@ -5,8 +5,9 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional, Union
 
-from .. import runtime
+from .. import debug, runtime
 from ..adapter.base import BroadcastOptions
+from ..debug import trace
 from ..engineio import CloseReason
 from ..errors import AckTimeout, Disconnected, check_event
 from ..http import Request
@@ -515,6 +516,8 @@ class Socket(Listeners):
         self.nsp.adapter.add_all(self.id, [self.id])
         self.nsp.connected[self.id] = self
         self.client.write(self.client.protocol.connect_reply(self.nsp.name, self.id))
+        if trace.socket:
+            debug.socket_connected(self.client.conn.sid, self.nsp.name, self.id)
         self.client.joined()
         early, self._early = self._early, None
         for messages in early or ():
@@ -536,6 +539,8 @@ class Socket(Listeners):
             self.client.forget(self)
             return
         self.connected = False
+        if trace.socket:
+            debug.socket_disconnected(self.client.conn.sid, self.nsp.name, self.id, reason)
         for waiter in self.acks.drain():
             if hasattr(waiter, "fail"):
                 waiter.fail(Disconnected("socket %s disconnected: %s" % (self.id, reason)))

@@ -5,7 +5,8 @@ import logging
 import socket as socketlib
 from typing import Any, BinaryIO, Callable, List, Optional
 
-from .. import runtime
+from .. import debug, runtime
+from ..debug import trace
 from ..engineio import (
     BadRequest,
     CloseReason,
@@ -141,6 +142,8 @@ def handle_get(conn: Connection, query: EngineQuery, req: Request,
         session.end_get()
     if session.closed and not session.outbox:
         conn.engine.forget(conn)
+    if trace.engine_packets:
+        debug.engine_packets(conn.sid, "polling", "send", packets)
     return encode_packets(packets, session.version, query, req, _threshold(conn))
 
 
@@ -209,6 +212,8 @@ def handle_post(conn: Connection, query: EngineQuery, req: Request,
                 except UnicodeDecodeError:
                     raise ProtocolError("payload is not valid UTF-8") from None
                 packets = payload_v4.decode_payload(text)
+            if trace.engine_packets:
+                debug.engine_packets(conn.sid, "polling", "recv", packets)
             now = runtime.monotonic()
             for packet in packets:
                 event = session.receive(packet, now)

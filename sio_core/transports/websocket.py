@@ -13,7 +13,8 @@ import logging
 import warnings
 from typing import Any, Dict, List, Optional, Tuple
 
-from .. import runtime
+from .. import debug, runtime
+from ..debug import trace
 from ..engineio import CloseReason, EngineQuery, PacketType, ProtocolError
 from ..engineio.packet import decode_frame, encode_frame
 from ..http import Request
@@ -86,7 +87,10 @@ class _Writer:
         """
         version = self.version
         frames = []
-        for packet in self.conn.session.take():
+        packets = self.conn.session.take()
+        if trace.engine_packets:
+            debug.engine_packets(self.conn.sid, "websocket", "send", packets)
+        for packet in packets:
             ptype = packet.type
             if ptype is PacketType.CLOSE:
                 continue
@@ -189,7 +193,10 @@ def _read_loop(conn: Connection, ws: wsconn.WebSocket, writer: _Writer) -> None:
             if message is None:
                 conn.close(CloseReason.TRANSPORT_CLOSE, notify=False)
                 return
-            event = session.receive(decode_frame(message, version), runtime.monotonic())
+            packet = decode_frame(message, version)
+            if trace.engine_packets:
+                debug.engine_packets(conn.sid, "websocket", "recv", (packet,))
+            event = session.receive(packet, runtime.monotonic())
             if event is not None:
                 conn.dispatch([event])
             conn.received()
@@ -248,6 +255,8 @@ def _upgrade(conn: Connection, ws: wsconn.WebSocket) -> bool:
                 return False
             session.upgrade(decode_frame(message, version))
             conn.wake()
+            if trace.engine:
+                debug.engine_upgraded(conn.sid, "websocket")
             return True
     except (ProtocolError, wsconn.WebSocketError, OSError) as exc:
         (log.debug if isinstance(exc, OSError) else log.info)(

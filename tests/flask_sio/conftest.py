@@ -8,6 +8,7 @@ import pytest
 from flask import Flask
 
 from flask_sio.config import ENGINEIO_LOGGERS, SOCKETIO_LOGGERS
+from sio_core import debug
 
 
 @pytest.fixture
@@ -23,6 +24,7 @@ def restore_loggers() -> Iterator[None]:
     """Put the library's loggers back as they were (``logger=`` options change them
     process-wide)."""
     saved = {}
+    traced = debug.trace.channels()  # the options turn on the protocol trace too
     for name in SOCKETIO_LOGGERS + ENGINEIO_LOGGERS:
         logger = logging.getLogger(name)
         saved[name] = (logger.level, list(logger.handlers), logger.propagate)
@@ -32,3 +34,6 @@ def restore_loggers() -> Iterator[None]:
         logger.setLevel(level)
         logger.handlers[:] = handlers
         logger.propagate = propagate
+    debug.disable()
+    if traced:
+        debug.enable(traced)
