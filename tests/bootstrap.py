@@ -9,6 +9,7 @@ it found, tested in ``tests/test_bootstrap.py``.
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -50,6 +51,17 @@ class Plan(NamedTuple):
     blocked: Optional[str]
 
 
+def _clients_installed() -> bool:
+    """Every package that tests/interop/package.json names has its folder in node_modules
+    (a node_modules from before a package was added counts as missing)."""
+    try:
+        manifest = json.loads((INTEROP / "package.json").read_text())
+    except (OSError, ValueError):
+        return False
+    names = list(manifest.get("dependencies", {})) + list(manifest.get("devDependencies", {}))
+    return all((INTEROP / "node_modules" / name).is_dir() for name in names)
+
+
 def look() -> Found:
     """Check what is installed: paths and ``PATH`` lookups only, no subprocess."""
     return Found(
@@ -58,7 +70,7 @@ def look() -> Found:
         nginx=shutil.which("nginx") is not None or os.access("/usr/sbin/nginx", os.X_OK),
         node=shutil.which("node") is not None,
         npm=shutil.which("npm") is not None,
-        node_modules=(INTEROP / "node_modules").is_dir(),
+        node_modules=_clients_installed(),
         root=hasattr(os, "geteuid") and os.geteuid() == 0,
         apt_get=shutil.which("apt-get") is not None,
     )
