@@ -5,8 +5,8 @@ import importlib
 
 import pytest
 
-PACKAGES = ["sio_core", "sio_core.engineio", "sio_core.socketio", "sio_core.server",
-            "sio_core.adapter", "sio_core.websocket"]
+PACKAGES = ["sio_core", "sio_core.engineio", "sio_core.socketio", "sio_core.http",
+            "sio_core.server", "sio_core.adapter", "sio_core.websocket"]
 
 
 @pytest.mark.parametrize("name", PACKAGES)
