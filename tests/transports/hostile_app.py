@@ -42,7 +42,9 @@ def build(args: argparse.Namespace) -> Server:
         def blast(count: int, size: int, ack: Any) -> None:
             for index in range(count):
                 socket.nsp.emit("blob", index, "x" * size)
-                runtime.sleep(0)  # a burst over time: writers drain between emits
+                # a burst over time (2 s for 400): the writers drain between emits, and a
+                # reader that is only slow (a loaded machine) stays well within max_queue
+                runtime.sleep(0.005)
             ack(count)
 
         socket.on("count", lambda ack: ack(io.engine.clients_count))

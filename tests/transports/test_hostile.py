@@ -173,19 +173,26 @@ def test_client_that_never_reads_is_dropped_without_holding_up_broadcasts(hostil
 
 
 def _tcp_state(sock: socket.socket) -> str:
-    """The kernel's state of ``sock`` from /proc/net/tcp ("01" established), "" if gone."""
-    port = "%04X" % sock.getsockname()[1]
+    """The kernel's state of ``sock`` from /proc/net/tcp ("01" established), "" if gone.
+
+    Matched on both ports: an older connection that used the same local port (a closed
+    test server's, in TIME_WAIT) may still be listed."""
+    try:
+        local = ":%04X" % sock.getsockname()[1]
+        remote = ":%04X" % sock.getpeername()[1]
+    except OSError:  # reset: no peer any more
+        return ""
     with open("/proc/net/tcp") as table:
         for line in table.readlines()[1:]:
             fields = line.split()
-            if fields[1].endswith(":" + port):
+            if fields[1].endswith(local) and fields[2].endswith(remote):
                 return fields[3]
     return ""
 
 
 def test_a_dropped_client_that_never_reads_is_reset_after_the_ping_timeout() -> None:
     """Its writer is stuck in a send nobody reads: the connection must not stay forever."""
-    server = ServerProcess(HOSTILE_APP, "--max-queue", "50", "--ping-timeout", "1")
+    server = ServerProcess(HOSTILE_APP, "--max-queue", "50", "--ping-timeout", "4")
     try:
         good, _ = sio_connect(server.port)
         slow, slow_id = sio_connect(server.port)
