@@ -11,8 +11,10 @@ imported), by ``Server(logger=True, engineio_logger=True)``, or by ``enable()``:
   (``recv``) and out (``send``): session id, transport or namespace, type, ack id, size;
 - ``redis``: messages published to and received from Redis (channel, type, size), logger
   ``sio_core.debug.redis``;
+- ``client``: the Engine.IO session and packets of the Python client
+  (``sio_core.client``), logger ``sio_core.debug.client``;
 - ``payloads``: the packets' data too, cut to ``SIO_DEBUG_PAYLOAD_LEN`` characters (100);
-- ``*``: engine, socket, packets and redis (payloads only when named).
+- ``*``: engine, socket, packets, redis and client (payloads only when named).
 
 Channels combine with commas (``SIO_DEBUG=engine,socket,packets``). Lines are logged at
 DEBUG, to stderr unless the application configured logging. When tracing is off, a trace
@@ -32,14 +34,17 @@ __all__ = ["CHANNELS", "ForwardTo", "LoggerOption", "Trace", "disable", "enable"
            "enable_from_env", "enable_from_options", "parse", "trace"]
 
 #: the channel names ``SIO_DEBUG`` understands (``*`` names all but ``payloads``)
-CHANNELS = ("engine", "socket", "packets", "redis", "payloads")
+CHANNELS = ("engine", "socket", "packets", "redis", "client", "payloads")
+_STAR = ("engine", "socket", "packets", "redis", "client")
 #: data longer than this is cut in the trace, unless ``SIO_DEBUG_PAYLOAD_LEN`` says otherwise
 DEFAULT_PAYLOAD_LEN = 100
 
 engine_log = logging.getLogger("sio_core.debug.engine")
 socket_log = logging.getLogger("sio_core.debug.socket")
 redis_log = logging.getLogger("sio_core.debug.redis")
-_LOGGERS = {"engine": engine_log, "socket": socket_log, "redis": redis_log}
+client_log = logging.getLogger("sio_core.debug.client")
+_LOGGERS = {"engine": engine_log, "socket": socket_log, "redis": redis_log,
+            "client": client_log}
 
 log = logging.getLogger(__name__)
 
@@ -50,15 +55,17 @@ LoggerOption = Union[bool, logging.Logger, None]
 class Trace:
     """What is traced now: the flags the trace points test."""
 
-    __slots__ = ("engine", "socket", "redis", "engine_packets", "socket_packets", "payloads",
-                 "payload_len")
+    __slots__ = ("engine", "socket", "redis", "client", "engine_packets", "socket_packets",
+                 "payloads", "payload_len")
 
-    #: ``engine``, ``socket``, ``redis``: that channel is on; ``engine_packets``: every
-    #: Engine.IO packet (``engine`` and ``packets``), ``socket_packets`` every Socket.IO
-    #: packet; ``payloads``: with their data, cut to ``payload_len`` characters
+    #: ``engine``, ``socket``, ``redis``, ``client``: that channel is on;
+    #: ``engine_packets``: every Engine.IO packet (``engine`` and ``packets``),
+    #: ``socket_packets`` every Socket.IO packet; ``payloads``: with their data, cut to
+    #: ``payload_len`` characters
     engine: bool
     socket: bool
     redis: bool
+    client: bool
     engine_packets: bool
     socket_packets: bool
     payloads: bool
@@ -69,14 +76,15 @@ class Trace:
 
     def reset(self) -> None:
         """Everything off."""
-        for name in ("engine", "socket", "redis", "engine_packets", "socket_packets",
-                     "payloads"):
+        for name in ("engine", "socket", "redis", "client", "engine_packets",
+                     "socket_packets", "payloads"):
             setattr(self, name, False)
         self.payload_len = DEFAULT_PAYLOAD_LEN
 
     def channels(self) -> Set[str]:
         """The channels on, as ``SIO_DEBUG`` names them."""
-        on = {name for name in ("engine", "socket", "redis", "payloads") if getattr(self, name)}
+        on = {name for name in ("engine", "socket", "redis", "client", "payloads")
+              if getattr(self, name)}
         if self.engine_packets or self.socket_packets:
             on.add("packets")
         return on
@@ -97,7 +105,7 @@ def parse(spec: str) -> Set[str]:
         if not name:
             continue
         if name == "*" or name.startswith("socket.io") or name.startswith("engine.io"):
-            channels.update(("engine", "socket", "packets", "redis"))
+            channels.update(_STAR)
         elif name in CHANNELS:
             channels.add(name)
         else:
@@ -149,6 +157,7 @@ def enable(channels: Iterable[str], payload_len: Optional[int] = None,
     trace.engine = "engine" in wanted
     trace.socket = "socket" in wanted
     trace.redis = "redis" in wanted
+    trace.client = "client" in wanted
     trace.payloads = "payloads" in wanted
     trace.engine_packets = trace.engine and "packets" in wanted
     trace.socket_packets = trace.socket and "packets" in wanted
@@ -217,14 +226,16 @@ def _payload(data: Any) -> str:
     return " data=" + text
 
 
-def engine_opened(sid: str, transport: str, version: int) -> None:
-    """An Engine.IO session opened."""
-    engine_log.debug("sid=%s transport=%s open EIO=%d", sid, transport, version)
+def engine_opened(sid: Optional[str], transport: str, version: int,
+                  logger: logging.Logger = engine_log) -> None:
+    """An Engine.IO session opened (``logger``: ``client_log`` for the Python client's)."""
+    logger.debug("sid=%s transport=%s open EIO=%d", sid, transport, version)
 
 
-def engine_upgraded(sid: str, transport: str) -> None:
+def engine_upgraded(sid: Optional[str], transport: str,
+                    logger: logging.Logger = engine_log) -> None:
     """A session moved to another transport."""
-    engine_log.debug("sid=%s transport=%s upgraded", sid, transport)
+    logger.debug("sid=%s transport=%s upgraded", sid, transport)
 
 
 def engine_closed(sid: str, transport: str, reason: Any) -> None:
@@ -233,10 +244,12 @@ def engine_closed(sid: str, transport: str, reason: Any) -> None:
                      getattr(reason, "value", reason))
 
 
-def engine_packets(sid: str, transport: str, direction: str, packets: Iterable[Any]) -> None:
-    """Engine.IO packets in (``recv``) or out (``send``), one line each."""
+def engine_packets(sid: Optional[str], transport: str, direction: str,
+                   packets: Iterable[Any], logger: logging.Logger = engine_log) -> None:
+    """Engine.IO packets in (``recv``) or out (``send``), one line each (by ``logger``:
+    the Python client's go to ``sio_core.debug.client``)."""
     for packet in packets:
-        engine_log.debug("sid=%s transport=%s %s type=%s size=%d%s", sid, transport,
+        logger.debug("sid=%s transport=%s %s type=%s size=%d%s", sid, transport,
                          direction, packet.type.name, _size(packet.data),
                          _payload(packet.data))
 

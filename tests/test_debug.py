@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Dict, Iterator, List, Optional
@@ -14,7 +17,7 @@ import redis
 
 from sio_core import debug
 from sio_core.adapter.redis import Emitter
-from tests.helpers import RedisServer, ServerProcess
+from tests.helpers import ROOT, RedisServer, ServerProcess
 from tests.transports.wsclient import (
     WebSocketClient,
     polling_sid,
@@ -213,13 +216,51 @@ def test_redis_messages_in_and_out(app: Path, redis_server: RedisServer) -> None
     assert lines(out, "socket") == [] and lines(out, "engine") == []
 
 
+CLIENT = """
+from gevent import monkey
+
+monkey.patch_all()
+
+import sys
+
+from sio_core.client import SocketIOClient
+
+client = SocketIOClient(reconnection=False)
+client.connect(sys.argv[1], transports=["polling", "websocket"], wait_timeout=5)
+print("ack", client.call("echo", "hi", timeout=5), flush=True)
+client.disconnect()
+"""
+
+
+def test_the_python_client_traces_its_session(app: Path) -> None:
+    server = ServerProcess(app)
+    try:
+        done = subprocess.run([sys.executable, "-c", CLIENT, server.url], cwd=str(ROOT),
+                              env=dict(os.environ, PYTHONPATH=str(ROOT), SIO_DEBUG="client"),
+                              capture_output=True, text=True, timeout=30)
+    finally:
+        server.stop()
+    assert done.returncode == 0, done.stderr
+    assert "ack hi" in done.stdout
+    client = lines(done.stderr, "client")
+    assert client and re.fullmatch(r"sid=(\S+) transport=polling open EIO=4", client[0]), client
+    sid = client[0].split()[0][len("sid="):]
+    assert "sid=%s transport=polling send type=MESSAGE size=1" % sid in client, client  # 40
+    assert any(re.fullmatch(r"sid=%s transport=(polling|websocket) send type=MESSAGE "
+                            r"size=%d" % (sid, len('20["echo","hi"]')), line)
+               for line in client), client
+    assert any(re.fullmatch(r"sid=%s transport=(polling|websocket) recv type=MESSAGE "
+                            r"size=%d" % (sid, len('30["hi"]')), line) for line in client)
+    assert lines(done.stderr, "engine") == [] and lines(done.stderr, "socket") == []
+
+
 # -- in process: the switches themselves -----------------------------------------------
 
 def test_parse_knows_the_channels_and_star(caplog: pytest.LogCaptureFixture) -> None:
     assert debug.parse("engine, packets") == {"engine", "packets"}
-    assert debug.parse("*") == {"engine", "socket", "packets", "redis"}
+    assert debug.parse("*") == {"engine", "socket", "packets", "redis", "client"}
     assert debug.parse("socket.io*,payloads") == {"engine", "socket", "packets", "redis",
-                                                  "payloads"}
+                                                  "client", "payloads"}
     with caplog.at_level(logging.WARNING, logger="sio_core.debug"):
         assert debug.parse("engine,nonsense") == {"engine"}
     assert "unknown channel 'nonsense'" in caplog.text

@@ -10,7 +10,8 @@ from collections import deque
 from typing import Any, Callable, Deque, Dict, List, Optional, Sequence, Union
 from urllib.parse import urlencode, urlsplit
 
-from .. import runtime
+from .. import debug, runtime
+from ..debug import trace
 from ..engineio import EngineOptions
 from ..engineio import Packet as EnginePacket
 from ..engineio import PacketType as EngineType
@@ -133,6 +134,8 @@ class EngineClient:
                 self._on_packet(packet)
             self._spawn(self._poll_loop)
         self._last_seen = runtime.monotonic()
+        if trace.client:
+            debug.engine_opened(self.sid, self.transport, self.eio, debug.client_log)
         self._spawn(self._writer)
         self._spawn(self._heartbeat)
         if self.transport == "polling" and "websocket" in self.transports and \
@@ -159,6 +162,8 @@ class EngineClient:
             ws.send([encode_frame(EnginePacket(EngineType.UPGRADE), self.eio)])
             self._ws = ws
             self.transport = "websocket"
+            if trace.client:
+                debug.engine_upgraded(self.sid, self.transport, debug.client_log)
             self._wake.set()
             self._spawn(self._ws_reader, ws)
         except (OSError, ConnectionError, WebSocketError, EngineProtocolError,
@@ -169,6 +174,8 @@ class EngineClient:
     # -- reading -------------------------------------------------------------------------
 
     def _on_packet(self, packet: EnginePacket) -> None:
+        if trace.client:
+            debug.engine_packets(self.sid, self.transport, "recv", (packet,), debug.client_log)
         self._last_seen = runtime.monotonic()
         ptype = packet.type
         if ptype is EngineType.MESSAGE:
@@ -215,6 +222,8 @@ class EngineClient:
 
     def send_packet(self, packet: EnginePacket) -> None:
         """Queue a packet for the server."""
+        if trace.client:
+            debug.engine_packets(self.sid, self.transport, "send", (packet,), debug.client_log)
         self._outbox.append(packet)
         self._wake.set()
 
