@@ -155,6 +155,8 @@ class SioWebSocketHandler(WebSocketHandler):
     _requests = 0
     _request_start = 0.0
     _head_timer: Any = None
+    #: the request body pywsgi sets for each request (get_environ may hold it to a deadline)
+    wsgi_input: Any
 
     @property
     def timeouts(self) -> HttpTimeouts:

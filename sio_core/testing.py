@@ -77,7 +77,7 @@ class TestClient:
         self.closed = False
         self._handlers: Dict[str, Callable[..., Any]] = {}
         self._protocol = protocol_for(eio)
-        self._acks: Dict[int, Any] = {}  # ack id → the values answered (late ones too)
+        self._acks: Dict[Optional[int], Any] = {}  # ack id → the values answered (late too)
         self._next_ack = 0
         environ = environ or make_environ(eio=eio)
         query = EngineQuery(eio, "websocket", None, False, None)

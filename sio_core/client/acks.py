@@ -41,7 +41,7 @@ class PendingAcks:
         table = self._tables.setdefault(namespace, AckTable())
         return table.allocate(waiter), waiter
 
-    def resolve(self, namespace: str, ack_id: int) -> Optional[AckWaiter]:
+    def resolve(self, namespace: str, ack_id: Optional[int]) -> Optional[AckWaiter]:
         """Remove and return the waiter of ``ack_id`` (None when unknown or given up)."""
         table = self._tables.get(namespace)
         return table.resolve(ack_id) if table is not None else None

@@ -402,6 +402,7 @@ class Socket(Listeners):
             if not self.connected and timeout is not None:
                 self.schedule(callback, Disconnected("socket %s is not connected" % self.id))
                 return
+            assert ack_id is not None  # allocated with the callback, in _emit
             self.acks.register(ack_id, _CallbackWaiter(self, callback, ack_id, timeout))
         if self._early is not None and not self.connected:
             self._early.append(messages)

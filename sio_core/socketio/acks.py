@@ -56,9 +56,9 @@ class AckTable:
             self._pending = {}
         self._pending[ack_id] = waiter
 
-    def resolve(self, ack_id: int) -> Optional[Any]:
-        """Remove and return the waiter of ``ack_id`` (None when unknown or already done)."""
-        if not self._pending:
+    def resolve(self, ack_id: Optional[int]) -> Optional[Any]:
+        """Remove and return the waiter of ``ack_id`` (None when unknown, done, or no id)."""
+        if not self._pending or ack_id is None:
             return None
         return self._pending.pop(ack_id, None)
 

@@ -277,8 +277,7 @@ def serve_websocket(engine: EngineServer, query: EngineQuery, environ: Any,
     ws = wsconn.WebSocket.from_environ(environ, engine.options.max_http_buffer_size)
     try:
         if query.sid is None:
-            conn = engine.open(query, environ, req)
-            _run(conn, ws)
+            _run(engine.open(query, environ, req), ws)
             return
         conn = engine.get(query.sid)
         if conn is None or not conn.session.can_upgrade() or conn.version != query.version:

@@ -193,11 +193,11 @@ class WSGIApp:
     def _polling(self, req: Request, query: EngineQuery, environ: Dict[str, Any]) -> Response:
         engine = self.engine
         if query.sid is None:
-            conn = engine.open(query, environ, req)
-            response = polling.handle_get(conn, query, req, peer_socket(environ))
+            opened = engine.open(query, environ, req)
+            response = polling.handle_get(opened, query, req, peer_socket(environ))
             cookie = engine.options.cookie
             if cookie is not None:
-                response = response.with_headers([("Set-Cookie", cookie.header(conn.sid))])
+                response = response.with_headers([("Set-Cookie", cookie.header(opened.sid))])
             return response
         conn = engine.get(query.sid)
         if conn is None:
