@@ -126,24 +126,38 @@ class ForwardTo(logging.Handler):
             self.target.handle(record)
 
 
+class _Stderr(logging.StreamHandler):  # type: ignore[type-arg]
+    """stderr while the application has configured no logging; once it has (even after
+    tracing was turned on), its own handlers get the lines, each line once."""
+
+    sio_debug = True  # ours: ``enable`` replaces it, ``disable`` removes it
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if not logging.root.handlers:
+            super().emit(record)
+
+
+class _ForwardTrace(ForwardTo):
+    """``ForwardTo`` for the trace loggers."""
+
+    sio_debug = True
+
+
 def _route(logger: logging.Logger, target: Optional[logging.Logger]) -> None:
     """Let ``logger`` show DEBUG lines: to ``target``, or to stderr when the application
     configured no logging, or through the application's own handlers."""
     for earlier in [h for h in logger.handlers if getattr(h, "sio_debug", False)]:
         logger.removeHandler(earlier)
     logger.setLevel(logging.DEBUG)
-    handler: Optional[logging.Handler] = None
+    handler: logging.Handler
     if target is not None:
-        handler = ForwardTo(target)
+        handler = _ForwardTrace(target)
         logger.propagate = False  # the target's parents see each line once
     else:
         logger.propagate = True
-        if not logging.root.handlers:
-            handler = logging.StreamHandler()
-            handler.setFormatter(logging.Formatter("%(name)s %(message)s"))
-    if handler is not None:
-        handler.sio_debug = True  # type: ignore[attr-defined]
-        logger.addHandler(handler)
+        handler = _Stderr()
+        handler.setFormatter(logging.Formatter("%(name)s %(message)s"))
+    logger.addHandler(handler)
 
 
 def enable(channels: Iterable[str], payload_len: Optional[int] = None,

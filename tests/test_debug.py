@@ -256,6 +256,11 @@ def test_the_python_client_traces_its_session(app: Path) -> None:
 
 # -- in process: the switches themselves -----------------------------------------------
 
+def test_the_module_exports_what_it_names() -> None:
+    assert [name for name in debug.__all__ if not hasattr(debug, name)] == []
+    assert len(set(debug.__all__)) == len(debug.__all__)
+
+
 def test_parse_knows_the_channels_and_star(caplog: pytest.LogCaptureFixture) -> None:
     assert debug.parse("engine, packets") == {"engine", "packets"}
     assert debug.parse("*") == {"engine", "socket", "packets", "redis", "client"}
@@ -290,6 +295,21 @@ def test_options_turn_on_their_layer_and_a_given_logger_gets_the_lines(
         "sid=abc transport=polling send type=MESSAGE size=6"]  # bytes of its UTF-8
     debug.disable()
     assert debug.trace.channels() == set()
+
+
+def test_logging_configured_after_the_import_gets_each_line_once() -> None:
+    script = ("import logging\n"
+              "from sio_core import debug\n"
+              "debug.engine_opened('s1', 'polling', 4)\n"
+              "logging.basicConfig(format='app: %(name)s %(message)s')\n"
+              "debug.engine_opened('s2', 'polling', 4)\n")
+    done = subprocess.run([sys.executable, "-c", script], cwd=str(ROOT), timeout=30,
+                          env=dict(os.environ, PYTHONPATH=str(ROOT), SIO_DEBUG="engine"),
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.splitlines() == [
+        "sio_core.debug.engine sid=s1 transport=polling open EIO=4",
+        "app: sio_core.debug.engine sid=s2 transport=polling open EIO=4"]
 
 
 def test_the_env_reader_takes_the_payload_length(restore_trace: None) -> None:
