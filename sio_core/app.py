@@ -129,7 +129,9 @@ class Server(ServerCore):
 
     def attach(self, target: Union[int, Callable[..., Any]], host: str = "127.0.0.1") -> "Server":
         """Wrap a WSGI app (requests outside ``path`` go to it) or listen on a port."""
-        if isinstance(target, int) and not isinstance(target, bool):
+        if isinstance(target, bool) or not (isinstance(target, int) or callable(target)):
+            raise TypeError("attach() takes a port or a WSGI app, not %r" % (target,))
+        if isinstance(target, int):
             return self.listen(target, host)
         self._middleware = Middleware(self.wsgi_app, target)
         return self

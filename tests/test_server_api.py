@@ -235,3 +235,9 @@ def test_of_keeps_the_two_argument_matcher_and_regex():
     for name in ("/two", "/re-12", "/re-x"):
         client.connect(name)
     assert [client.is_connected(n) for n in ("/two", "/re-12", "/re-x")] == [True, True, False]
+
+
+@pytest.mark.parametrize("target", [True, False, "3000", None, 3.5])
+def test_attach_refuses_what_is_neither_a_port_nor_a_wsgi_app(target: object) -> None:
+    with pytest.raises(TypeError, match="port or a WSGI app"):
+        Server().attach(target)  # type: ignore[arg-type]

@@ -91,22 +91,28 @@ class AckCollector:
         self.done(err, list(self.responses))
 
 
+_LOOP_CLOCK = Clock()
+
 class BroadcastOperator:
     """Who a broadcast goes to and how; each method returns a new operator.
 
     :param adapter: the namespace's adapter
     :param opts: targets and flags (default: everyone, no flags)
+    :param clock: arms the deadline of acks from a broadcast (default: the event loop's)
     """
 
-    __slots__ = ("adapter", "opts")
+    __slots__ = ("adapter", "opts", "clock")
 
-    def __init__(self, adapter: "Adapter", opts: BroadcastOptions = _EVERYONE) -> None:
+    def __init__(self, adapter: "Adapter", opts: BroadcastOptions = _EVERYONE,
+                 clock: Optional[Clock] = None) -> None:
         self.adapter = adapter
         #: targets and flags, as the adapter takes them
         self.opts = opts
+        #: the clock of the ack deadline
+        self.clock = clock if clock is not None else _LOOP_CLOCK
 
     def _with(self, **changes: Any) -> "BroadcastOperator":
-        return BroadcastOperator(self.adapter, self.opts._replace(**changes))
+        return BroadcastOperator(self.adapter, self.opts._replace(**changes), self.clock)
 
     @property
     def rooms(self) -> FrozenSet[str]:
@@ -174,7 +180,7 @@ class BroadcastOperator:
         collector = AckCollector(
             lambda err, responses: runtime.spawn(callback, err, responses),
             opts.timeout, 1 if opts.local else self.adapter.server_count(),
-            self.adapter.nsp.server.engine.clock)
+            self.clock)
         try:
             self.adapter.broadcast_with_ack(packet, opts, collector.on_count,
                                             collector.on_ack)

@@ -9,6 +9,7 @@ from .. import runtime
 from ..adapter.base import Adapter, BroadcastOptions
 from ..errors import ConnectionRefusedError
 from .broadcast import BroadcastOperator
+from .clock import Clock
 from .emitter import Listeners
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -66,6 +67,11 @@ class Namespace(Listeners):
     def sockets(self) -> Dict[str, "Socket"]:
         """Connected sockets by id (socket.io 4's ``nsp.sockets``)."""
         return self.connected
+
+    @property
+    def clock(self) -> Clock:
+        """The server's clock (ack deadlines of broadcasts from this namespace)."""
+        return self.server.engine.clock
 
     def next_ack_id(self) -> int:
         """A fresh ack id."""
@@ -126,7 +132,7 @@ class Namespace(Listeners):
     # -- broadcasting -------------------------------------------------------------------
 
     def _operator(self) -> BroadcastOperator:
-        return BroadcastOperator(self.adapter)
+        return BroadcastOperator(self.adapter, clock=self.clock)
 
     def to(self, room: Union[str, List[str]]) -> BroadcastOperator:
         """Target room(s); chain for a union."""
@@ -146,7 +152,7 @@ class Namespace(Listeners):
     @property
     def local(self) -> BroadcastOperator:
         """Broadcast on this node only."""
-        return BroadcastOperator(self.adapter, BroadcastOptions(local=True))
+        return BroadcastOperator(self.adapter, BroadcastOptions(local=True), self.clock)
 
     def compress(self, value: bool = True) -> BroadcastOperator:
         """Broadcast with a compression wish."""

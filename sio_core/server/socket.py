@@ -466,7 +466,8 @@ class Socket(Listeners):
     def broadcast(self) -> BroadcastOperator:
         """Everyone in the namespace but this socket."""
         return BroadcastOperator(self.nsp.adapter,
-                                 BroadcastOptions(except_rooms=frozenset([self.id])))
+                                 BroadcastOptions(except_rooms=frozenset([self.id])),
+                                 self.nsp.clock)
 
     def to(self, room: Union[str, Iterable[str]]) -> BroadcastOperator:
         """Everyone in ``room`` (or rooms) but this socket."""
@@ -482,7 +483,8 @@ class Socket(Listeners):
     def local(self) -> BroadcastOperator:
         """Broadcast from this socket, on this node only."""
         return BroadcastOperator(self.nsp.adapter,
-                                 BroadcastOptions(except_rooms=frozenset([self.id]), local=True))
+                                 BroadcastOptions(except_rooms=frozenset([self.id]), local=True),
+                                 self.nsp.clock)
 
     # -- rooms --------------------------------------------------------------------------
 
