@@ -3,6 +3,7 @@ from .adapter import Adapter, MemoryAdapter
 from .app import Server
 from .errors import (
     AckTimeout,
+    ConnectionError,
     ConnectionRefusedError,
     Disconnected,
     ReservedEventError,
@@ -14,7 +15,7 @@ from .wsgi.app import WSGIApp
 from .wsgi.middleware import Middleware
 
 __all__ = [
-    "AckTimeout", "Adapter", "BroadcastOperator", "Client", "ConnectionRefusedError",
-    "Disconnected", "MemoryAdapter", "Middleware", "Namespace", "ReservedEventError", "Server",
-    "SioError", "Socket", "WSGIApp", "run",
+    "AckTimeout", "Adapter", "BroadcastOperator", "Client", "ConnectionError",
+    "ConnectionRefusedError", "Disconnected", "MemoryAdapter", "Middleware", "Namespace",
+    "ReservedEventError", "Server", "SioError", "Socket", "WSGIApp", "run",
 ]

@@ -9,7 +9,8 @@ from .socketio.errors import ProtocolError as SocketProtocolError
 from .socketio.events import is_reserved
 
 __all__ = [
-    "SioError", "AckTimeout", "Disconnected", "ConnectionRefusedError", "ReservedEventError",
+    "SioError", "AckTimeout", "Disconnected", "ConnectionError", "ConnectionRefusedError",
+    "ReservedEventError",
     "EngineError", "EngineProtocolError", "RequestError", "SocketProtocolError", "check_event",
 ]
 
@@ -32,6 +33,29 @@ class AckTimeout(SioError, TimeoutError):
 
 class Disconnected(SioError):
     """The client disconnected before it acknowledged, or is not connected."""
+
+
+class ConnectionError(SioError):  # noqa: A001 - the name python-socketio users know
+    """The Python client could not connect; the message and ``cause`` say why.
+
+    :param message: what happened, naming the URL
+    :param cause: ``"refused"`` (nothing listens), ``"unreachable"`` (another socket error),
+        ``"timeout"`` (no answer in time), ``"http"`` (an HTTP answer other than the one
+        expected: ``status`` and ``body``), ``"namespace"`` (the server refused
+        ``namespace``: its message in the text, what it sent in ``data``), ``"closed"`` (the
+        connection closed before it was established) or ``"protocol"`` (a malformed answer)
+    """
+
+    def __init__(self, message: str, cause: str = "protocol", *, url: Optional[str] = None,
+                 status: Optional[int] = None, body: Optional[str] = None,
+                 namespace: Optional[str] = None, data: Any = None) -> None:
+        super().__init__(message)
+        self.cause = cause
+        self.url = url
+        self.status = status
+        self.body = body
+        self.namespace = namespace
+        self.data = data
 
 
 class ConnectionRefusedError(SioError):

@@ -24,7 +24,7 @@ __all__ = [
     "AsyncResult", "Event", "Lock", "RLock", "Queue", "Timeout", "Greenlet", "SerialQueue",
     "spawn", "spawn_later", "sleep", "monotonic", "kill", "joinall",
     "in_hub_thread", "run_in_hub", "check_monkey_patch", "patch_blockers", "patch_if_safe",
-    "set_hub_thread",
+    "set_hub_thread", "HubThread", "is_patched",
     "call_later", "call_soon", "TimerHandle", "getcurrent", "watch_readable",
 ]
 
@@ -75,7 +75,18 @@ def run_in_hub(fn: Callable[..., Any], *args: Any) -> None:
             "handed to the server's thread. Call gevent.monkey.patch_all() at the very top of "
             "your program so threads become greenlets.", threading.current_thread().name,
         )
-    _hub.loop.run_callback_threadsafe(fn, *args)
+    _hand_over(_hub, fn, *args)
+
+
+def _hand_over(hub: Any, fn: Callable[..., Any], *args: Any) -> None:
+    """Have ``hub``'s thread call ``fn(*args)`` at its next loop iteration; callable from
+    any OS thread (the one hand-over of ``run_in_hub`` and ``HubThread``)."""
+    hub.loop.run_callback_threadsafe(fn, *args)
+
+
+def is_patched() -> bool:
+    """Whether gevent has monkey-patched ``socket`` (blocking calls then yield to the hub)."""
+    return gevent.monkey.is_module_patched("socket")
 
 
 def check_monkey_patch(what: str) -> bool:
@@ -282,3 +293,90 @@ class SerialQueue:
             self.worker = None
             if calls:  # queued while this greenlet was leaving
                 self.worker = gevent.spawn(self._drain)
+
+
+# real OS threads and locks, even where gevent has patched threading
+_start_thread = gevent.monkey.get_original("_thread", "start_new_thread")
+_allocate_lock = gevent.monkey.get_original("_thread", "allocate_lock")
+
+
+def _nothing() -> None:
+    pass
+
+
+class HubThread:
+    """A gevent hub on an OS thread of its own, for a program that did not monkey-patch.
+
+    ``call(fn, *args)`` runs ``fn`` in a greenlet of that hub and blocks the calling OS
+    thread until it returns, then returns its value or raises its exception. The work is
+    handed over as ``run_in_hub`` hands it (the loop's thread-safe callback). ``stop()``
+    lets the thread end once the greenlets it runs have ended.
+    """
+
+    __slots__ = ("hub", "ident", "stopped", "_keep", "_guard")
+
+    def __init__(self, name: str = "gevent-hub") -> None:
+        self.hub: Any = None
+        #: the OS thread id of the hub's thread
+        self.ident: Optional[int] = None
+        self.stopped = False
+        self._keep: Any = None
+        self._guard = _allocate_lock()
+        started = _allocate_lock()
+        started.acquire()
+        if gevent.monkey.is_module_patched("threading"):  # threading.Thread is a greenlet
+            _start_thread(self._main, (started,))
+        else:
+            threading.Thread(target=self._main, args=(started,), name=name, daemon=True).start()
+        started.acquire()
+
+    def _main(self, started: Any) -> None:
+        hub = gevent.get_hub()
+        self._keep = hub.loop.async_()  # an active watcher: the loop runs until stop()
+        self._keep.start(_nothing)
+        self.hub = hub
+        self.ident = _os_thread_id()
+        started.release()
+        try:
+            hub.join()
+        finally:
+            hub.destroy(destroy_loop=True)
+
+    def owns_current(self) -> bool:
+        """Whether the caller runs in this hub's thread."""
+        return _os_thread_id() == self.ident
+
+    def call(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Run ``fn(*args)`` in a greenlet of the hub and wait for it in this OS thread.
+
+        :raises RuntimeError: when the hub thread was stopped
+        """
+        outcome: List[Any] = []
+        done = _allocate_lock()
+        done.acquire()
+
+        def run() -> None:
+            try:
+                outcome.append((True, fn(*args)))
+            except BaseException as exc:  # handed to the caller's thread
+                outcome.append((False, exc))
+            finally:
+                done.release()
+
+        with self._guard:
+            if self.stopped:
+                raise RuntimeError("the hub thread is stopped")
+            _hand_over(self.hub, gevent.spawn, run)
+        done.acquire()
+        ok, value = outcome[0]
+        if ok:
+            return value
+        raise value
+
+    def stop(self) -> None:
+        """Let the thread end when its greenlets have; no call is accepted any more."""
+        with self._guard:
+            if self.stopped:
+                return
+            self.stopped = True
+            _hand_over(self.hub, self._keep.close)

@@ -30,7 +30,10 @@ def test_the_python_client_is_socketioclient_and_its_old_name_warns() -> None:
     import sio_core
     import sio_core.client as client
 
-    assert client.__all__ == ["ConnectionError", "SocketIOClient", "connect", "emit_once"]
+    assert client.__all__ == ["ConnectionError", "SimpleClient", "SocketIOClient", "connect",
+                              "emit_once"]
+    assert client.ConnectionError is sio_core.ConnectionError
+    assert issubclass(client.ConnectionError, sio_core.SioError)
     assert [attr for attr in client.__all__ if not hasattr(client, attr)] == []
     assert client.SocketIOClient is not sio_core.Client  # the server's view of a client
     with pytest.warns(DeprecationWarning, match="use sio_core.client.SocketIOClient"):

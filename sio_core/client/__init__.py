@@ -13,7 +13,11 @@ exponential backoff when the connection is lost.
 ``SocketIOClient`` connects to a server; ``sio_core.Client`` is something else, the
 server's object for one connected client. The modules: ``engine`` (one Engine.IO
 connection), ``polling`` and ``handshake`` (its HTTP requests and websocket opening),
-``acks`` (the acks waited for), ``socketio_client`` (the Socket.IO side and the API).
+``acks`` (the acks waited for), ``socketio_client`` (the Socket.IO side and the API),
+``simple`` (``SimpleClient``, for scripts), ``net`` (gevent's sockets, patched or not).
+
+It works with and without ``gevent.monkey.patch_all()``: in an unpatched program each client
+runs its greenlets on a hub thread of its own, and its blocking calls work from any thread.
 """
 from __future__ import annotations
 
@@ -21,9 +25,10 @@ import warnings
 from typing import Any
 
 from .errors import ConnectionError
+from .simple import SimpleClient
 from .socketio_client import SocketIOClient, connect, emit_once
 
-__all__ = ["ConnectionError", "SocketIOClient", "connect", "emit_once"]
+__all__ = ["ConnectionError", "SimpleClient", "SocketIOClient", "connect", "emit_once"]
 
 #: old names, importable for one more release
 _DEPRECATED = {"Client": "SocketIOClient"}

@@ -118,7 +118,7 @@ class EngineClient:
             self._ws = self._websocket()
             first = self._ws.receive()
             if first is None:
-                raise ConnectionError("websocket closed during the handshake")
+                raise ConnectionError("websocket closed during the handshake", "closed")
             self._open_info(decode_frame(first, self.eio))
             self.transport = "websocket"
             self._spawn(self._ws_reader, self._ws)

@@ -1,10 +1,7 @@
-"""The Python client's own error."""
+"""The Python client's error: ``sio_core.errors.ConnectionError``, here for the client's
+modules and for the ``sio_core.client`` namespace."""
 from __future__ import annotations
 
-from ..errors import SioError
+from ..errors import ConnectionError
 
 __all__ = ["ConnectionError"]
-
-
-class ConnectionError(SioError):  # noqa: A001 - the name python-socketio users know
-    """The client could not connect (refused, unreachable, timed out)."""

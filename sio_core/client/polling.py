@@ -4,10 +4,10 @@ from __future__ import annotations
 import http.client
 import select
 import socket as socketlib
-import ssl
 from typing import Dict, List, Optional, Tuple
 
 from ..engineio import Packet, payload_v3, payload_v4
+from . import net
 from .errors import ConnectionError
 
 __all__ = ["decode_payload", "encode_payload", "http_connection", "request"]
@@ -18,11 +18,16 @@ TEXT = "text/plain;charset=UTF-8"
 
 def http_connection(host: str, port: int, secure: bool,
                     timeout: float) -> http.client.HTTPConnection:
-    """A keep-alive HTTP(S) connection to the server (opened at its first request)."""
+    """A keep-alive HTTP(S) connection to the server (opened at its first request), on
+    gevent's sockets (``net``)."""
+    conn: http.client.HTTPConnection
     if secure:
-        return http.client.HTTPSConnection(host, port, timeout=timeout,
-                                           context=ssl.create_default_context())
-    return http.client.HTTPConnection(host, port, timeout=timeout)
+        conn = http.client.HTTPSConnection(host, port, timeout=timeout,
+                                           context=net.ssl_context())
+    else:
+        conn = http.client.HTTPConnection(host, port, timeout=timeout)
+    conn._create_connection = net.create_connection  # type: ignore[attr-defined]
+    return conn
 
 
 def _dropped(sock: socketlib.socket) -> bool:
@@ -40,7 +45,7 @@ def request(conn: http.client.HTTPConnection, method: str, target: str,
 
     :param target: the path and query
     :param timeout: a new timeout for the connection's socket
-    :raises ConnectionError: for any other status
+    :raises ConnectionError: for any other status (``cause`` ``"http"``)
     :raises OSError: when the connection fails
     """
     headers = dict(headers)
@@ -56,8 +61,9 @@ def request(conn: http.client.HTTPConnection, method: str, target: str,
     response = conn.getresponse()
     data = response.read()
     if response.status != 200:
-        raise ConnectionError("HTTP %d: %s" % (response.status, data[:200].decode(
-            "utf-8", "replace")))
+        body = data[:200].decode("utf-8", "replace")
+        raise ConnectionError("HTTP %d: %s" % (response.status, body), "http",
+                              status=response.status, body=body)
     return data
 
 

@@ -1,9 +1,11 @@
 """``SocketIOClient``: the Socket.IO side of the Python client, and its public API."""
 from __future__ import annotations
 
+import builtins
 import http.client
 import logging
 import random
+import time
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from .. import runtime
@@ -38,8 +40,38 @@ Handler = Callable[..., Any]
 _LIFECYCLE = ("connect", "connect_error", "disconnect")
 
 
+def _cannot_connect(url: str, exc: BaseException) -> ConnectionError:
+    """The ``ConnectionError`` for a failure to open the Engine.IO connection to ``url``."""
+    status = body = None
+    if isinstance(exc, ConnectionError):
+        cause, status, body = exc.cause, exc.status, exc.body
+    elif isinstance(exc, builtins.ConnectionRefusedError):
+        cause = "refused"
+    elif isinstance(exc, (TimeoutError, runtime.Timeout)):
+        cause, exc = "timeout", TimeoutError("timed out")
+    elif isinstance(exc, OSError):
+        cause = "unreachable"
+    else:
+        cause = "protocol"
+    return ConnectionError("cannot connect to %s: %s" % (url, exc), cause, url=url,
+                           status=status, body=body)
+
+
+def _refusal_message(data: Any) -> str:
+    """The server's message in a CONNECT_ERROR's data (an object in Socket.IO 5, text in 4)."""
+    if isinstance(data, dict) and "message" in data:
+        return str(data["message"])
+    return str(data)
+
+
 class SocketIOClient:
     """A Socket.IO client (this is not ``sio_core.Client``, the server's view of one).
+
+    It works with and without ``gevent.monkey.patch_all()``. In a patched program its
+    greenlets run in the program's hub, as any other. In an unpatched one (a plain script,
+    a test, a notebook) they run in a gevent hub on a thread of the client's own: the
+    blocking calls (``connect``, ``emit``, ``call``, ``wait``, ``disconnect``) hand their
+    work over to that thread from any thread and wait for it, and the handlers run there.
 
     :param reconnection: reconnect after losing the connection
     :param reconnection_attempts: give up after this many attempts (0: never)
@@ -78,6 +110,31 @@ class SocketIOClient:
         self._stopped.set()
         self._reconnecting: Optional[Any] = None
         self._wanted = False
+        #: the hub thread of an unpatched program (None: run in the caller's hub)
+        self._thread: Optional[runtime.HubThread] = None
+
+    def _in_hub(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Run ``fn(*args)`` where the client's greenlets live and return what it returns.
+
+        That is right here in a monkey-patched program and in a handler; otherwise it is
+        the client's hub thread (started when first needed), and this OS thread waits.
+        """
+        thread = self._thread
+        if thread is None:
+            if runtime.is_patched():
+                return fn(*args)
+            thread = self._thread = runtime.HubThread("sio-client")
+        elif thread.owns_current():
+            return fn(*args)
+        elif thread.stopped:
+            thread = self._thread = runtime.HubThread("sio-client")
+        return thread.call(fn, *args)
+
+    def _stop_thread(self) -> None:
+        """Let the hub thread end (once its greenlets have), unless we run in it."""
+        thread = self._thread
+        if thread is not None and not thread.owns_current():
+            thread.stop()
 
     # -- handlers ------------------------------------------------------------------------
 
@@ -119,16 +176,29 @@ class SocketIOClient:
                 wait_timeout: float = 5.0, eio: int = 4) -> None:
         """Connect to ``url`` and to ``namespaces`` (default: those with handlers, or ``/``).
 
-        :raises ConnectionError: when the server cannot be reached or refuses a namespace
+        It returns connected to every namespace, or raises.
+
+        :param wait_timeout: seconds to wait for the answers of the namespaces
+        :raises ConnectionError: naming the cause (its ``cause`` attribute): nothing
+            listens (``refused``), no answer in time (``timeout``), an HTTP error (``http``,
+            with ``status`` and ``body``), a namespace refused (``namespace``, with the
+            server's message and ``data``), or the connection closed meanwhile (``closed``)
         """
         if eio not in (3, 4):
             raise ValueError("eio must be 3 or 4")
         wanted = list(namespaces or [n for n in self.handlers] or ["/"])
-        self._connect_args = dict(url=url, headers=dict(headers or {}), auth=auth,
-                                  transports=list(transports or ["polling", "websocket"]),
-                                  namespaces=wanted, path=socketio_path,
-                                  wait_timeout=wait_timeout, eio=eio)
-        self._protocol = protocol_for(eio)
+        args = dict(url=url, headers=dict(headers or {}), auth=auth,
+                    transports=list(transports or ["polling", "websocket"]),
+                    namespaces=wanted, path=socketio_path, wait_timeout=wait_timeout, eio=eio)
+        try:
+            self._in_hub(self._connect, args)
+        except BaseException:
+            self._stop_thread()
+            raise
+
+    def _connect(self, args: Dict[str, Any]) -> None:
+        self._connect_args = args
+        self._protocol = protocol_for(args["eio"])
         self._wanted = True
         self._stopped.clear()
         try:
@@ -152,27 +222,36 @@ class SocketIOClient:
                               args["headers"], self._on_message, self._on_engine_close,
                               self.request_timeout)
         self._engine = engine
+        url = args["url"]
         try:
             engine.connect()
-        except (OSError, EngineProtocolError, ValueError, KeyError, http.client.HTTPException,
-                WebSocketError) as exc:
-            raise ConnectionError("cannot connect to %s: %s" % (args["url"], exc)) from None
+        except (OSError, ConnectionError, EngineProtocolError, ValueError, KeyError,
+                http.client.HTTPException, WebSocketError, runtime.Timeout) as exc:
+            raise _cannot_connect(url, exc) from exc
+        closed = ConnectionError("the connection closed before it was established", "closed",
+                                 url=url)
         try:
             for namespace in self.namespaces:
                 request = self._protocol.connect_request(namespace, args["auth"])
                 if request is not None:
                     self._send(request)
         except Disconnected:  # closed during the handshake (or by disconnect() meanwhile)
-            raise ConnectionError("the connection closed before it was established") from None
+            raise closed from None
         if not self._connected_event.wait(timeout=args["wait_timeout"]):
             engine.close()
-            raise ConnectionError("no answer from every namespace within %ss"
-                                  % args["wait_timeout"])
+            silent = [ns for ns, sid in self.namespaces.items()
+                      if sid is None and ns not in self._errors]
+            raise ConnectionError("no answer from namespace %s of %s within %ss (wait_timeout)"
+                                  % (", ".join(silent), url, args["wait_timeout"]), "timeout",
+                                  url=url, namespace=silent[0] if silent else None)
         if self._errors:
             engine.close()
-            raise ConnectionError("refused: %s" % self._errors)
-        if engine.closed:  # its close ended the wait (or came right after the answers)
-            raise ConnectionError("the connection closed before it was established")
+            ns, data = next(iter(self._errors.items()))
+            raise ConnectionError("namespace %s of %s refused: %s" % (
+                ns, url, "; ".join(_refusal_message(d) for d in self._errors.values())),
+                "namespace", url=url, namespace=ns, data=data)
+        if engine.closed or not self.connected:  # a close ended the wait (or came after it)
+            raise closed
 
     def _namespace_settled(self) -> None:
         if all(sid is not None or ns in self._errors for ns, sid in self.namespaces.items()):
@@ -298,6 +377,10 @@ class SocketIOClient:
         :param callback: called with the server's ack values
         :raises Disconnected: when not connected to ``namespace``
         """
+        self._in_hub(self._emit, event, data, namespace, callback)
+
+    def _emit(self, event: str, data: Any, namespace: Optional[str],
+              callback: Optional[Handler]) -> None:
         ns = namespace or "/"
         if self.namespaces.get(ns) is None:
             raise Disconnected("not connected to %s" % ns)
@@ -331,6 +414,9 @@ class SocketIOClient:
         :raises AckTimeout: no answer in time
         :raises Disconnected: not connected, or the connection dropped first
         """
+        return self._in_hub(self._call, event, data, namespace, timeout)
+
+    def _call(self, event: str, data: Any, namespace: Optional[str], timeout: float) -> Any:
         ns = namespace or "/"
         if self.namespaces.get(ns) is None:
             raise Disconnected("not connected to %s" % ns)
@@ -345,10 +431,20 @@ class SocketIOClient:
 
     def wait(self, timeout: Optional[float] = None) -> bool:
         """Block until the client is disconnected for good; returns False on timeout."""
-        return self._stopped.wait(timeout=timeout)
+        if self._stopped.is_set():
+            return True
+        return bool(self._in_hub(self._stopped.wait, timeout))
 
     def disconnect(self) -> None:
         """Leave every namespace and close the connection (no reconnection)."""
+        if self._thread is None and not runtime.is_patched():
+            return  # never connected: no hub thread to hand over to
+        try:
+            self._in_hub(self._disconnect)
+        finally:
+            self._stop_thread()
+
+    def _disconnect(self) -> None:
         self._wanted = False
         if self._reconnecting is not None:
             self._reconnecting.kill(block=False)
@@ -384,8 +480,12 @@ class SocketIOClient:
         return self._engine.transport if self._engine is not None else ""
 
     def sleep(self, seconds: float) -> None:
-        """Sleep cooperatively."""
-        runtime.sleep(seconds)
+        """Sleep, cooperatively in the client's hub (in a patched program, in a handler)."""
+        thread = self._thread
+        if (thread is not None and thread.owns_current()) or runtime.is_patched():
+            runtime.sleep(seconds)
+        else:
+            time.sleep(seconds)
 
     def __enter__(self) -> "SocketIOClient":
         return self
