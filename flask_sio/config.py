@@ -88,7 +88,7 @@ def server_options(options: Dict[str, Any]) -> Dict[str, Any]:
 
 #: the loggers of the Socket.IO layer, which ``logger=`` turns on: connections,
 #: events received and emitted, refusals, namespaces, rooms
-SOCKETIO_LOGGERS = ("flask_sio", "sio_core.socketio", "sio_core.server.server",
+SOCKETIO_LOGGERS = ("flask_sio", "sio_core.socketio", "sio_core.server.core",
                     "sio_core.server.namespace", "sio_core.server.socket",
                     "sio_core.server.client", "sio_core.server.broadcast", "sio_core.adapter")
 

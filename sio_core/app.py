@@ -9,7 +9,7 @@ from .adapter import MemoryAdapter
 from .engineio import EngineOptions
 from .server.clock import Clock
 from .server.engine import EngineServer
-from .server.server import ServerCore
+from .server.core import ServerCore
 from .serving import HttpTimeouts
 from .wsgi.app import WSGIApp
 from .wsgi.client_bundle import serve_bundle

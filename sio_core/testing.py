@@ -15,7 +15,7 @@ from .engineio import EngineQuery
 from .engineio import Packet as EnginePacket
 from .engineio import PacketType as EnginePacketType
 from .http import Request
-from .server.server import ServerCore
+from .server.core import ServerCore
 from .socketio import Decoder, Packet, PacketType, ack_values, encode, protocol_for
 
 __all__ = ["TestClient", "ReceivedEvent", "make_environ"]

@@ -4,7 +4,7 @@ from .client import Client
 from .clock import Clock
 from .engine import Connection, EngineHandler, EngineServer
 from .namespace import Namespace
-from .server import ServerCore
+from .core import ServerCore
 from .socket import Ack, Handshake, Socket
 
 __all__ = [

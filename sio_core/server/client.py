@@ -13,7 +13,7 @@ from .socket import Handshake, Socket
 
 if TYPE_CHECKING:  # pragma: no cover
     from .engine import Connection
-    from .server import ServerCore
+    from .core import ServerCore
 
 __all__ = ["Client"]
 

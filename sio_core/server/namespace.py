@@ -13,7 +13,7 @@ from .clock import Clock
 from .emitter import Listeners
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .server import ServerCore
+    from .core import ServerCore
     from .socket import Socket
 
 __all__ = ["Namespace", "ParentNamespace"]
