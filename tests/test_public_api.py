@@ -6,7 +6,32 @@ import importlib
 import pytest
 
 PACKAGES = ["sio_core", "sio_core.engineio", "sio_core.socketio", "sio_core.http",
-            "sio_core.server", "sio_core.adapter", "sio_core.websocket"]
+            "sio_core.server", "sio_core.adapter", "sio_core.websocket", "sio_core.client",
+            "sio_core.debug", "flask_sio"]
+
+# names exported with two meanings on purpose: each pure layer has its own packet types and
+# its own ProtocolError; flask_sio's Namespace is Flask-SocketIO's class-based namespace
+TWO_MEANINGS = {
+    "Packet": {"sio_core.engineio", "sio_core.socketio"},
+    "PacketType": {"sio_core.engineio", "sio_core.socketio"},
+    "ProtocolError": {"sio_core.engineio", "sio_core.socketio"},
+    "Namespace": {"flask_sio"},
+}
+
+
+def test_each_public_name_has_one_meaning() -> None:
+    """A name exported by several packages is the same object in each, but for the listed
+    layer-qualified names: ``from sio_core import X`` and ``from sio_core.client import X``
+    cannot give two different things."""
+    meanings: dict = {}
+    for name in PACKAGES:
+        module = importlib.import_module(name)
+        for attr in module.__all__:
+            if name in TWO_MEANINGS.get(attr, ()):
+                continue
+            meanings.setdefault(attr, {}).setdefault(id(getattr(module, attr)), []).append(name)
+    clashes = {attr: list(found.values()) for attr, found in meanings.items() if len(found) > 1}
+    assert clashes == {}
 
 
 @pytest.mark.parametrize("name", PACKAGES)
