@@ -313,7 +313,7 @@ class HubThread:
     lets the thread end once the greenlets it runs have ended.
     """
 
-    __slots__ = ("hub", "ident", "stopped", "_keep", "_guard")
+    __slots__ = ("hub", "ident", "stopped", "_keep", "_guard", "_running")
 
     def __init__(self, name: str = "gevent-hub") -> None:
         self.hub: Any = None
@@ -322,6 +322,8 @@ class HubThread:
         self.stopped = False
         self._keep: Any = None
         self._guard = _allocate_lock()
+        self._running = _allocate_lock()  # held by the thread until its hub is gone
+        self._running.acquire()
         started = _allocate_lock()
         started.acquire()
         if gevent.monkey.is_module_patched("threading"):  # threading.Thread is a greenlet
@@ -341,6 +343,7 @@ class HubThread:
             hub.join()
         finally:
             hub.destroy(destroy_loop=True)
+            self._running.release()
 
     def owns_current(self) -> bool:
         """Whether the caller runs in this hub's thread."""
@@ -373,10 +376,17 @@ class HubThread:
             return value
         raise value
 
-    def stop(self) -> None:
-        """Let the thread end when its greenlets have; no call is accepted any more."""
+    def stop(self, timeout: float = 0.0) -> bool:
+        """Let the thread end when its greenlets have; no call is accepted any more.
+
+        :param timeout: seconds to wait for the end (not from the hub's own thread)
+        :returns: whether the thread has ended
+        """
         with self._guard:
-            if self.stopped:
-                return
-            self.stopped = True
-            _hand_over(self.hub, self._keep.close)
+            if not self.stopped:
+                self.stopped = True
+                _hand_over(self.hub, self._keep.close)
+        if timeout <= 0 or self.owns_current() or not self._running.acquire(timeout=timeout):
+            return False
+        self._running.release()
+        return True

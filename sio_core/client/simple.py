@@ -102,7 +102,7 @@ class SimpleClient:
                 raise TimeoutError("no event within %ss" % timeout) from None
             if item is not _DISCONNECTED:
                 return item  # type: ignore[no-any-return]
-            if self.client.wait(timeout=0):
+            if self.client.stopped:  # not about to reconnect
                 self._events.put(_DISCONNECTED)  # the next receive() raises too
                 raise Disconnected("disconnected from %s" % self.namespace)
 

@@ -1,11 +1,13 @@
 """``SocketIOClient``: the Socket.IO side of the Python client, and its public API."""
 from __future__ import annotations
 
+import atexit
 import builtins
 import http.client
 import logging
 import random
 import time
+import weakref
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from .. import runtime
@@ -38,6 +40,19 @@ Handler = Callable[..., Any]
 
 #: events a ``"*"`` handler does not get
 _LIFECYCLE = ("connect", "connect_error", "disconnect")
+
+#: the clients running a hub thread of their own, disconnected when the program exits
+_THREADED: "weakref.WeakSet[SocketIOClient]" = weakref.WeakSet()
+
+
+@atexit.register
+def _disconnect_threaded() -> None:
+    """A hub thread still running while the interpreter finalizes can crash it."""
+    for client in list(_THREADED):
+        try:
+            client.disconnect()
+        except Exception:  # exiting anyway
+            log.debug("disconnecting at exit failed", exc_info=True)
 
 
 def _cannot_connect(url: str, exc: BaseException) -> ConnectionError:
@@ -120,21 +135,22 @@ class SocketIOClient:
         the client's hub thread (started when first needed), and this OS thread waits.
         """
         thread = self._thread
-        if thread is None:
-            if runtime.is_patched():
-                return fn(*args)
-            thread = self._thread = runtime.HubThread("sio-client")
-        elif thread.owns_current():
+        if thread is None and runtime.is_patched():
             return fn(*args)
-        elif thread.stopped:
+        if thread is not None and thread.owns_current():
+            return fn(*args)
+        if thread is None or thread.stopped:
             thread = self._thread = runtime.HubThread("sio-client")
+            _THREADED.add(self)
         return thread.call(fn, *args)
 
     def _stop_thread(self) -> None:
-        """Let the hub thread end (once its greenlets have), unless we run in it."""
+        """Let the hub thread end once its greenlets have (the handlers left to run), and
+        wait for that a while, unless we run in it: a program may exit right after."""
         thread = self._thread
         if thread is not None and not thread.owns_current():
-            thread.stop()
+            _THREADED.discard(self)
+            thread.stop(timeout=self.request_timeout)
 
     # -- handlers ------------------------------------------------------------------------
 
@@ -465,6 +481,11 @@ class SocketIOClient:
         """Whether the client is connected to at least one namespace."""
         return self._engine is not None and not self._engine.closed and any(
             self.namespaces.values())
+
+    @property
+    def stopped(self) -> bool:
+        """Whether the client is disconnected for good: it will not reconnect by itself."""
+        return self._stopped.is_set() or not self._wanted
 
     @property
     def sid(self) -> Optional[str]:
