@@ -61,9 +61,9 @@ def request(conn: http.client.HTTPConnection, method: str, target: str,
     response = conn.getresponse()
     data = response.read()
     if response.status != 200:
-        body = data[:200].decode("utf-8", "replace")
-        raise ConnectionError("HTTP %d: %s" % (response.status, body), "http",
-                              status=response.status, body=body)
+        text = data[:200].decode("utf-8", "replace")
+        raise ConnectionError("HTTP %d: %s" % (response.status, text), "http",
+                              status=response.status, body=text)
     return data
 
 
