@@ -453,8 +453,9 @@ class SocketIOClient:
 
     def disconnect(self) -> None:
         """Leave every namespace and close the connection (no reconnection)."""
-        if self._thread is None and not runtime.is_patched():
-            return  # never connected: no hub thread to hand over to
+        thread = self._thread
+        if (thread is None or thread.stopped) and not runtime.is_patched():
+            return  # never connected, or disconnected already: nothing runs
         try:
             self._in_hub(self._disconnect)
         finally:
