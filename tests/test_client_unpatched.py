@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from sio_core import runtime
 from tests.helpers import ROOT, ServerProcess
 from tests.test_client import start
 
@@ -24,6 +25,18 @@ PING = (0.5, 0.5)
 BLOCK = 2.5
 
 pytestmark = pytest.mark.interop
+
+
+def test_a_hub_thread_runs_calls_in_its_greenlets_and_ends() -> None:
+    thread = runtime.HubThread("test-hub")
+    assert thread.call(lambda a, b: a + b, 1, 2) == 3
+    assert thread.call(thread.owns_current) is True and not thread.owns_current()
+    assert thread.call(lambda: runtime.getcurrent() is not thread.hub) is True  # a greenlet
+    with pytest.raises(KeyError, match="nope"):
+        thread.call({}.__getitem__, "nope")
+    assert thread.stop(timeout=5) is True
+    with pytest.raises(RuntimeError, match="stopped"):
+        thread.call(int)
 
 
 @pytest.fixture(scope="module", params=["ours", "reference"])
