@@ -8,8 +8,8 @@ from . import debug, runtime
 from .adapter import MemoryAdapter
 from .engineio import EngineOptions
 from .server.clock import Clock
-from .server.engine import EngineServer
 from .server.core import ServerCore
+from .server.engine import EngineServer
 from .serving import HttpTimeouts
 from .wsgi.app import WSGIApp
 from .wsgi.client_bundle import serve_bundle

@@ -2,9 +2,9 @@
 from .broadcast import BroadcastOperator
 from .client import Client
 from .clock import Clock
+from .core import ServerCore
 from .engine import Connection, EngineHandler, EngineServer
 from .namespace import Namespace
-from .core import ServerCore
 from .socket import Ack, Handshake, Socket
 
 __all__ = [

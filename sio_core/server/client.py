@@ -12,8 +12,8 @@ from ..socketio import Decoder, Packet, PacketType, ProtocolError, encode, proto
 from .socket import Handshake, Socket
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .engine import Connection
     from .core import ServerCore
+    from .engine import Connection
 
 __all__ = ["Client"]
 
