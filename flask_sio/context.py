@@ -4,13 +4,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Callable, Dict, Optional
 
 import flask
+from flask import Request
 from flask.ctx import RequestContext
 
 if TYPE_CHECKING:  # pragma: no cover
     from sio_core import Socket
 
-__all__ = ["run_in_context", "in_handler_context", "report_to_test_client", "SESSION_KEY",
-           "TEST_ERRORS_KEY"]
+__all__ = ["SocketContext", "context_of", "forget", "run_in_context", "in_handler_context",
+           "report_to_test_client", "SESSION_KEY", "TEST_ERRORS_KEY"]
 
 #: where a socket keeps its copy of the Flask session (in ``socket.data``)
 SESSION_KEY = "flask_sio.session"
@@ -39,6 +40,98 @@ def _open_session(app: flask.Flask, environ: Dict[str, Any]) -> Any:
         return flask.session._get_current_object()  # type: ignore[attr-defined]
 
 
+class _SocketRequestContext(RequestContext):
+    """A request context whose request was matched against the URL map once, when the
+    socket's first handler ran (the handshake's URL does not change)."""
+
+    def match_request(self) -> None:
+        """Nothing to match: the request carries ``url_rule`` and ``view_args`` already."""
+
+
+class SocketContext:
+    """The Flask side of one socket, built for its first handler and reused by the next.
+
+    The handshake's request object is built, given its URL adapter and matched once; each
+    handler then gets a shallow copy of it (its own ``sid``, ``namespace``, ``event``
+    attributes and whatever the handler sets), pushed in a request context that is
+    reused too unless a handler of the socket still has it pushed (one blocked in
+    ``call``, while an ack callback runs). Pushing it opens a new app context, so
+    ``flask.g`` is fresh for every handler, and popping it runs the app's teardown
+    functions, as a new ``app.request_context(environ)`` would.
+
+    :param app: the Flask app
+    :param environ: the WSGI environ of the socket's handshake
+    """
+
+    __slots__ = ("app", "request", "_ctx", "_session", "_busy")
+
+    def __init__(self, app: flask.Flask, environ: Dict[str, Any]) -> None:
+        #: the Flask app
+        self.app = app
+        ctx = _SocketRequestContext(app, environ)
+        RequestContext.match_request(ctx)  # once, for every handler's copy
+        #: the handshake's request, matched; handlers see copies of it
+        self.request: Request = ctx.request
+        self._ctx = ctx
+        self._session: Optional[Any] = None  # the session the reusable context holds
+        self._busy = False
+
+    def copy_request(self, socket: "Socket", event: str, args: Any) -> Request:
+        """A copy of the handshake's request for one handler of ``socket`` (shallow:
+        what werkzeug parsed and cached is shared, attributes set on it are not)."""
+        base = self.request
+        request = base.__class__.__new__(base.__class__)
+        attributes = request.__dict__
+        attributes.update(base.__dict__)
+        attributes["sid"] = socket.id
+        attributes["namespace"] = socket.nsp.name
+        attributes["event"] = {"message": event, "args": tuple(args)}
+        attributes["sio_socket"] = socket
+        return request
+
+    def claim(self, request: Request, session: Any) -> RequestContext:
+        """A request context for ``request`` with ``session``, to push: the reusable one
+        when it is free, else a new one; hand it back with ``release`` once popped."""
+        if self._busy:
+            return _SocketRequestContext(self.app, request.environ, request=request,
+                                         session=session)
+        ctx = self._ctx
+        if session is not self._session:
+            ctx = self._ctx = _SocketRequestContext(self.app, request.environ,
+                                                    request=request, session=session)
+            self._session = session
+        ctx.request = request
+        ctx.flashes = None
+        self._busy = True
+        return ctx
+
+    def release(self, ctx: RequestContext) -> None:
+        """``ctx``, from ``claim``, was popped."""
+        if ctx is self._ctx:
+            ctx.request = self.request  # no handler's copy (nor its socket) kept
+            self._busy = False
+
+
+#: the context of each connected socket that ran a handler (dropped by ``forget``)
+_contexts: Dict["Socket", SocketContext] = {}
+
+
+def context_of(app: flask.Flask, socket: "Socket") -> SocketContext:
+    """The ``SocketContext`` of ``socket`` under ``app``: kept while the socket is
+    connected (until ``forget``), a new one each time for a socket that is not."""
+    context = _contexts.get(socket)
+    if context is None or context.app is not app:
+        context = SocketContext(app, socket.environ)
+        if socket.connected:
+            _contexts[socket] = context
+    return context
+
+
+def forget(socket: "Socket") -> None:
+    """Drop ``socket``'s context: it disconnected and its last handler ran."""
+    _contexts.pop(socket, None)
+
+
 def run_in_context(app: flask.Flask, socket: "Socket", event: str, args: Any,
                    fn: Callable[..., Any], *call_args: Any,
                    manage_session: bool = True) -> Any:
@@ -49,28 +142,29 @@ def run_in_context(app: flask.Flask, socket: "Socket", event: str, args: Any,
     is the session of the connect request, kept per socket (changes stay with the
     Socket.IO connection); with ``manage_session=False`` it is opened by the app's session
     interface for every event and saved after it if changed; ``flask.g`` is fresh for every
-    event.
+    event. The request object and URL match are made once per socket (see
+    ``SocketContext``).
     """
-    environ = socket.environ
-    session: Optional[Any] = None
+    context = context_of(app, socket)
+    request = context.copy_request(socket, event, args)
     if manage_session:
         session = socket.data.get(SESSION_KEY)
         if session is None:
-            session = socket.data[SESSION_KEY] = _open_session(app, environ)
-    ctx = RequestContext(app, environ, session=session)
-    ctx.push()
+            session = socket.data[SESSION_KEY] = _open_session(app, socket.environ)
+        ctx = context.claim(request, session)
+    else:  # the app's session interface opens the session when the context is pushed
+        ctx = _SocketRequestContext(app, socket.environ, request=request)
     try:
-        request = flask.request
-        request.sid = socket.id  # type: ignore[attr-defined]
-        request.namespace = socket.nsp.name  # type: ignore[attr-defined]
-        request.event = {"message": event, "args": tuple(args)}  # type: ignore[attr-defined]
-        request.sio_socket = socket  # type: ignore[attr-defined]
-        result = fn(*call_args)
-        if not manage_session:
-            _save_session(app, ctx.session)
-        return result
+        ctx.push()
+        try:
+            result = fn(*call_args)
+            if not manage_session:
+                _save_session(app, ctx.session)
+            return result
+        finally:
+            ctx.pop()
     finally:
-        ctx.pop()
+        context.release(ctx)
 
 
 def _save_session(app: flask.Flask, session: Any) -> None:

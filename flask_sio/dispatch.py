@@ -10,7 +10,7 @@ from sio_core import ConnectionRefusedError, Server
 from sio_core.server import Ack
 from sio_core.socketio import ack_values
 
-from .context import report_to_test_client, run_in_context
+from .context import forget, report_to_test_client, run_in_context
 from .handler import HandlerTable, Registered
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -177,6 +177,9 @@ class Dispatcher:
 
     def _on_disconnect(self, socket: "Socket", reason: str) -> None:
         log.info("%s disconnected from %s (%s)", socket.id, socket.nsp.name, reason)
-        found = self._find(socket, "disconnect", (reason,))
-        if found is not None:
-            self._run(socket, "disconnect", (reason,), found)
+        try:
+            found = self._find(socket, "disconnect", (reason,))
+            if found is not None:
+                self._run(socket, "disconnect", (reason,), found)
+        finally:
+            forget(socket)
