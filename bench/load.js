@@ -26,8 +26,26 @@
 //   connect {connections, concurrency, transports, keep_alive}
 //                                            connect + disconnect, `concurrency` at a time
 //                                            -> {connections, seconds, rate}
-//   idle    {clients, concurrency, warmup}   hold `clients` websocket connections open
-//                                            (marks "baseline" and "ready" wait for stdin)
+//   roundtrip {clients, inflight, kind, seconds, warmup_s}
+//                                            every client keeps `inflight` `echo` emits (kind
+//                                            "echo": answered by an `echo` event) or `ack`
+//                                            emits (kind "ack") in flight for `seconds`
+//                                            -> {ops, seconds, rate, p50_ms, p99_ms}
+//   polling {clients, seconds, warmup_s}     long-polling clients (keep-alive HTTP), each with
+//                                            one `ack` emit in flight (POST, answer by the GET)
+//                                            -> {ops, seconds, rate, p50_ms, p99_ms}
+//   large   {kind, size, seconds, min_count, warmup}
+//                                            one websocket client, sequential `echo` round
+//                                            trips of a `size`-byte binary (kind "binary") or
+//                                            text ("text") argument for `seconds` (and at
+//                                            least `min_count` of them)
+//                                            -> {ops, seconds, rate, p50_ms, p99_ms, mb_per_s}
+//   idle    {levels, concurrency, warmup}    hold websocket connections open, `levels` (e.g.
+//                                            [1000, 10000, 19000]) at a time: marks
+//                                            "baseline" and "level-N" wait for stdin; stops at
+//                                            the first level it cannot reach
+//                                            -> {reached, levels: [{clients, seconds}], alive,
+//                                                error}
 "use strict";
 const http = require("http");
 const path = require("path");
@@ -94,7 +112,7 @@ class LeanSocket {
       ws.on("error", (err) => { if (!this.connected) reject(err); });
       ws.on("close", () => { this.connected = false; });
       ws.on("message", (data, isBinary) => {
-        if (isBinary) throw new Error("lean client: unexpected binary frame");
+        if (isBinary) return this.onAttachment(data);
         const text = data.toString();
         if (this.connected) return this.onFrame(text);
         if (text[0] === "0") ws.send("40"); // Engine.IO open -> Socket.IO CONNECT
@@ -109,18 +127,55 @@ class LeanSocket {
     if (text[0] !== "4") return;
     const type = text[1];
     let i = 2;
-    while (i < text.length && text.charCodeAt(i) >= 48 && text.charCodeAt(i) <= 57) i++;
-    const id = i > 2 ? Number(text.slice(2, i)) : null;
+    const digits = () => {
+      const from = i;
+      while (i < text.length && text.charCodeAt(i) >= 48 && text.charCodeAt(i) <= 57) i++;
+      return i > from ? Number(text.slice(from, i)) : null;
+    };
+    let id = digits();
+    if (type === "5" && text[i] === "-") { // BINARY_EVENT: its attachments follow
+      i++;
+      this.binary = { count: id, data: null, buffers: [] };
+      id = digits();
+      this.binary.data = JSON.parse(text.slice(i));
+      return;
+    }
     if (type === "2") { // EVENT
-      const [event, ...args] = JSON.parse(text.slice(i));
-      const handler = this.handlers.get(event);
-      if (handler) handler(...args);
+      this.dispatch(JSON.parse(text.slice(i)));
     } else if (type === "3") { // ACK
       const resolve = this.acks.get(id);
       if (resolve) { this.acks.delete(id); resolve(JSON.parse(text.slice(i))); }
     } else if (type === "1") {
       this.connected = false;
     }
+  }
+
+  dispatch([event, ...args]) {
+    const handler = this.handlers.get(event);
+    if (handler) handler(...args);
+  }
+
+  onAttachment(data) {
+    const binary = this.binary;
+    if (!binary) throw new Error("lean client: unexpected binary frame");
+    binary.buffers.push(data);
+    if (binary.buffers.length < binary.count) return;
+    this.binary = null;
+    const fill = (value) => {
+      if (value && value._placeholder) return binary.buffers[value.num];
+      if (Array.isArray(value)) return value.map(fill);
+      return value;
+    };
+    this.dispatch(fill(binary.data));
+  }
+
+  // an event whose arguments may include one Buffer (sent as the packet's attachment)
+  emitBinary(event, ...args) {
+    const buffers = [];
+    const packed = args.map((a) => (Buffer.isBuffer(a)
+      ? (buffers.push(a), { _placeholder: true, num: buffers.length - 1 }) : a));
+    this.ws.send("45" + buffers.length + "-" + JSON.stringify([event, ...packed]));
+    for (const b of buffers) this.ws.send(b, { binary: true });
   }
 
   on(event, handler) { this.handlers.set(event, handler); }
@@ -186,6 +241,22 @@ class LeanPolling {
     this.connected = false;
     return request("POST", this.base, "41\x1e1");
   }
+
+  // keep one GET pending, and hand each Socket.IO packet it brings to onPacket(text); answer
+  // pings. Stops once disconnect() was called.
+  poll(onPacket) {
+    const loop = () => {
+      if (!this.connected) return;
+      request("GET", this.base).then((payload) => {
+        for (const packet of payload.split("\x1e")) {
+          if (packet === "2") request("POST", this.base, "3").catch(() => {});
+          else if (packet[0] === "4") onPacket(packet.slice(1));
+        }
+        loop();
+      }, (err) => { if (this.connected) fail(`polling GET: ${err.message}`); });
+    };
+    loop();
+  }
 }
 
 function connectOne(url, transports) {
@@ -224,6 +295,15 @@ function closeAll(sockets) {
   for (const s of sockets) s.disconnect();
 }
 
+// {ops, seconds, rate, p50_ms, p99_ms} of the round trips that took `latencies` ms
+function rates(latencies, seconds) {
+  latencies.sort((a, b) => a - b);
+  return {
+    ops: latencies.length, seconds, rate: latencies.length / seconds,
+    p50_ms: percentile(latencies, 50), p99_ms: percentile(latencies, 99),
+  };
+}
+
 function percentile(sorted, p) {
   if (!sorted.length) return null;
   const k = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
@@ -251,11 +331,8 @@ async function ack() {
   const seconds = (nowMs() - t0) / 1000;
   await mark("end");
   closeAll(clients);
-  latencies.sort((a, b) => a - b);
-  return {
-    acks: latencies.length, seconds, rate: latencies.length / seconds,
-    p50_ms: percentile(latencies, 50), p99_ms: percentile(latencies, 99),
-  };
+  const result = rates(latencies, seconds);
+  return { acks: result.ops, ...result };
 }
 
 async function fanout() {
@@ -336,19 +413,172 @@ async function connect() {
   return { connections: total, seconds, rate: total / seconds };
 }
 
-async function idle() {
-  const transports = ["websocket"];
-  if (cfg.warmup) closeAll(await connectMany(cfg.warmup, transports, cfg.concurrency));
-  await new Promise((resolve) => setTimeout(resolve, 300));
-  await mark("baseline", true);
-  const clients = await connectMany(cfg.clients, transports, cfg.concurrency);
-  await mark("ready", true);
-  const alive = clients.filter((s) => s.connected).length;
-  closeAll(clients);
-  return { clients: clients.length, alive };
+function sleep(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-const SCENARIOS = { ack, fanout, connect, idle };
+// the round trips of `kind` ("echo" or "ack") that `socket` keeps `inflight` at a time until
+// stop(); tally(t0) is called for each answered one, with the time it was sent
+function keepBusy(socket, kind, inflight, payload, tally) {
+  const sent = new Map();
+  let seq = 0;
+  let outstanding = 0;
+  let stopped = false;
+  let drained = null;
+  function send() {
+    if (stopped) return;
+    const id = seq++;
+    const t0 = nowMs();
+    outstanding++;
+    if (kind === "echo") {
+      sent.set(id, t0);
+      socket.emit("echo", id, payload);
+    } else {
+      socket.emitWithAck("ack", id, payload).then((answer) => {
+        if (answer !== id) fail(`ack ${id} answered ${JSON.stringify(answer)}`);
+        answered(t0);
+      });
+    }
+  }
+  function answered(t0) {
+    outstanding--;
+    tally(t0);
+    if (stopped) { if (outstanding === 0 && drained) drained(); } else send();
+  }
+  if (kind === "echo") {
+    socket.on("echo", (id) => {
+      const t0 = sent.get(id);
+      sent.delete(id);
+      answered(t0);
+    });
+  }
+  for (let i = 0; i < inflight; i++) send();
+  return function stop() {
+    stopped = true;
+    return outstanding === 0 ? Promise.resolve()
+      : new Promise((resolve) => { drained = resolve; });
+  };
+}
+
+// count the round trips answered during `seconds` after `warmup_s` of the same load
+async function timedWindow(start) {
+  const latencies = [];
+  let measuring = false;
+  const stops = start((t0) => { if (measuring) latencies.push(nowMs() - t0); });
+  await sleep((cfg.warmup_s || 0) * 1000);
+  await mark("start");
+  measuring = true;
+  const t0 = nowMs();
+  await sleep(cfg.seconds * 1000);
+  measuring = false;
+  const seconds = (nowMs() - t0) / 1000;
+  await mark("end");
+  await Promise.race([Promise.all(stops.map((stop) => stop())), sleep(10000)]);
+  return rates(latencies, seconds);
+}
+
+async function roundtrip() {
+  const clients = await connectMany(cfg.clients, ["websocket"]);
+  const payload = { text: "hello", n: 42 };
+  const result = await timedWindow((tally) => clients.map(
+    (s) => keepBusy(s, cfg.kind, cfg.inflight, payload, tally)));
+  closeAll(clients);
+  return result;
+}
+
+async function polling() {
+  const clients = await connectMany(cfg.clients, ["polling"], 10);
+  const payload = { text: "hello", n: 42 };
+  const result = await timedWindow((tally) => clients.map((client) => {
+    let seq = 0;
+    let stopped = false;
+    let pending = null; // [id, t0]
+    let drained = null;
+    function send() {
+      if (stopped) { if (drained) drained(); return; }
+      pending = [seq++, nowMs()];
+      const body = "42" + pending[0] + JSON.stringify(["ack", pending[0], payload]);
+      request("POST", client.base, body).catch((err) => fail(`polling POST: ${err.message}`));
+    }
+    client.poll((packet) => { // "3<id>[...]": the answer to the pending ack
+      if (packet[0] !== "3" || !pending) return;
+      const id = parseInt(packet.slice(1), 10);
+      if (id !== pending[0]) fail(`ack ${pending[0]} answered as ${packet}`);
+      const t0 = pending[1];
+      pending = null;
+      tally(t0);
+      send();
+    });
+    send();
+    return () => {
+      stopped = true;
+      return pending === null ? Promise.resolve()
+        : new Promise((resolve) => { drained = resolve; });
+    };
+  }));
+  await Promise.all(clients.map((c) => c.disconnect().catch(() => {})));
+  return result;
+}
+
+async function large() {
+  const [socket] = await connectMany(1, ["websocket"]);
+  const binary = cfg.kind === "binary";
+  const payload = binary ? Buffer.alloc(cfg.size, 0xa5) : "x".repeat(cfg.size);
+  const latencies = [];
+  let waiting = null;
+  socket.on("echo", (id, data) => {
+    const size = binary ? (Buffer.isBuffer(data) ? data.length : -1) : data.length;
+    if (size !== cfg.size) fail(`echo ${id}: ${size} bytes came back, not ${cfg.size}`);
+    waiting();
+  });
+  async function run(count, record, until = 0) {
+    for (let i = 0; i < count || nowMs() < until; i++) {
+      const t0 = nowMs();
+      const back = new Promise((resolve) => { waiting = resolve; });
+      if (binary) socket.emitBinary("echo", i, payload);
+      else socket.emit("echo", i, payload);
+      await back;
+      if (record) latencies.push(nowMs() - t0);
+    }
+  }
+  await run(cfg.warmup || 0, false);
+  await mark("start");
+  const t0 = nowMs();
+  await run(cfg.min_count || 1, true, t0 + cfg.seconds * 1000);
+  const seconds = (nowMs() - t0) / 1000;
+  await mark("end");
+  socket.disconnect();
+  const result = rates(latencies, seconds);
+  return { ...result, mb_per_s: (2 * result.ops * cfg.size) / seconds / 1e6 };
+}
+
+async function idle() {
+  const transports = ["websocket"];
+  const concurrency = cfg.concurrency || 50;
+  if (cfg.warmup) closeAll(await connectMany(cfg.warmup, transports, concurrency));
+  await sleep(300);
+  await mark("baseline", true);
+  const clients = [];
+  const levels = [];
+  let error = null;
+  for (const level of cfg.levels) {
+    const t0 = nowMs();
+    try {
+      const more = await connectMany(level - clients.length, transports, concurrency);
+      clients.push(...more);
+    } catch (err) {
+      error = `at ${level}: ${err.message || err}`;
+      break;
+    }
+    levels.push({ clients: level, seconds: (nowMs() - t0) / 1000 });
+    await mark(`level-${level}`, true);
+  }
+  const alive = clients.filter((s) => s.connected).length;
+  closeAll(clients);
+  return { reached: levels.length ? levels[levels.length - 1].clients : 0, levels, alive, error };
+}
+
+const SCENARIOS = { ack, fanout, connect, roundtrip, polling, large, idle };
 
 (async () => {
   const scenario = SCENARIOS[cfg.scenario];

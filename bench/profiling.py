@@ -1,8 +1,11 @@
 """Profile one benchmark run inside the (first) server process.
 
-    python bench/profiling.py fanout ours/lockstep              # cProfile, top 30 by own time
-    python bench/profiling.py ack ours --py-spy                 # py-spy sampling (less overhead)
-    python bench/profiling.py redis "ours/1 node" --sort cumulative
+    python bench/profiling.py fanout sio_core/lockstep          # cProfile, top 30 by own time
+    python bench/profiling.py roundtrip flask_sio/echo --py-spy # py-spy sampling (less overhead)
+    python bench/profiling.py redis "sio_core/1 node" --sort cumulative
+
+(``ours`` and ``theirs`` still name ``sio_core`` and ``python-socketio``; the node server
+cannot be profiled here.)
 
 cProfile shows call counts and cumulative times but inflates small, frequent calls;
 py-spy samples the process from outside (``py-spy record --format raw``) and the summary
@@ -21,8 +24,8 @@ import sys
 import tempfile
 from typing import Dict, List, Optional
 
-from scenarios import SCENARIOS, Sizes
-from servers import profile_next_server
+from scenarios import SCENARIOS, Sizes, split_variant, variant
+from servers import ALIASES, profile_next_server
 
 log = logging.getLogger("bench.profile")
 
@@ -90,7 +93,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("scenario", choices=sorted(keys))
-    parser.add_argument("variant", help="e.g. ours, theirs, ours/lockstep, 'ours/1 node'")
+    parser.add_argument("variant", help="e.g. sio_core/echo, flask_sio/ack, "
+                                        "sio_core/lockstep, 'sio_core/1 node'")
     parser.add_argument("--py-spy", action="store_true", help="sample with py-spy instead")
     parser.add_argument("--sort", default="tottime", help="cProfile sort key (tottime)")
     parser.add_argument("--top", type=int, default=30)
@@ -99,7 +103,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s",
                         datefmt="%H:%M:%S")
     scenario = keys[args.scenario]
-    if args.variant not in scenario.variants:
+    impl, sub = split_variant(args.variant)
+    args.variant = variant(ALIASES.get(impl, impl), sub)
+    if args.variant not in scenario.variants or impl == "node":
         parser.error("variant must be one of %s" % ", ".join(scenario.variants))
     sizes = Sizes.quick() if args.quick else Sizes()
     mode = "py-spy" if args.py_spy else "cprofile"
@@ -107,7 +113,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     os.close(fd)
     try:
         profile_next_server(mode, path)
-        metrics = scenario.run(args.variant, sizes)
+        metrics = scenario.run(*split_variant(args.variant), sizes)
         print("%s %s (under %s): %s" % (scenario.key, args.variant, mode, ", ".join(
             "%s=%.4g" % item for item in metrics.items())))
         lines: List[str] = (summarize_py_spy(path, args.top) if args.py_spy

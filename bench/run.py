@@ -1,15 +1,19 @@
-"""Run the benchmarks, ours against python-socketio on the same gevent stack, and rewrite
+"""Run the benchmarks: five Socket.IO servers with the same handlers, and rewrite
 bench/RESULTS.md.
 
-    python bench/run.py            # the full run (about 6-7 minutes on 2 cores)
-    python bench/run.py --quick    # smaller sizes, 3 runs each: a smoke run (about 2 minutes)
+    python bench/run.py            # the full run (about 13-15 minutes on 2 cores)
+    python bench/run.py --quick    # smaller sizes, one round: a smoke run (about 2-3 minutes)
 
-Each scenario runs ``--runs`` times (7 by default), alternating the implementations inside
-every round (ours, theirs, ours, theirs, ...), each run on freshly started server
-processes. RESULTS.md reports medians, the spread (min–max) and the ratio ours/theirs;
-RESULTS.json keeps every run's metrics (``--render bench/RESULTS.json`` rewrites the report).
+The servers (``bench/servers.py``): sio_core, flask_sio, python-socketio, Flask-SocketIO (both
+on gevent + gevent-websocket) and the Node socket.io@4 server. Each scenario runs ``--runs``
+rounds (3 by default); every round runs every server once, alternating them inside the round
+(the order rotates from round to round), each run on freshly started server processes. Servers
+run on CPU 0 and the load generator on CPU 1 (``--no-pin`` leaves them to the scheduler).
+RESULTS.md reports medians, the spread (min–max) and ratios to sio_core and to Node;
+RESULTS.json keeps every run's metrics (``--render bench/RESULTS.json`` rewrites the report;
+with ``--readme`` it also rewrites the table of README.md's Speed section from it).
 Needs node and tests/interop/node_modules (``npm ci --prefix tests/interop``), redis-server
-for scenario 5, and the ``bench`` extra (``pip install -e '.[bench]'``).
+for scenario 7, and the ``bench`` extra (``pip install -e '.[bench,flask]'``).
 """
 from __future__ import annotations
 
@@ -27,16 +31,30 @@ import sys
 import time
 from importlib import metadata
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Sequence
 
-from scenarios import SCENARIOS, LoadError, Scenario, Sizes, interop_ready, node_version
+from scenarios import (
+    SCENARIOS,
+    LoadError,
+    Scenario,
+    Sizes,
+    idle_levels,
+    interop_ready,
+    node_version,
+    split_variant,
+    variant,
+)
+from servers import IMPLEMENTATIONS, LABELS, descriptor_limit, pin
 
 log = logging.getLogger("bench.run")
 
 BENCH = Path(__file__).resolve().parent
 RESULTS = BENCH / "RESULTS.md"
+README = BENCH.parent / "README.md"
 
 Runs = Dict[str, List[Dict[str, float]]]  # variant -> one metrics dict per successful run
+#: the servers the ratios are taken against
+BASE, NODE = "sio_core", "node"
 
 
 def _version(dist: str) -> str:
@@ -68,32 +86,40 @@ def _redis_version() -> str:
     return out.strip()
 
 
-def _sio_client_version() -> str:
-    package = BENCH.parent / "tests" / "interop" / "node_modules" / "sio4" / "package.json"
+def _node_package_version(name: str) -> str:
+    package = BENCH.parent / "tests" / "interop" / "node_modules" / name / "package.json"
     try:
         return json.loads(package.read_text())["version"]
     except (OSError, ValueError, KeyError):
         return "unknown"
 
 
-def machine() -> List[tuple]:
+def machine(pinned: bool) -> List[tuple]:
     """(what, value) rows describing this machine and the software measured."""
     return [
         ("CPUs (os.cpu_count)", str(os.cpu_count())),
         ("CPU model", _cpu_model()),
+        ("pinning", "servers and redis on CPU 0, load generator on CPU 1" if pinned
+         else "none (the scheduler's choice)"),
+        ("descriptor limit (RLIMIT_NOFILE, raised to the hard limit)", str(descriptor_limit())),
         ("OS", "%s %s" % (platform.system(), platform.release())),
         ("Python", platform.python_version()),
         ("gevent", _version("gevent")),
         ("greenlet", _version("greenlet")),
         ("gevent-websocket", _version("gevent-websocket")),
+        ("Flask", _version("flask")),
+        ("flask-sio (sio_core and flask_sio)", _version("flask-sio") + " (this checkout)"),
         ("python-socketio", _version("python-socketio")),
         ("python-engineio", _version("python-engineio")),
-        ("flask-sio (ours)", _version("flask-sio") + " (this checkout)"),
-        ("orjson (ours uses it when installed)", _version("orjson")),
-        ("wsaccel (ours uses it when installed)", _version("wsaccel")),
+        ("Flask-SocketIO", _version("flask-socketio")),
+        ("orjson (sio_core uses it when installed)", _version("orjson")),
+        ("wsaccel (sio_core uses it when installed)", _version("wsaccel")),
         ("redis (Python client)", _version("redis")),
         ("redis-server", _redis_version()),
-        ("node / socket.io-client", "%s / %s" % (node_version(), _sio_client_version())),
+        ("node", node_version()),
+        ("socket.io (Node server) / ws (load generator)",
+         "%s / %s" % (_node_package_version("socket.io"), _node_package_version("ws"))),
+        ("socket.io-client", _node_package_version("sio4")),
     ]
 
 
@@ -101,28 +127,35 @@ def machine() -> List[tuple]:
 
 
 def run_scenario(scenario: Scenario, sizes: Sizes, runs: int) -> Runs:
-    """``runs`` rounds of every variant, alternating inside each round."""
-    results: Runs = {variant: [] for variant in scenario.variants}
-    for round_no in range(1, runs + 1):
-        for variant in scenario.variants:
-            started = time.monotonic()
-            try:
-                metrics = scenario.run(variant, sizes)
-            except (LoadError, RuntimeError, TimeoutError, OSError) as exc:
-                log.error("%s %s run %d failed: %s", scenario.key, variant, round_no, exc)
-                continue
-            results[variant].append(metrics)
-            log.info("%s %-16s run %d/%d (%.1fs): %s", scenario.key, variant, round_no, runs,
-                     time.monotonic() - started,
-                     ", ".join("%s=%.4g" % item for item in metrics.items()))
+    """``runs`` rounds (at most ``scenario.max_rounds``); each runs every server once per
+    sub-scenario, the servers alternating, their order rotating from round to round."""
+    results: Runs = {name: [] for name in scenario.variants}
+    rounds = min(runs, scenario.max_rounds or runs)
+    impls = list(scenario.impls)
+    for round_no in range(1, rounds + 1):
+        shift = (round_no - 1) % len(impls)
+        order = impls[shift:] + impls[:shift]
+        for sub in scenario.subs:
+            for impl in order:
+                name = variant(impl, sub)
+                started = time.monotonic()
+                try:
+                    metrics = scenario.run(impl, sub, sizes)
+                except (LoadError, RuntimeError, TimeoutError, OSError, ValueError) as exc:
+                    log.error("%s %s run %d failed: %s", scenario.key, name, round_no, exc)
+                    continue
+                results[name].append(metrics)
+                log.info("%s %-26s run %d/%d (%.1fs): %s", scenario.key, name, round_no,
+                         rounds, time.monotonic() - started,
+                         ", ".join("%s=%.4g" % item for item in metrics.items()))
     return results
 
 
 # -- reporting --------------------------------------------------------------------------------
 
 
-def _values(runs: Runs, variant: str, metric: str) -> List[float]:
-    return [r[metric] for r in runs.get(variant, []) if metric in r]
+def _values(runs: Runs, name: str, metric: str) -> List[float]:
+    return [r[metric] for r in runs.get(name, []) if r.get(metric) is not None]
 
 
 def _fmt(value: Optional[float], unit: str = "") -> str:
@@ -145,135 +178,261 @@ def _median(values: List[float]) -> Optional[float]:
     return statistics.median(values) if values else None
 
 
-def _counterpart(variant: str) -> Optional[str]:
-    if variant.startswith("ours"):
-        return "theirs" + variant[len("ours"):]
-    return None
+def _ratio(value: Optional[float], other: Optional[float]) -> str:
+    return "%.2f×" % (value / other) if value is not None and other else ""
 
 
-def scenario_table(scenario: Scenario, runs: Runs) -> List[str]:
-    """Markdown rows: one per (variant, metric): median, min–max, n, ratio ours/theirs."""
-    lines = ["| variant | metric | median | spread (min–max) | runs | ours/theirs |",
-             "|---|---|---:|---:|---:|---:|"]
-    for variant in scenario.variants:
-        for metric, label, unit, better in scenario.metrics:
-            values = _values(runs, variant, metric)
+class Medians:
+    """Medians of every (scenario, server, sub-scenario, metric) of a run."""
+
+    def __init__(self, all_runs: Dict[str, Runs]) -> None:
+        self.all_runs = all_runs
+
+    def get(self, key: str, impl: str, sub: str, metric: str) -> Optional[float]:
+        return _median(_values(self.all_runs.get(key, {}), variant(impl, sub), metric))
+
+
+def scenario_table(scenario: Scenario, runs: Runs, sizes: Sizes) -> List[str]:
+    """Markdown rows: one per (variant, metric): median, min–max, n, ratios to sio_core and
+    to Node."""
+    lines = ["| variant | metric | median | spread (min–max) | runs | / sio_core | / Node |",
+             "|---|---|---:|---:|---:|---:|---:|"]
+    for name in scenario.variants:
+        impl, sub = split_variant(name)
+        for metric, label, unit, better in scenario.metrics_for(sizes):
+            values = _values(runs, name, metric)
             if not values:
                 continue
             median = _median(values)
-            ratio = ""
-            other = _counterpart(variant)
-            if other is not None and better is not None:
-                theirs = _median(_values(runs, other, metric))
-                if theirs:
-                    ratio = "%.2f×" % (median / theirs)
+            ratios = ["", ""]
+            if better is not None:
+                for i, other in enumerate((BASE, NODE)):
+                    if other != impl:
+                        ratios[i] = _ratio(median, _median(_values(runs, variant(other, sub),
+                                                                   metric)))
             unit_label = "" if unit in ("/s", "%") else " (%s)" % unit
-            lines.append("| %s | %s%s | %s | %s – %s | %d | %s |" % (
-                variant, label, unit_label, _fmt(median, unit if unit == "%" else ""),
-                _fmt(min(values), unit if unit == "%" else ""),
-                _fmt(max(values), unit if unit == "%" else ""), len(values), ratio))
+            shown = unit if unit == "%" else ""
+            lines.append("| %s | %s%s | %s | %s – %s | %d | %s | %s |" % (
+                name, label, unit_label, _fmt(median, shown), _fmt(min(values), shown),
+                _fmt(max(values), shown), len(values), ratios[0], ratios[1]))
     return lines
 
 
-#: ratios closer to 1 than this are reported as even
-EVEN = 0.03
-
-
-def _verdict(ratio: float, higher_is_better: bool) -> str:
-    if abs(ratio - 1.0) < EVEN:
-        return "even"
-    return "better" if (ratio > 1) == higher_is_better else "worse"
-
-
-def headline(all_runs: Dict[str, Runs]) -> List[tuple]:
-    """(scenario and variant, metric label, ours median, theirs median, ratio, verdict)."""
-    rows = []
+def summary(all_runs: Dict[str, Runs], sizes: Sizes) -> List[str]:
+    """Every compared metric: the five medians, and ratios to sio_core and to Node."""
+    medians = Medians(all_runs)
+    others = [i for i in IMPLEMENTATIONS if i != BASE]
+    lines = ["| scenario | metric | %s | %s | %s |" % (
+                " | ".join(LABELS[i] for i in IMPLEMENTATIONS),
+                " | ".join("%s / sio_core" % LABELS[i] for i in others),
+                " | ".join("%s / Node" % LABELS[i] for i in IMPLEMENTATIONS if i != NODE)),
+             "|---|---|" + "---:|" * (3 * len(IMPLEMENTATIONS) - 2)]
     for scenario in SCENARIOS:
-        runs = all_runs.get(scenario.key)
-        if not runs:
+        if not all_runs.get(scenario.key):
             continue
-        for variant in scenario.variants:
-            other = _counterpart(variant)
-            if other is None:
-                continue
-            for metric, label, unit, better in scenario.metrics:
+        for sub in scenario.subs:
+            for metric, label, unit, better in scenario.metrics_for(sizes):
                 if better is None:
                     continue
-                ours = _median(_values(runs, variant, metric))
-                theirs = _median(_values(runs, other, metric))
-                if ours is None or theirs is None:
+                values = {i: medians.get(scenario.key, i, sub, metric) for i in IMPLEMENTATIONS}
+                if all(v is None for v in values.values()):
                     continue
-                suffix = variant[len("ours"):].lstrip("/")
-                name = scenario.title + (" — " + suffix if suffix else "")
-                ratio = ours / theirs if theirs else float("nan")
-                rows.append((name, label, _fmt(ours, unit), _fmt(theirs, unit), ratio,
-                             _verdict(ratio, better)))
-    return rows
+                name = scenario.title + (" — " + sub if sub else "")
+                lines.append("| %s | %s | %s | %s | %s |" % (
+                    name, label, " | ".join(_fmt(values[i], unit) for i in IMPLEMENTATIONS),
+                    " | ".join(_ratio(values[i], values[BASE]) for i in others),
+                    " | ".join(_ratio(values[i], values[NODE]) for i in IMPLEMENTATIONS
+                               if i != NODE)))
+    return lines
+
+
+def _cells(values: Dict[str, Optional[float]], fmt) -> List[str]:
+    return [fmt(values[i]) for i in IMPLEMENTATIONS]
+
+
+def headline(all_runs: Dict[str, Runs], sizes: Sizes) -> List[str]:
+    """The README's speed table: the issue's rows, five servers, three ratios."""
+    medians = Medians(all_runs)
+    lines = ["| | %s | flask_sio / sio_core | sio_core / Node | flask_sio / Node |" % (
+                " | ".join(LABELS[i] for i in IMPLEMENTATIONS)),
+             "|---|" + "---:|" * (len(IMPLEMENTATIONS) + 3)]
+
+    def row(label: str, key: str, sub: str, metric: str, unit: str = "",
+            p99: bool = False) -> None:
+        values = {i: medians.get(key, i, sub, metric) for i in IMPLEMENTATIONS}
+        if all(v is None for v in values.values()):
+            return
+        cells = [_fmt(values[i], unit) for i in IMPLEMENTATIONS]
+        if p99:
+            for n, impl in enumerate(IMPLEMENTATIONS):
+                tail = medians.get(key, impl, sub, "p99_ms")
+                if tail is not None and values[impl] is not None:
+                    cells[n] += " (%s)" % _fmt(tail, "ms")
+        lines.append("| %s | %s | %s | %s | %s |" % (
+            label, " | ".join(cells), _ratio(values["flask_sio"], values[BASE]) or "–",
+            _ratio(values[BASE], values[NODE]) or "–",
+            _ratio(values["flask_sio"], values[NODE]) or "–"))
+
+    load = "%d clients × %d in flight" % (sizes.rt_clients, sizes.rt_inflight)
+    row("echo round trips/s (p99), %s" % load, "roundtrip", "echo", "rate", p99=True)
+    row("ack round trips/s (p99), %s" % load, "roundtrip", "ack", "rate", p99=True)
+    row("broadcast deliveries/s to {:,} clients".format(sizes.fanout_clients), "fanout",
+        "burst", "rate")
+    levels = idle_levels(sizes)
+    for level in levels:
+        row("KiB per idle websocket, {:,} open".format(level), "idle", "",
+            "kib_per_conn_%d" % level)
+    if len(levels) >= 2:
+        row("websocket connections set up/s ({:,} → {:,}, held open)".format(*levels[:2]),
+            "idle", "", "setup_rate")
+    row("websocket connect + disconnect/s", "connect", "websocket", "rate")
+    row("long-polling round trips/s (p99), %d clients" % sizes.polling_clients, "polling", "",
+        "rate", p99=True)
+    row("%s binary event round trips/s" % _size(sizes.binary_size), "large", "binary", "rate")
+    row("%s text event round trips/s" % _size(sizes.text_size), "large", "text", "rate")
+    return lines
+
+
+def _size(size: int) -> str:
+    if size >= 1 << 20 and size % (1 << 20) == 0:
+        return "%d MiB" % (size >> 20)
+    if size % 1024 == 0:
+        return "%d KiB" % (size >> 10)
+    return "%d bytes" % size
+
+
+def targets(all_runs: Dict[str, Runs], sizes: Sizes) -> List[str]:
+    """Issue 13's targets, each with the figures of this run and whether it is met."""
+    medians = Medians(all_runs)
+    lines = ["| target | measured | |", "|---|---|---|"]
+
+    def check(target: str, measured: str, ok: Optional[bool], short: str = "") -> None:
+        verdict = "–" if ok is None else ("met" if ok else "**not met**" + short)
+        lines.append("| %s | %s | %s |" % (target, measured, verdict))
+
+    def ratio_target(target: str, key: str, sub: str, metric: str, impl: str, other: str,
+                     floor: float) -> None:
+        ours, theirs = (medians.get(key, impl, sub, metric), medians.get(key, other, sub, metric))
+        if ours is None or not theirs:
+            check(target, "not measured", None)
+            return
+        r = ours / theirs
+        check(target, "%s / %s = %.2f×" % (_fmt(ours), _fmt(theirs), r), r >= floor,
+              "" if r >= floor else " (%.0f%% short)" % (100 * (floor - r) / floor))
+
+    for sub in ("echo", "ack"):
+        ratio_target("flask_sio %s ≥ 0.75× sio_core" % sub, "roundtrip", sub, "rate",
+                     "flask_sio", BASE, 0.75)
+    for impl in ("sio_core", "flask_sio"):
+        for level in idle_levels(sizes):
+            kib = medians.get("idle", impl, "", "kib_per_conn_%d" % level)
+            check("%s ≤ 20 KB per idle websocket at {:,}".format(level) % impl,
+                  "not measured" if kib is None else "%.1f KiB (%.1f KB)" % (kib, kib * 1.024),
+                  None if kib is None else kib * 1.024 <= 20.0,
+                  "" if kib is None or kib * 1.024 <= 20 else
+                  " (%.1f KB over)" % (kib * 1.024 - 20))
+    for sub in ("echo", "ack"):
+        ratio_target("sio_core %s ≥ 0.75× Node" % sub, "roundtrip", sub, "rate", BASE, NODE,
+                     0.75)
+        p99 = medians.get("roundtrip", BASE, sub, "p99_ms")
+        check("sio_core %s p99 < 40 ms at that load" % sub,
+              "not measured" if p99 is None else _fmt(p99, "ms"),
+              None if p99 is None else p99 < 40.0)
+    ratio_target("sio_core websocket connections set up/s ≥ 1.0× Node", "idle", "",
+                 "setup_rate", BASE, NODE, 1.0)
+    ratio_target("sio_core long-polling round trips ≥ 0.5× Node", "polling", "", "rate", BASE,
+                 NODE, 0.5)
+    for sub, size in (("binary", sizes.binary_size), ("text", sizes.text_size)):
+        ours, node = (medians.get("large", BASE, sub, "rate"),
+                      medians.get("large", NODE, sub, "rate"))
+        check("%s %s event round trip, measured against Node" % (_size(size), sub),
+              "not measured" if ours is None or not node else
+              "%s / %s round trips/s = %.2f×" % (_fmt(ours), _fmt(node), ours / node), None)
+    return lines
 
 
 def _method(sizes: Sizes, runs: int, quick: bool) -> List[str]:
     lean = sizes.client == "lean"
-    json_note = ("each server's default JSON library (ours: orjson when installed; "
-                 "python-socketio: the standard library's json)" if sizes.json is None
-                 else "the same JSON library forced on both (`--json %s`)" % sizes.json)
+    json_note = ("each server's default JSON library (sio_core and flask_sio: orjson when "
+                 "installed; python-socketio and Flask-SocketIO: the standard library's json)"
+                 if sizes.json is None else
+                 "the same JSON library forced on the Python servers (`--json %s`)" % sizes.json)
+    levels = idle_levels(sizes)
     return [
         "## Method", "",
         "- **Servers** (`bench/servers.py`): every run starts fresh server process(es) on a "
-        "free 127.0.0.1 port, monkey-patched with gevent, on `gevent.pywsgi` with "
-        "gevent-websocket. *ours* is `sio_core.Server` served by `sio_core.serving.make_server`; "
-        "*theirs* is `socketio.Server(async_mode=\"gevent\")` in `socketio.WSGIApp` served by "
-        "`pywsgi.WSGIServer(handler_class=WebSocketHandler)`. Same handlers (`echo`, `ack`, "
-        "`join`, `bcast`), same ping interval/timeout (25 s / 20 s), %s, defaults otherwise "
-        "(python-socketio runs each event in a greenlet of its own, as by default)." % json_note,
-        "- **Load** (`bench/load.js`): one node process, the same code for both servers. %s "
-        "Idle memory (4) uses socket.io-client@4 itself." % (
-            "The rate scenarios (1, 2, 3, 5) use a *lean client*: a minimal Socket.IO 5 / "
-            "Engine.IO 4 client (websocket frames on the `ws` library socket.io-client uses; "
-            "bare HTTP requests for polling handshakes) that costs a fraction of "
-            "socket.io-client's CPU, so that the generator is not what limits the rate. With "
-            "socket.io-client the generator saturated its core in (3) and held (1)/(2) "
-            "below the servers' capacity." if lean else
-            "All scenarios use socket.io-client@4 (`--client sio`)."),
+        "free 127.0.0.1 port. *sio_core* is `sio_core.Server` served by "
+        "`sio_core.serving.make_server`; *flask_sio* a Flask app with `flask_sio.SocketIO`, "
+        "served by `SocketIO.run`; *python-socketio* is `socketio.Server(async_mode=\"gevent\")` "
+        "in `socketio.WSGIApp` and *Flask-SocketIO* a Flask app with "
+        "`SocketIO(async_mode=\"gevent\")`, both served by "
+        "`pywsgi.WSGIServer(handler_class=WebSocketHandler)` — all four monkey-patched with "
+        "gevent, on gevent-websocket; *Node socket.io* is the socket.io@4 server of "
+        "tests/interop (`bench/node_server.js`). Same handlers (`echo`, `ack`, `join`, `bcast`; "
+        "the Flask ones use `emit`/`join_room` in the request context, as Flask applications "
+        "do), same ping interval/timeout (25 s / 20 s) and maximum message size (2 MB), %s, "
+        "defaults otherwise (python-socketio and Flask-SocketIO run each event in a greenlet "
+        "of its own, as by default)." % json_note,
+        "- **Load** (`bench/load.js`): one node process, the same code for every server. %s"
+        % ("It uses a *lean client*: a minimal Socket.IO 5 / Engine.IO 4 client (websocket "
+           "frames on the `ws` library socket.io-client uses; bare HTTP requests for polling) "
+           "that costs a fraction of socket.io-client's CPU, so that the generator is not what "
+           "limits the rate." if lean else
+           "The websocket scenarios use socket.io-client@4 (`--client sio`)."),
+        "- **CPUs**: the server process(es) (and redis) run on CPU 0, the load generator on "
+        "CPU 1 (`os.sched_setaffinity`, as `taskset`), unless `--no-pin`; every process gets "
+        "the highest descriptor limit allowed (RLIMIT_NOFILE raised to the hard limit).",
         "- **CPU accounting**: the CPU time of the server process(es), of the generator and of "
         "the whole machine (/proc) is sampled at the start and end of every timed phase and "
         "shown as % of one core. *Server CPU per op* (server CPU time / operations) is the "
         "least noisy comparison: it does not depend on who waited for whom. *Other processes' "
-        "CPU* is what the rest of the machine used meanwhile: this is a shared 2-core machine "
-        "where other people's test suites may run, which is what makes the rates noisy.",
-        "- **Order**: every scenario runs %d rounds; each round runs every variant once, "
-        "alternating ours and theirs (ABAB…). Medians, min–max and ratios of medians are "
-        "reported; no number comes from a single run." % runs,
+        "CPU* is what the rest of the machine used meanwhile.",
+        "- **Order**: every scenario runs %d round(s); each round runs every server once per "
+        "sub-scenario, alternating the five (the order rotates from round to round). Medians, "
+        "min–max and ratios of medians are reported." % runs,
         "",
         "Scenarios and sizes%s:" % (" (reduced by `--quick`)" if quick else ""),
         "",
-        "1. **ack round-trip**: %d websocket clients, each emitting `ack` with a small payload "
-        "and awaiting the ack before sending the next, %d times each (after %d untimed warm-up "
-        "acks each). Rate = all acks / wall time; latency percentiles over every ack."
-        % (sizes.ack_clients, sizes.ack_count, sizes.ack_warmup),
-        "2. **broadcast fan-out**: %d websocket clients join one room; one more client emits "
+        "1. **echo and ack round trips**: %d websocket clients, each keeping %d emits in "
+        "flight (a new one as soon as one is answered): `echo` answered by an `echo` event, "
+        "or `ack` answered by its acknowledgement; %.1f s timed after %.1f s of the same "
+        "load. Rate = answers / time; latency percentiles over every answer."
+        % (sizes.rt_clients, sizes.rt_inflight, sizes.rt_seconds, sizes.rt_warmup_s),
+        "2. **broadcast fan-out**: {:,} websocket clients join one room; one more client emits "
         "`bcast`, and the server emits `msg` to the room for each. *burst*: %d emits at once; "
         "rate = deliveries / time from the first emit to the last delivery. *lockstep*: %d "
         "emits, each sent once the previous one reached all clients (no batching possible); "
         "also the time from an emit to its last delivery. %d-message warm-up first."
-        % (sizes.fanout_clients, sizes.fanout_messages, sizes.fanout_lockstep_messages,
-           sizes.fanout_warmup),
+        .format(sizes.fanout_clients) % (sizes.fanout_messages, sizes.fanout_lockstep_messages,
+                                         sizes.fanout_warmup),
         "3. **connection setup**: connect (until the Socket.IO CONNECT answer) then "
         "disconnect, %d clients at a time: %d over websocket, %d over polling with a new TCP "
         "connection per request, %d over polling on keep-alive connections (as browsers "
         "reuse them); one untimed round first."
         % (sizes.connect_concurrency, sizes.connect_ws, sizes.connect_polling,
            sizes.connect_keepalive),
-        "4. **idle memory**: VmRSS of the server process (/proc/<pid>/status) after 50 warm-up "
-        "connections came and went, then 0.5 s after %d websocket clients connected and stayed "
-        "idle; reported as the delta / %d, and the RSS before." % (sizes.idle_clients,
-                                                                sizes.idle_clients),
-        "5. **Redis**: like (2) *burst* with %d clients and %d messages, through the Redis "
-        "adapter (ours: `RedisAdapter`; theirs: `socketio.RedisManager`) and a redis-server "
-        "started for the run. *1 node*: one server process with the adapter; *2 nodes*: two "
-        "server processes sharing the redis-server, the clients spread evenly over both, the "
-        "emitter on the first. On 2 cores the two nodes, redis and the generator share the "
-        "machine, so this measures the adapter's cost, not scaling."
-        % (sizes.redis_clients, sizes.redis_messages),
+        "4. **long-polling round trips**: %d polling clients on keep-alive HTTP connections, "
+        "each with one `ack` emit in flight (POSTed; the acknowledgement comes with the "
+        "pending GET); %.1f s timed after %.1f s." % (
+            sizes.polling_clients, sizes.polling_seconds, sizes.polling_warmup_s),
+        "5. **idle memory**: VmRSS of the server process (/proc/<pid>/status) after 50 warm-up "
+        "connections came and went, then 0.5 s after %s websocket clients were connected and "
+        "idle (one run adds them in steps); reported as (RSS − RSS before) / connections. "
+        "*Set up/s*: connections opened (and kept) per second from %s to %s, 50 handshakes "
+        "at a time." % (" / ".join("{:,}".format(n) for n in levels),
+                        "{:,}".format(levels[0]), "{:,}".format(levels[-1] if len(levels) < 2
+                                                                  else levels[1])),
+        "6. **large payloads**: one websocket client, sequential `echo` round trips of a "
+        "%s binary argument (one attachment) or of a %s string, for %.1f s (at least %d) "
+        "after %d untimed." % (_size(sizes.binary_size), _size(sizes.text_size),
+                               sizes.large_seconds, sizes.large_min_count, sizes.large_warmup),
+        "7. **Redis**: like (2) *burst* with %d clients and %d messages, through each Python "
+        "server's Redis adapter (sio_core: `RedisAdapter`; flask_sio and Flask-SocketIO: "
+        "`message_queue=`; python-socketio: `socketio.RedisManager`) and a redis-server "
+        "started for the run; not for Node (no Redis adapter in tests/interop). *1 node*: one "
+        "server process; *2 nodes*: two sharing the redis-server, the clients spread over "
+        "both, the emitter on the first. Pinned to one CPU, this measures the adapter's "
+        "cost, not scaling." % (sizes.redis_clients, sizes.redis_messages),
         ""]
 
 
@@ -283,29 +442,26 @@ def write_results(path: Path, all_runs: Dict[str, Runs], sizes: Sizes, runs: int
     flags = "".join([" --quick" if quick else "",
                      " --client sio" if sizes.client != "lean" else "",
                      " --json %s" % sizes.json if sizes.json else ""])
-    out = ["# Benchmark results: sio_core vs python-socketio on gevent", "",
+    out = ["# Benchmark results: sio_core, flask_sio, python-socketio, Flask-SocketIO and "
+           "Node socket.io", "",
            "Written by `python bench/run.py%s` on %s in %.0f s. Do not edit by hand: rerun it. "
            "Where our server spends its time: `bench/PROFILE.md`." % (flags, today, elapsed), ""]
     if quick:
-        out += ["**Quick run**: small sizes and few runs, for a smoke test only; the numbers "
+        out += ["**Quick run**: small sizes and one round, for a smoke test only; the numbers "
                 "are noisy. Run `python bench/run.py` for the real table.", ""]
-    out += ["## Summary (medians of %d runs; ratio = ours / theirs)" % runs, "",
-            "| scenario | metric | ours | python-socketio | ours/theirs | |",
-            "|---|---|---:|---:|---:|---|"]
-    for name, label, ours, theirs, ratio, verdict in headline(all_runs):
-        out.append("| %s | %s | %s | %s | %.2f× | %s |"
-                   % (name, label, ours, theirs, ratio,
-                      "**worse**" if verdict == "worse" else verdict))
-    others = [r["other_cpu"] for runs_of in all_runs.values() for variant in runs_of.values()
-              for r in variant if "other_cpu" in r]
-    note = ("Rates: higher is better; latency, CPU per op and memory: lower is better; "
-            "*even*: the medians differ by less than %.0f%%." % (EVEN * 100))
+    out += ["## Headline (%s; README.md's speed table)" % (
+        "medians of %d rounds" % runs if runs > 1 else "one round"), ""]
+    out += headline(all_runs, sizes)
+    others = [r["other_cpu"] for runs_of in all_runs.values() for variant_runs in runs_of.values()
+              for r in variant_runs if "other_cpu" in r]
+    note = "Rates: higher is better; latency, CPU per op and memory: lower is better."
     if others:
         note += (" Other processes used a median %.0f%% of a core (max %.0f%%) during the "
                  "timed phases." % (statistics.median(others), max(others)))
-    out += ["", note, ""]
+    out += ["", note, "", "## Targets (issue 13)", ""] + targets(all_runs, sizes)
+    out += ["", "## Summary (medians; ratios of medians)", ""] + summary(all_runs, sizes)
 
-    out += ["## Machine", "", "| | |", "|---|---|"]
+    out += ["", "## Machine", "", "| | |", "|---|---|"]
     out += ["| %s | %s |" % tuple(row) for row in machine_rows]
     out += [""] + _method(sizes, runs, quick)
 
@@ -314,21 +470,15 @@ def write_results(path: Path, all_runs: Dict[str, Runs], sizes: Sizes, runs: int
         runs_of = all_runs.get(scenario.key)
         if not runs_of:
             continue
-        out += ["### %s" % scenario.title, ""] + scenario_table(scenario, runs_of) + [""]
+        out += ["### %s" % scenario.title, ""] + scenario_table(scenario, runs_of, sizes) + [""]
+        if scenario.note:
+            out += [scenario.note, ""]
         if scenario.key == "redis":
-            for impl in ("ours", "theirs"):
+            for impl in scenario.impls:
                 one = _median(_values(runs_of, impl + "/1 node", "rate"))
                 two = _median(_values(runs_of, impl + "/2 nodes", "rate"))
                 if one and two:
                     out.append("- %s: 2 nodes / 1 node = %.2f×" % (impl, two / one))
-            burst = all_runs.get("fanout", {})
-            for impl in ("ours", "theirs"):
-                values = _values(burst, impl + "/burst", "server_us_per_op")
-                if values:
-                    out.append("- %s without Redis, (2) burst: %s µs of server CPU per delivery "
-                               "(%d clients × %d messages)" % (
-                                   impl, _fmt(_median(values)), sizes.fanout_clients,
-                                   sizes.fanout_messages))
             out.append("")
 
     out += ["## Raw runs", "", "The main metric of every run, in the order run.", ""]
@@ -336,59 +486,80 @@ def write_results(path: Path, all_runs: Dict[str, Runs], sizes: Sizes, runs: int
         runs_of = all_runs.get(scenario.key)
         if not runs_of:
             continue
-        main_metric = scenario.metrics[0][0]
-        for variant in scenario.variants:
-            values = _values(runs_of, variant, main_metric)
-            out.append("- %s, %s, %s: %s" % (scenario.key, variant, main_metric,
+        main_metric = scenario.metrics_for(sizes)[0][0]
+        for name in scenario.variants:
+            values = _values(runs_of, name, main_metric)
+            out.append("- %s, %s, %s: %s" % (scenario.key, name, main_metric,
                                               ", ".join(_fmt(v) for v in values) or "no run"))
     out.append("")
     path.write_text("\n".join(out))
 
 
-def _print_summary(all_runs: Dict[str, Runs]) -> None:
-    print("\n%-62s %-14s %12s %12s %8s" % ("scenario", "metric", "ours", "theirs", "ratio"))
-    for name, label, ours, theirs, ratio, verdict in headline(all_runs):
-        print("%-62s %-14s %12s %12s %7.2fx  %s" % (name[:62], label, ours, theirs, ratio,
-                                                   verdict))
+def update_readme(readme: Path, table: Sequence[str]) -> None:
+    """Replace the first table of README.md's Speed section with ``table``."""
+    lines = readme.read_text().split("\n")
+    start = lines.index("## Speed")
+    first = next(i for i in range(start + 1, len(lines)) if lines[i].startswith("|"))
+    last = first
+    while last < len(lines) and lines[last].startswith("|"):
+        last += 1
+    lines[first:last] = list(table)
+    readme.write_text("\n".join(lines))
+
+
+def _print_summary(all_runs: Dict[str, Runs], sizes: Sizes) -> None:
+    print()
+    print("\n".join(headline(all_runs, sizes)))
+    print()
+    print("\n".join(targets(all_runs, sizes)))
 
 
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="small sizes, 3 runs")
-    parser.add_argument("--runs", type=int, default=None, help="rounds per scenario (7; quick 3)")
+    parser.add_argument("--quick", action="store_true", help="small sizes, 1 round")
+    parser.add_argument("--runs", type=int, default=None, help="rounds per scenario (3; quick 1)")
     parser.add_argument("--only", nargs="+", choices=[s.key for s in SCENARIOS],
                         help="run only these scenarios")
     parser.add_argument("--output", type=Path, default=RESULTS, help="where to write results")
     parser.add_argument("--client", choices=("lean", "sio"), default="lean",
-                        help="client of the message-rate scenarios: the lean websocket client "
-                             "(default) or socket.io-client@4")
+                        help="client of the websocket scenarios: the lean client (default) or "
+                             "socket.io-client@4")
     parser.add_argument("--json", choices=("stdlib", "orjson"), default=None,
-                        help="force one JSON library on both servers (default: each its own)")
+                        help="force one JSON library on the Python servers (default: each its "
+                             "own)")
+    parser.add_argument("--no-pin", action="store_true",
+                        help="do not pin servers to CPU 0 and the load generator to CPU 1")
     parser.add_argument("--render", type=Path, default=None, metavar="JSON",
-                        help="only rewrite the report from a saved results.json")
+                        help="only rewrite the report from a saved RESULTS.json")
+    parser.add_argument("--readme", action="store_true",
+                        help="also rewrite the table of README.md's Speed section")
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(name)s %(message)s", datefmt="%H:%M:%S")
     if args.render is not None:
         saved = json.loads(args.render.read_text())
-        sizes = Sizes(**saved["sizes"])
+        known = {f.name for f in dataclasses.fields(Sizes)}
+        sizes = Sizes(**{k: v for k, v in saved["sizes"].items() if k in known})
         write_results(args.output, saved["runs"], sizes, saved["rounds"], saved["quick"],
                       saved["elapsed"], saved["machine"], saved["date"])
-        _print_summary(saved["runs"])
+        if args.readme:
+            update_readme(README, headline(saved["runs"], sizes))
+        _print_summary(saved["runs"], sizes)
         return 0
     if not interop_ready():
         parser.error("needs node and tests/interop/node_modules: npm ci --prefix tests/interop")
-    runs = args.runs or (3 if args.quick else 7)
+    runs = args.runs or (1 if args.quick else 3)
     if runs < 1:
         parser.error("--runs must be at least 1")
     sizes = Sizes.quick() if args.quick else Sizes()
     sizes.client = args.client
     sizes.json = args.json
+    pinned = pin(not args.no_pin)
     chosen = [s for s in SCENARIOS if not args.only or s.key in args.only]
     if any(s.key == "redis" for s in chosen) and shutil.which("redis-server") is None:
-        log.warning("redis-server is not installed: skipping scenario 5")
+        log.warning("redis-server is not installed: skipping the Redis scenario")
         chosen = [s for s in chosen if s.key != "redis"]
 
     started = time.monotonic()
@@ -397,15 +568,19 @@ def main(argv: Optional[List[str]] = None) -> int:
         log.info("== %s", scenario.title)
         all_runs[scenario.key] = run_scenario(scenario, sizes, runs)
     elapsed = time.monotonic() - started
-    rows, today = machine(), datetime.date.today().isoformat()
+    rows, today = machine(pinned), datetime.date.today().isoformat()
     write_results(args.output, all_runs, sizes, runs, args.quick, elapsed, rows, today)
     raw = args.output.with_suffix(".json")
     raw.write_text(json.dumps(dict(sizes=dataclasses.asdict(sizes), rounds=runs,
                                    quick=args.quick, elapsed=elapsed, machine=rows,
                                    date=today, runs=all_runs), indent=1) + "\n")
-    _print_summary(all_runs)
+    if args.readme:
+        update_readme(README, headline(all_runs, sizes))
+    _print_summary(all_runs, sizes)
     print("\n%s (and %s) written in %.0f s" % (args.output.name, raw.name, elapsed))
     failed = [(s.key, v) for s in chosen for v in s.variants if not all_runs[s.key][v]]
+    if failed:
+        log.error("no successful run of: %s", ", ".join("%s %s" % f for f in failed))
     return 1 if failed else 0
 
 

@@ -1,12 +1,15 @@
 """The servers under test, each in a subprocess of its own on a free 127.0.0.1 port.
 
-Two implementations with the same handlers, both on gevent (monkey-patched) + pywsgi +
-gevent-websocket:
+Five implementations with the same handlers:
 
-- ``ours``: ``sio_core.Server`` served by ``sio_core.serving.make_server``;
-- ``theirs``: python-socketio's ``socketio.Server(async_mode="gevent")`` in
-  ``socketio.WSGIApp``, served by ``gevent.pywsgi.WSGIServer`` with geventwebsocket's
-  ``WebSocketHandler``.
+- ``sio_core``: ``sio_core.Server`` served by ``sio_core.serving.make_server`` (gevent,
+  monkey-patched, pywsgi + gevent-websocket);
+- ``flask_sio``: a Flask app with ``flask_sio.SocketIO``, served by ``SocketIO.run``;
+- ``python-socketio``: ``socketio.Server(async_mode="gevent")`` in ``socketio.WSGIApp``,
+  served by ``gevent.pywsgi.WSGIServer`` with geventwebsocket's ``WebSocketHandler``;
+- ``flask-socketio``: a Flask app with Flask-SocketIO (``async_mode="gevent"``), served the
+  same way (as ``SocketIO.run`` does with gevent-websocket installed);
+- ``node``: the socket.io@4 server of tests/interop on node (``bench/node_server.js``).
 
 Handlers (namespace ``/``):
 
@@ -15,8 +18,11 @@ Handlers (namespace ``/``):
 - ``join(room)``: join ``room``, acknowledge with ``"ok"``;
 - ``bcast(room, payload)``: emit ``msg`` with ``payload`` to everyone in ``room``.
 
-Run one by hand: ``python bench/servers.py ours --port 8000 [--redis redis://...]``.
-As a library, the benchmark driver uses :class:`ServerProcess` and :class:`RedisProcess`.
+Run one by hand: ``python bench/servers.py sio_core --port 8000 [--redis redis://...]``
+(``ours`` and ``theirs`` are the older names of ``sio_core`` and ``python-socketio``).
+As a library, the benchmark driver uses :class:`ServerProcess` and :class:`RedisProcess`;
+every process it starts gets the highest descriptor limit allowed (``RLIMIT_NOFILE``) and,
+with :func:`pin`, a CPU of its own.
 """
 if __name__ == "__main__":  # the server process: patch before anything else is imported
     from gevent import monkey
@@ -26,6 +32,7 @@ if __name__ == "__main__":  # the server process: patch before anything else is 
 import argparse  # noqa: E402
 import logging  # noqa: E402
 import os  # noqa: E402
+import resource  # noqa: E402
 import shutil  # noqa: E402
 import socket  # noqa: E402
 import subprocess  # noqa: E402
@@ -33,27 +40,36 @@ import sys  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
-from typing import List, Optional  # noqa: E402
+from typing import Callable, Dict, List, Optional  # noqa: E402
 
-__all__ = ["IMPLEMENTATIONS", "ServerProcess", "RedisProcess", "free_port", "wait_for_port",
-           "rss_kib", "cpu_seconds"]
+__all__ = ["IMPLEMENTATIONS", "LABELS", "ALIASES", "ServerProcess", "RedisProcess", "free_port",
+           "wait_for_port", "rss_kib", "cpu_seconds", "pin", "child_setup"]
 
 log = logging.getLogger("bench.servers")
 
 ROOT = Path(__file__).resolve().parent.parent
-IMPLEMENTATIONS = ("ours", "theirs")
-#: the same engine settings for both servers
+BENCH = Path(__file__).resolve().parent
+NODE_SERVER = BENCH / "node_server.js"
+#: the servers compared, in the order every round runs them
+IMPLEMENTATIONS = ("sio_core", "flask_sio", "python-socketio", "flask-socketio", "node")
+#: how the report names them
+LABELS = {"sio_core": "sio_core", "flask_sio": "flask_sio", "python-socketio": "python-socketio",
+          "flask-socketio": "Flask-SocketIO", "node": "Node socket.io"}
+#: older command-line names
+ALIASES = {"ours": "sio_core", "theirs": "python-socketio"}
+#: the same engine settings for every server
 PING_INTERVAL = 25.0
 PING_TIMEOUT = 20.0
-MAX_HTTP_BUFFER_SIZE = 1_000_000
+#: room for the 1 MiB binary event of the large-payload scenario
+MAX_HTTP_BUFFER_SIZE = 2_000_000
 _CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
-# -- the two applications (built inside the server process) --------------------------------
+# -- the applications (built inside the server process) ------------------------------------
 
 
-def build_ours(host: str, port: int, redis_url: Optional[str], channel: str,
-               json_module: Optional[str]) -> object:
+def build_sio_core(host: str, port: int, redis_url: Optional[str], channel: str,
+                   json_module: Optional[str]) -> object:
     """sio_core's server with the benchmark handlers, serving on ``host:port``."""
     from sio_core import Server
     from sio_core.serving import make_server
@@ -92,8 +108,87 @@ def build_ours(host: str, port: int, redis_url: Optional[str], channel: str,
     return make_server(io, host, port)
 
 
-def build_theirs(host: str, port: int, redis_url: Optional[str], channel: str,
-                 json_module: Optional[str]) -> object:
+#: the older name (bench/what_if.py and debug_cost.py of older commits build "ours")
+build_ours = build_sio_core
+
+
+class _FlaskRunner:
+    """``serve_forever()`` for a Flask app whose extension serves it with ``run``."""
+
+    def __init__(self, run: Callable[[], None]) -> None:
+        self._run = run
+
+    def serve_forever(self) -> None:
+        self._run()
+
+
+def build_flask_sio(host: str, port: int, redis_url: Optional[str], channel: str,
+                    json_module: Optional[str]) -> object:
+    """A Flask app with flask_sio and the benchmark handlers, served by ``SocketIO.run``."""
+    import flask
+
+    from flask_sio import SocketIO, emit, join_room
+
+    app = flask.Flask("bench")
+    app.config["SECRET_KEY"] = "bench"
+    options = dict(ping_interval=PING_INTERVAL, ping_timeout=PING_TIMEOUT,
+                   max_http_buffer_size=MAX_HTTP_BUFFER_SIZE, cors_allowed_origins="*")
+    if redis_url:
+        options.update(message_queue=redis_url, channel=channel)
+    if json_module == "stdlib":
+        import json
+
+        options["json"] = json
+    socketio = SocketIO(app, **options)
+    _flask_handlers(socketio, emit, join_room)
+    return _FlaskRunner(lambda: socketio.run(app, host=host, port=port, debug=False,
+                                             use_reloader=False, log_output=False))
+
+
+def _flask_handlers(socketio, emit, join_room) -> None:
+    """The benchmark handlers as a Flask-SocketIO application writes them."""
+    @socketio.on("echo")
+    def echo(*args):
+        emit("echo", args)  # a lone tuple: several arguments, in Flask-SocketIO's API
+
+    @socketio.on("ack")
+    def ack(*args):
+        return args
+
+    @socketio.on("join")
+    def join(room):
+        join_room(room)
+        return "ok"
+
+    @socketio.on("bcast")
+    def bcast(room, payload):
+        emit("msg", payload, to=room)
+
+
+def build_flask_socketio(host: str, port: int, redis_url: Optional[str], channel: str,
+                         json_module: Optional[str]) -> object:
+    """A Flask app with Flask-SocketIO (gevent) and the benchmark handlers, on pywsgi with
+    gevent-websocket's handler (what ``SocketIO.run`` does when gevent-websocket is there)."""
+    import flask
+    from flask_socketio import SocketIO, emit, join_room
+    from gevent import pywsgi
+    from geventwebsocket.handler import WebSocketHandler
+
+    app = flask.Flask("bench")
+    app.config["SECRET_KEY"] = "bench"
+    options = dict(async_mode="gevent", ping_interval=PING_INTERVAL, ping_timeout=PING_TIMEOUT,
+                   max_http_buffer_size=MAX_HTTP_BUFFER_SIZE, cors_allowed_origins="*")
+    if redis_url:
+        options.update(message_queue=redis_url, channel=channel)
+    if json_module == "orjson":
+        options["json"] = _OrjsonModule()
+    socketio = SocketIO(app, **options)
+    _flask_handlers(socketio, emit, join_room)
+    return pywsgi.WSGIServer((host, port), app, handler_class=WebSocketHandler, log=None)
+
+
+def build_python_socketio(host: str, port: int, redis_url: Optional[str], channel: str,
+                          json_module: Optional[str]) -> object:
     """python-socketio's gevent server with the benchmark handlers, serving on ``host:port``."""
     import socketio
     from gevent import pywsgi
@@ -128,6 +223,14 @@ def build_theirs(host: str, port: int, redis_url: Optional[str], channel: str,
     return pywsgi.WSGIServer((host, port), app, handler_class=WebSocketHandler, log=None)
 
 
+build_theirs = build_python_socketio
+
+#: the Python servers' builders; ``node`` runs bench/node_server.js instead
+BUILDERS: Dict[str, Callable[..., object]] = {
+    "sio_core": build_sio_core, "flask_sio": build_flask_sio,
+    "python-socketio": build_python_socketio, "flask-socketio": build_flask_socketio}
+
+
 class _OrjsonModule:
     """orjson with the ``json`` module's string interface, for python-socketio's ``json=``."""
 
@@ -148,9 +251,9 @@ class _OrjsonModule:
 
 
 def serve(argv: Optional[List[str]] = None) -> None:
-    """Entry point of the server process."""
+    """Entry point of a Python server process."""
     parser = argparse.ArgumentParser(description="a benchmark server")
-    parser.add_argument("impl", choices=IMPLEMENTATIONS)
+    parser.add_argument("impl", choices=sorted(BUILDERS) + sorted(ALIASES))
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--redis", default=None, help="Redis URL: share rooms over Redis")
@@ -161,7 +264,7 @@ def serve(argv: Optional[List[str]] = None) -> None:
                         help="run under cProfile; write the stats here on SIGTERM")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
-    build = build_ours if args.impl == "ours" else build_theirs
+    build = BUILDERS[ALIASES.get(args.impl, args.impl)]
     server = build(args.host, args.port, args.redis, args.channel, args.json)
     if args.profile:
         _profile_until_sigterm(args.profile)
@@ -186,6 +289,39 @@ def _profile_until_sigterm(path: str) -> None:
 
 
 # -- process management (the driver side) -------------------------------------------------
+
+#: role ("server", "load") -> the CPU its processes run on; empty when not pinned
+_CPUS: Dict[str, int] = {}
+
+
+def pin(enabled: bool = True) -> bool:
+    """Run servers (and redis) on CPU 0 and load generators on CPU 1 from now on, as
+    ``taskset`` would; a no-op (returning False) on a machine with fewer than two CPUs."""
+    _CPUS.clear()
+    usable = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else set()
+    if enabled and {0, 1} <= set(usable):
+        _CPUS.update(server=0, load=1)
+    return bool(_CPUS)
+
+
+def child_setup(role: str) -> Callable[[], None]:
+    """A ``preexec_fn`` for a process of ``role``: the descriptor limit raised to the hard
+    limit (idle-memory runs hold up to 19,000 connections), and the CPU of :func:`pin`."""
+    cpu = _CPUS.get(role)
+
+    def setup() -> None:
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if hard == resource.RLIM_INFINITY or hard > soft:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        if cpu is not None:
+            os.sched_setaffinity(0, {cpu})
+    return setup
+
+
+def descriptor_limit() -> int:
+    """The hard RLIMIT_NOFILE of this process (what children can raise theirs to)."""
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    return 1 << 20 if hard == resource.RLIM_INFINITY else hard
 
 
 def free_port() -> int:
@@ -242,7 +378,8 @@ class _Process:
 
     def _spawn(self, cmd: List[str], env: Optional[dict] = None) -> None:
         self.proc = subprocess.Popen(cmd, cwd=str(ROOT), env=env, stdin=subprocess.DEVNULL,
-                                     stdout=self._log, stderr=subprocess.STDOUT)
+                                     stdout=self._log, stderr=subprocess.STDOUT,
+                                     preexec_fn=child_setup("server"))
 
     def output(self) -> str:
         """What the process wrote so far (the last 4 KB)."""
@@ -287,11 +424,13 @@ def profile_next_server(mode: str, path: str) -> None:
 
 
 class ServerProcess(_Process):
-    """``python bench/servers.py <impl>`` on a free loopback port."""
+    """``python bench/servers.py <impl>`` (or ``node bench/node_server.js``) on a free
+    loopback port."""
 
     def __init__(self, impl: str, redis_url: Optional[str] = None, channel: str = "bench",
                  json_module: Optional[str] = None) -> None:
         super().__init__()
+        impl = ALIASES.get(impl, impl)
         if impl not in IMPLEMENTATIONS:
             raise ValueError("impl must be one of %s" % (IMPLEMENTATIONS,))
         self.name = "%s server" % impl
@@ -299,18 +438,25 @@ class ServerProcess(_Process):
         self.port = free_port()
         self.url = "http://127.0.0.1:%d" % self.port
         env = dict(os.environ, PYTHONUNBUFFERED="1")
-        env["PYTHONPATH"] = os.pathsep.join(
-            [str(ROOT)] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
-        cmd = [sys.executable, str(Path(__file__).resolve()), impl, "--port", str(self.port),
-               "--channel", channel]
-        if redis_url:
-            cmd += ["--redis", redis_url]
-        if json_module:
-            cmd += ["--json", json_module]
         global _next_profile
         profile, _next_profile = _next_profile, None
-        if profile and profile[0] == "cprofile":
-            cmd += ["--profile", profile[1]]
+        if impl == "node":
+            if redis_url:
+                raise ValueError("the node server has no Redis adapter here")
+            cmd = ["node", str(NODE_SERVER), str(self.port), str(int(PING_INTERVAL * 1000)),
+                   str(int(PING_TIMEOUT * 1000)), str(MAX_HTTP_BUFFER_SIZE)]
+            profile = None
+        else:
+            env["PYTHONPATH"] = os.pathsep.join(
+                [str(ROOT)] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
+            cmd = [sys.executable, str(Path(__file__).resolve()), impl, "--port",
+                   str(self.port), "--channel", channel]
+            if redis_url:
+                cmd += ["--redis", redis_url]
+            if json_module:
+                cmd += ["--json", json_module]
+            if profile and profile[0] == "cprofile":
+                cmd += ["--profile", profile[1]]
         self._spawn(cmd, env)
         self._spy: Optional[subprocess.Popen] = None
         try:
