@@ -19,6 +19,7 @@ import gevent.monkey
 from gevent.event import AsyncResult, Event
 from gevent.lock import BoundedSemaphore, RLock
 from gevent.queue import Queue
+from greenlet import greenlet  # type: ignore[import-untyped]
 
 __all__ = [
     "AsyncResult", "Event", "Lock", "RLock", "Queue", "Timeout", "Greenlet", "SerialQueue",
@@ -26,6 +27,7 @@ __all__ = [
     "in_hub_thread", "run_in_hub", "check_monkey_patch", "patch_blockers", "patch_if_safe",
     "set_hub_thread", "HubThread", "is_patched",
     "call_later", "call_soon", "TimerHandle", "getcurrent", "watch_readable",
+    "ReadableWatch", "run_now",
 ]
 
 log = logging.getLogger(__name__)
@@ -242,6 +244,43 @@ def watch_readable(fileno: int, fn: Callable[[], Any]) -> TimerHandle:
 
     watcher.start(fire)
     return handle
+
+
+class ReadableWatch:
+    """Calls ``fn()`` in the hub whenever ``fileno`` is readable, while started.
+
+    The event loop's own watcher: no greenlet waits. ``fn`` must neither block nor raise
+    (``run_now`` gives it a greenlet for the work).
+    """
+
+    __slots__ = ("_watcher", "_fn")
+
+    def __init__(self, fileno: int, fn: Callable[[], Any]) -> None:
+        self._watcher = gevent.get_hub().loop.io(fileno, 1)
+        self._fn = fn
+
+    def start(self) -> None:
+        """Watch (again)."""
+        self._watcher.start(self._fn)
+
+    def stop(self) -> None:
+        """Stop watching for now."""
+        self._watcher.stop()
+
+    def close(self) -> None:
+        """Stop for good (before the descriptor is closed)."""
+        self._watcher.stop()
+        self._watcher.close()
+
+
+def run_now(fn: Callable[[], Any]) -> None:
+    """Run ``fn()`` at once in a new greenlet, from a hub callback (``ReadableWatch``'s).
+
+    A bare greenlet whose parent is the hub, switched to immediately: cheaper than
+    ``spawn`` and without its wait for the next loop iteration. It lives only while ``fn``
+    runs; ``fn`` may block, and must catch its exceptions.
+    """
+    greenlet(fn, parent=gevent.get_hub()).switch()
 
 
 def set_hub_thread() -> None:

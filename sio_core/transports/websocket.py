@@ -9,6 +9,7 @@ docs/conformance.md has the section-by-section check against the Autobahn test s
 """
 from __future__ import annotations
 
+import io
 import logging
 import warnings
 from typing import Any, Dict, List, Optional, Tuple
@@ -21,11 +22,14 @@ from ..http import Request
 from ..server.engine import Connection, EngineServer
 from ..websocket import encode_message
 from . import wsconn
-from .wsconn import ConnectionClosed, group_writes
+from .wsconn import PENDING, ConnectionClosed, group_writes
 
 __all__ = ["serve_websocket"]
 
 log = logging.getLogger(__name__)
+
+#: the environ key under which ``sio_core.serving`` puts the connection's socket
+PEER_SOCKET_KEY = "sio_core.socket"
 
 #: the reader lets other greenlets run after this many messages in a row
 YIELD_EVERY = 16
@@ -42,13 +46,13 @@ class _Writer:
     callback per loop iteration then writes the outboxes of every marked session with
     non-blocking sends (``_flush_marked``): a broadcast to many clients costs no greenlet
     switch per recipient, and frames queued within one iteration still share a write.
-    The writer greenlet (``run``) takes over whatever that cannot finish at once:
+    A greenlet (``run``) exists only while there is what that cannot finish at once:
     leftovers of a partial write to a full socket, a write while the reader is answering
-    a ping, the close.
+    a ping, the close (``finish``), which ends the connection.
     """
 
-    __slots__ = ("conn", "ws", "version", "event", "idle", "marked", "leftover", "abort_timer",
-                 "close_code")
+    __slots__ = ("conn", "ws", "version", "running", "marked", "leftover", "abort_timer",
+                 "close_code", "reader", "finished", "done")
 
     #: the writers marked since the last flush callback, of every session in the process
     #: (the callback runs in the one hub)
@@ -58,16 +62,21 @@ class _Writer:
         self.conn = conn
         self.ws = ws
         self.version = conn.session.version
-        self.event = runtime.Event()
-        #: the greenlet waits and owns nothing unwritten: the callback may write
-        self.idle = False
+        #: a greenlet writes: the callback leaves the outbox to it
+        self.running = False
         self.marked = False
         #: bytes the callback could not write, which the greenlet sends first
-        self.leftover: List[bytes] = []
+        self.leftover: Optional[List[bytes]] = None
         #: armed when the session closes while the greenlet may be stuck in a send
         self.abort_timer: Optional[runtime.TimerHandle] = None
         #: the code of the close frame written after the last queued message
         self.close_code = 1000
+        #: the reader driven by the event loop, stopped when the connection ends
+        self.reader: Optional[_Reader] = None
+        #: the connection has ended (close frame written, socket shut)
+        self.finished = False
+        #: set when it ends, for a request that must wait for that (``serve_websocket``)
+        self.done: Optional[runtime.Event] = None
 
     def set(self) -> None:
         """``Connection.wake`` for this session (the waiter's ``set``): flush at the next
@@ -106,57 +115,82 @@ class _Writer:
         return group_writes(frames)
 
     def flush(self, cache: Optional[FrameCache] = None) -> None:
-        """Write the outbox without waiting, or hand over to the greenlet (in the hub)."""
+        """Write the outbox without waiting, or hand over to a greenlet (in the hub)."""
         self.marked = False
+        if self.finished:
+            return
         session = self.conn.session
-        if session.closed and not self.idle and self.abort_timer is None:
-            # a client that reads nothing keeps the send blocked forever: give the
+        if session.closed and self.abort_timer is None:
+            # a client that reads nothing keeps a send blocked forever: give the
             # greenlet a ping timeout to finish, then reset the connection
             self.abort_timer = runtime.call_later(
                 self.conn.engine.options.ping_timeout, _abort, self.ws)
-        if not self.idle or session.closed or self.ws.busy:
-            self.event.set()
+        if self.running:
+            return  # the greenlet looks at the outbox before it stops
+        if session.closed or self.ws.busy:
+            self.start()
             return
         if not session.outbox:
             return
         writes = self.take_writes(cache)
         try:
-            self.leftover = self.ws.try_send(writes)
+            leftover = self.ws.try_send(writes)
         except OSError:
-            self.leftover = writes  # the greenlet meets the error and closes
-        if self.leftover:
-            self.idle = False
-            self.event.set()
+            leftover = writes  # the greenlet meets the error and closes
+        if leftover:
+            self.leftover = leftover
+            self.start()
+
+    def start(self) -> None:
+        """Hand the writing to a greenlet until the outbox is empty."""
+        self.running = True
+        runtime.spawn(self.run)
 
     def run(self) -> None:
-        """The greenlet: write what the callback could not, until the session closes."""
-        conn, ws, event = self.conn, self.ws, self.event
+        """The greenlet: write what the callback could not; end the connection once the
+        session has closed and everything queued before is written."""
+        conn, ws = self.conn, self.ws
         session = conn.session
-        conn.waiter = self
+        ended = True
         try:
             while True:
-                leftover, self.leftover = self.leftover, []
+                leftover, self.leftover = self.leftover, None
                 if leftover:
                     ws.send_writes(leftover)
                 if session.outbox:
                     ws.send_writes(self.take_writes())
                     continue
-                if session.closed:
-                    break
-                self.idle = True
-                event.wait()
-                event.clear()
-                self.idle = False
+                if not session.closed:
+                    ended = False
+                    return  # nothing left: the hub callback writes again
+                break
         except OSError:
             conn.close(CloseReason.TRANSPORT_ERROR, notify=False)
         finally:
-            self.idle = False
-            if self.abort_timer is not None:
-                self.abort_timer.cancel()
-            if conn.waiter is self:
-                conn.waiter = None
+            self.running = False
+            if ended:
+                self.finish()
+
+    def finish(self) -> None:
+        """End the connection: the close frame, the socket shut (and released if ours)."""
+        if self.finished:
+            return
+        self.finished = True
+        conn, ws = self.conn, self.ws
+        if conn.waiter is self:
+            conn.waiter = None
+        if self.reader is not None:
+            self.reader.watch.close()
+        try:
             ws.close(self.close_code)
             ws.shutdown()
+        finally:
+            if self.abort_timer is not None:
+                self.abort_timer.cancel()
+            if ws.owns_socket:
+                ws.close_socket()
+            if self.done is not None:
+                self.done.set()
 
 
 def _flush_marked(marked: List[_Writer]) -> None:
@@ -169,7 +203,8 @@ def _flush_marked(marked: List[_Writer]) -> None:
             writer.flush(cache)
         except Exception:  # never into the hub
             log.exception("flushing %s failed", writer.conn.sid)
-            writer.event.set()
+            if not writer.running and not writer.finished:
+                writer.start()
 
 
 def _abort(ws: wsconn.WebSocket) -> None:
@@ -177,29 +212,98 @@ def _abort(ws: wsconn.WebSocket) -> None:
     ws.abort()
 
 
-def _read_loop(conn: Connection, ws: wsconn.WebSocket, writer: _Writer) -> None:
-    """Read messages into the session until it closes.
+def _receive(conn: Connection, message: Any, version: int) -> None:
+    """One message from the client, into the session and up."""
+    packet = decode_frame(message, version)
+    if trace.engine_packets:
+        debug.engine_packets(conn.sid, "websocket", "recv", (packet,))
+    event = conn.session.receive(packet, runtime.monotonic())
+    if event is not None:
+        conn.dispatch([event])
+    conn.received()
+
+
+def _read_failed(conn: Connection, writer: _Writer, exc: Exception) -> None:
+    """Close the session for what reading met.
 
     The reader never writes the close frame itself: it tells the writer which code to
     use, and the writer sends it after what was queued before (the answers to the
     messages that came before a close frame or a broken one are still delivered).
     """
     session = conn.session
+    if isinstance(exc, ProtocolError):
+        log.info("closing %s: %s", conn.sid, exc)
+        writer.close_code = 1002
+        conn.close(exc.reason, notify=False)
+    elif isinstance(exc, ConnectionClosed):
+        conn.close(CloseReason.TRANSPORT_CLOSE, notify=False)
+    elif isinstance(exc, wsconn.WebSocketError):
+        log.info("closing %s: %s", conn.sid, exc)
+        writer.close_code = exc.code
+        conn.close(CloseReason.TRANSPORT_ERROR, notify=False)
+    elif isinstance(exc, OSError):
+        conn.close(CloseReason.TRANSPORT_ERROR if not session.closed
+                   else session.reason or CloseReason.TRANSPORT_CLOSE, notify=False)
+    else:
+        log.error("reading from %s failed", conn.sid, exc_info=exc)
+        writer.close_code = 1011
+        conn.close(CloseReason.TRANSPORT_ERROR, notify=False)
+
+
+class _Reader:
+    """Reads a session's messages when the event loop says the socket is readable.
+
+    No greenlet waits for an idle client: the loop's watcher calls ``readable``, which
+    runs ``read`` in a greenlet that lives until what has arrived is handled.
+    """
+
+    __slots__ = ("conn", "ws", "writer", "watch")
+
+    def __init__(self, conn: Connection, ws: wsconn.WebSocket, writer: _Writer) -> None:
+        self.conn = conn
+        self.ws = ws
+        self.writer = writer
+        self.watch = runtime.ReadableWatch(ws.fileno(), self.readable)
+
+    def readable(self) -> None:
+        """The watcher's callback (in the hub)."""
+        self.watch.stop()
+        runtime.run_now(self.read)
+
+    def read(self) -> None:
+        """Handle what the socket holds, then watch it again (unless the session closed)."""
+        _read(self.conn, self.ws, self.writer, wait=False)
+        if self.conn.session.closed:
+            self.conn.wake()
+        elif not self.writer.finished:
+            self.watch.start()
+
+
+def _read(conn: Connection, ws: wsconn.WebSocket, writer: _Writer, wait: bool) -> None:
+    """Read messages into the session until it closes or, unless ``wait``, until the
+    socket holds no more."""
+    session = conn.session
     version = session.version
     unyielded = 0
+    short = False  # the last read did not fill its buffer: the socket is empty
     try:
         while not session.closed:
-            message = ws.receive()
+            message = ws.next_message()
+            if message is PENDING:
+                if wait:
+                    ws.read()
+                    continue
+                if short:
+                    return
+                got = ws.read_nowait()
+                if not got:
+                    return
+                short = got < wsconn.READ_SIZE
+                continue
             if message is None:
                 conn.close(CloseReason.TRANSPORT_CLOSE, notify=False)
                 return
-            packet = decode_frame(message, version)
-            if trace.engine_packets:
-                debug.engine_packets(conn.sid, "websocket", "recv", (packet,))
-            event = session.receive(packet, runtime.monotonic())
-            if event is not None:
-                conn.dispatch([event])
-            conn.received()
+            _receive(conn, message, version)
             unyielded += 1
             if unyielded == YIELD_EVERY:
                 # messages that arrived together are read without waiting: let the
@@ -207,31 +311,28 @@ def _read_loop(conn: Connection, ws: wsconn.WebSocket, writer: _Writer) -> None:
                 # bounds for a client that pipelines many requests
                 unyielded = 0
                 runtime.sleep(0)
-    except ProtocolError as exc:
-        log.info("closing %s: %s", conn.sid, exc)
-        writer.close_code = 1002
-        conn.close(exc.reason, notify=False)
-    except ConnectionClosed:
-        conn.close(CloseReason.TRANSPORT_CLOSE, notify=False)
-    except wsconn.WebSocketError as exc:
-        log.info("closing %s: %s", conn.sid, exc)
-        writer.close_code = exc.code
-        conn.close(CloseReason.TRANSPORT_ERROR, notify=False)
-    except OSError:
-        conn.close(CloseReason.TRANSPORT_ERROR if not session.closed
-                   else session.reason or CloseReason.TRANSPORT_CLOSE, notify=False)
+    except Exception as exc:
+        _read_failed(conn, writer, exc)
 
 
 def _run(conn: Connection, ws: wsconn.WebSocket) -> None:
-    state = _Writer(conn, ws)
-    writer = runtime.spawn(state.run)
+    """Serve the session on ``ws``: returns at once when ``ws`` owns its connection
+    (the event loop drives it from then on), else when the connection has ended."""
+    writer = _Writer(conn, ws)
+    conn.waiter = writer
+    conn.wake()  # what is queued already (the open packet) goes out
+    if ws.owns_socket:
+        reader = writer.reader = _Reader(conn, ws, writer)
+        reader.read()  # what came with the request; then the watcher
+        return
+    writer.done = runtime.Event()
     try:
-        _read_loop(conn, ws, state)
+        _read(conn, ws, writer, wait=True)
     finally:
         conn.wake()
-        writer.join(timeout=conn.engine.options.ping_timeout)
-        if not writer.dead:
-            writer.kill()
+        if not writer.done.wait(timeout=conn.engine.options.ping_timeout + 1.0):
+            ws.abort()  # a send still stuck past the abort timer's
+            writer.finish()
         ws.shutdown()
 
 
@@ -266,27 +367,49 @@ def _upgrade(conn: Connection, ws: wsconn.WebSocket) -> bool:
         return False
 
 
+def _let_request_go(environ: Dict[str, Any], ws: wsconn.WebSocket) -> None:
+    """The session keeps ``environ``: drop what ties it to the WSGI server's handler
+    (its request body reader and buffer, the socket object it no longer owns)."""
+    environ["wsgi.input"] = io.BytesIO()
+    if environ.get(PEER_SOCKET_KEY) is not None:
+        environ[PEER_SOCKET_KEY] = ws.socket
+
+
 def serve_websocket(engine: EngineServer, query: EngineQuery, environ: Any,
                     req: Request) -> None:
     """Serve an upgraded websocket request: a new session, or the upgrade of a polling one.
+
+    Under ``sio_core.serving``'s handler the connection is taken from the WSGI server and
+    this returns once the session is set up: the event loop drives it from then on, and no
+    greenlet waits for an idle client. Under another handler it returns when the
+    connection ends.
 
     :param environ: the request's WSGI environ (the session keeps it; gevent-websocket's
         connection is under ``wsgi.websocket``)
     :param req: the request, as the WSGI edge read it
     """
     ws = wsconn.WebSocket.from_environ(environ, engine.options.max_http_buffer_size)
+    if ws.owns_socket:
+        _let_request_go(environ, ws)
+    served = False
     try:
         if query.sid is None:
-            _run(engine.open(query, environ, req), ws)
+            opened = engine.open(query, environ, req)
+            served = True
+            _run(opened, ws)
             return
         conn = engine.get(query.sid)
         if conn is None or not conn.session.can_upgrade() or conn.version != query.version:
             ws.close(1008)
             return
         if _upgrade(conn, ws):
+            served = True
             _run(conn, ws)
     finally:
-        ws.shutdown()
+        if not served or not ws.owns_socket:
+            ws.shutdown()
+            if ws.owns_socket:
+                ws.close_socket()
 
 
 _MOVED = {"WebSocket": wsconn.WebSocket, "WebSocketError": wsconn.WebSocketError,

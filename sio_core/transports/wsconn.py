@@ -34,8 +34,8 @@ try:  # optional C accelerator
 except ImportError:  # pragma: no cover - depends on the environment
     _XorMasker = None
 
-__all__ = ["BATCH_FROM", "ConnectionClosed", "TakeableWebSocket", "WebSocket", "WebSocketError",
-           "group_writes"]
+__all__ = ["BATCH_FROM", "ConnectionClosed", "PENDING", "TakeableWebSocket", "WebSocket",
+           "WebSocketError", "group_writes"]
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +52,17 @@ READ_SIZE = 65536
 WebSocketError = WebSocketProtocolError
 
 _LINGER_RESET = struct.pack("ii", 1, 0)
+
+
+class _Pending:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "PENDING"
+
+
+#: what ``WebSocket.next_message`` returns while no whole message has arrived
+PENDING: Any = _Pending()
 
 
 class ConnectionClosed(WebSocketProtocolError):
@@ -90,6 +101,28 @@ class TakeableWebSocket(LibraryWebSocket):  # type: ignore[misc]
         self.taken = True
         return self.handler.rfile, self.handler.socket
 
+    def detach(self) -> Tuple[Any, bytes]:
+        """Hand the connection over for good: a new socket object for its descriptor, and
+        the bytes the handler had read past the request.
+
+        The handler's socket, buffered reader (and its buffer) and the handler itself are
+        then free to go when the request ends: pywsgi closes a socket object that no
+        longer holds the descriptor. Nothing is read from the socket that was not already
+        buffered.
+        """
+        self.taken = True
+        handler = self.handler
+        old = handler.socket
+        old.settimeout(0.0)  # the buffered reader then takes what it holds, never waits
+        try:
+            pending = handler.rfile.read1(READ_SIZE) or b""
+        except OSError:  # nothing buffered, and the connection already broken
+            pending = b""
+        old.settimeout(None)
+        handler.close_connection = True
+        sock = type(old)(old.family, old.type, old.proto, fileno=old.detach())
+        return sock, pending
+
     def close(self, code: int = 1000, message: bytes = b"") -> None:
         """gevent-websocket's close, unless the connection was taken over."""
         if not self.taken:
@@ -105,11 +138,13 @@ class WebSocket:
     :param client: we are the client: mask what we send, expect unmasked frames
     """
 
-    __slots__ = ("_read1", "_sock", "_decoder", "max_size", "_lock", "closed", "client")
+    __slots__ = ("_read1", "_sock", "_decoder", "max_size", "_lock", "closed", "client",
+                 "owns_socket")
 
     def __init__(self, rfile: Any, sock: Any, max_size: int, client: bool = False) -> None:
-        # what is there without waiting for more (a reader without read1 waits: still correct)
-        self._read1 = getattr(rfile, "read1", rfile.read)
+        # what is there without waiting for more (a reader without read1 waits: still
+        # correct); without a reader, the socket's own recv
+        self._read1 = sock.recv if rfile is None else getattr(rfile, "read1", rfile.read)
         self._sock = sock
         try:  # small frames must not wait for Nagle's algorithm
             sock.setsockopt(socketlib.IPPROTO_TCP, socketlib.TCP_NODELAY, 1)
@@ -122,6 +157,9 @@ class WebSocket:
         #: a close frame was sent (or the close code said none must be)
         self.closed = False
         self.client = client
+        #: this object alone holds the connection (``from_environ`` took it from the WSGI
+        #: server): it may outlive the request, and ``close_socket`` ends it
+        self.owns_socket = False
 
     @classmethod
     def from_environ(cls, environ: Dict[str, Any], max_size: int) -> "WebSocket":
@@ -135,11 +173,23 @@ class WebSocket:
         :param max_size: largest message accepted, in bytes
         """
         upgraded = environ["wsgi.websocket"]
-        if isinstance(upgraded, TakeableWebSocket):
-            rfile, sock = upgraded.take_over()
-        else:
-            rfile, sock = upgraded.handler.rfile, upgraded.handler.socket
-        return cls(rfile, sock, max_size)
+        if not isinstance(upgraded, TakeableWebSocket):
+            return cls(upgraded.handler.rfile, upgraded.handler.socket, max_size)
+        sock, pending = upgraded.detach()
+        ws = cls(None, sock, max_size)
+        ws.owns_socket = True
+        if pending:
+            ws._decoder.feed(pending)
+        return ws
+
+    @property
+    def socket(self) -> Any:
+        """The connection's socket."""
+        return self._sock
+
+    def fileno(self) -> int:
+        """The socket's descriptor."""
+        return self._sock.fileno()
 
     def receive(self) -> Optional[Frame]:
         """The next message (``str`` for text, ``bytes`` for binary); None when the peer
@@ -149,21 +199,61 @@ class WebSocket:
         :raises ConnectionClosed: when the peer closed the connection between frames
         :raises OSError: when the connection breaks
         """
-        decoder = self._decoder
-        next_event = decoder.next_event
+        while True:
+            message = self.next_message()
+            if message is not PENDING:
+                return message  # type: ignore[no-any-return]
+            self.read()
+
+    def read(self) -> int:
+        """Read from the socket, waiting for at least a byte (for ``next_message``).
+
+        :returns: how many bytes were read
+        :raises ConnectionClosed: when the peer closed the connection between frames
+        :raises WebSocketError: when it closed it mid-frame
+        :raises OSError: when the connection breaks
+        """
+        data = self._read1(READ_SIZE)
+        self._feed(data)
+        return len(data)
+
+    def _feed(self, data: bytes) -> None:
+        if not data:
+            if self._decoder.in_frame:
+                raise WebSocketError("connection closed mid-frame", 1006)
+            raise ConnectionClosed("connection closed", 1006)
+        self._decoder.feed(data)
+
+    def read_nowait(self) -> int:
+        """Read what the socket holds now, without waiting (for ``next_message``).
+
+        :returns: how many bytes were read, 0 when there were none
+        :raises ConnectionClosed: when the peer closed the connection between frames
+        :raises WebSocketError: when it closed it mid-frame
+        :raises OSError: when the connection breaks
+        """
+        try:
+            data = self._sock._sock.recv(READ_SIZE)  # gevent's socket never waits there
+        except (BlockingIOError, InterruptedError):
+            return 0
+        self._feed(data)
+        return len(data)
+
+    def next_message(self) -> Any:
+        """The next message among the bytes read so far, answering pings on the way:
+        ``str`` or ``bytes``, None for a close frame, ``PENDING`` when it has not all
+        arrived.
+
+        :raises WebSocketError: on a protocol violation (close with its ``code``)
+        """
+        next_event = self._decoder.next_event
         while True:
             event = next_event()
             if event is None:
-                data = self._read1(READ_SIZE)
-                if not data:
-                    if decoder.in_frame:
-                        raise WebSocketError("connection closed mid-frame", 1006)
-                    raise ConnectionClosed("connection closed", 1006)
-                decoder.feed(data)
-                continue
+                return PENDING
             kind = type(event)
             if kind is str or kind is bytes:
-                return event  # type: ignore[return-value]
+                return event
             if kind is Ping:
                 self._send_raw(encode_control(OP_PONG, event.payload, self._mask()))  # type: ignore[union-attr]
             elif kind is Close:
@@ -261,3 +351,10 @@ class WebSocket:
         except OSError:
             pass
         self.shutdown()
+
+    def close_socket(self) -> None:
+        """Release the connection's descriptor (after ``shutdown``)."""
+        try:
+            self._sock.close()
+        except OSError:
+            pass
