@@ -1,6 +1,7 @@
 """Dispatch: from a Socket.IO event to the Flask handler registered for it, run in context."""
 from __future__ import annotations
 
+import functools
 import logging
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
 
@@ -146,8 +147,7 @@ class Dispatcher:
 
     def _on_connection(self, socket: "Socket") -> None:
         log.info("%s connected to %s", socket.id, socket.nsp.name)
-        socket.on_any(lambda event, *args: self._guarded(socket, self._on_event, socket,
-                                                         event, list(args)))
+        socket.on_any(functools.partial(self._on_any, socket))
         socket.on("disconnect", lambda reason: self._guarded(socket, self._on_disconnect,
                                                              socket, reason))
         if self.always_connect and self._run_connect(socket) is not None:
@@ -165,9 +165,19 @@ class Dispatcher:
             if not report_to_test_client(socket, exc):
                 raise
 
+    def _on_any(self, socket: "Socket", event: str, *values: Any) -> None:
+        """Every event of ``socket``: ``_on_event``, guarded as ``_guarded`` does (inline:
+        this runs for each event)."""
+        try:
+            self._on_event(socket, event, list(values))
+        except Exception as exc:
+            if not report_to_test_client(socket, exc):
+                raise
+
     def _on_event(self, socket: "Socket", event: str, args: List[Any]) -> None:
         ack = args.pop() if args and isinstance(args[-1], Ack) else None
-        log.info("received event %r from %s [%s]", event, socket.id, socket.nsp.name)
+        if log.isEnabledFor(logging.INFO):
+            log.info("received event %r from %s [%s]", event, socket.id, socket.nsp.name)
         found = self._find(socket, event, args)
         if found is None:
             return
