@@ -100,6 +100,7 @@ def serve(port: int, trace: bool) -> None:
                 diff = snapshots[mark].compare_to(snapshots["base"], "lineno")
                 result["tracemalloc"] = [
                     (str(d.traceback[0]), d.size_diff, d.count_diff) for d in diff[:40]]
+                result["tracemalloc_total"] = sum(d.size_diff for d in diff)
         return result
 
     def app(environ: Dict[str, Any], start_response: Any) -> Any:
@@ -313,7 +314,9 @@ def main(argv: Optional[List[str]] = None) -> None:
         if args.detail:
             print("\n".join(_type_growth(last)))
         if args.tracemalloc:
-            for where, size, n in last["ready"].get("tracemalloc", [])[:25]:
+            print("    tracemalloc: %.1f KiB per connection in all" % (
+                last["ready"].get("tracemalloc_total", 0) / count / 1024))
+            for where, size, n in last["ready"].get("tracemalloc", [])[:40]:
                 print("    %8.1f B/conn %6.2f blocks/conn  %s" % (
                     size / count, n / count, where))
 
