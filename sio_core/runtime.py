@@ -304,18 +304,23 @@ class SerialQueue:
     __slots__ = ("_calls", "worker", "_on_error")
 
     def __init__(self, on_error: Callable[[Exception], None]) -> None:
-        self._calls: Deque[Tuple[Callable[..., Any], Tuple[Any, ...]]] = deque()
+        # the calls waiting; None while there are none (an idle queue holds no deque)
+        self._calls: Optional[Deque[Tuple[Callable[..., Any], Tuple[Any, ...]]]] = None
         #: the greenlet running the calls, None while none is queued
         self.worker: Optional[gevent.Greenlet] = None
         self._on_error = on_error
 
     def __len__(self) -> int:
         """How many calls wait (the running one not counted)."""
-        return len(self._calls)
+        calls = self._calls
+        return len(calls) if calls is not None else 0
 
     def schedule(self, fn: Callable[..., Any], *args: Any) -> None:
         """Run ``fn(*args)`` after every call already queued."""
-        self._calls.append((fn, args))
+        calls = self._calls
+        if calls is None:
+            calls = self._calls = deque()
+        calls.append((fn, args))
         if self.worker is None:
             self.worker = gevent.spawn(self._drain)
 
@@ -332,6 +337,8 @@ class SerialQueue:
             self.worker = None
             if calls:  # queued while this greenlet was leaving
                 self.worker = gevent.spawn(self._drain)
+            elif self._calls is calls:
+                self._calls = None
 
 
 # real OS threads and locks, even where gevent has patched threading
