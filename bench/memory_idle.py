@@ -101,6 +101,10 @@ def serve(port: int, trace: bool) -> None:
                 result["tracemalloc"] = [
                     (str(d.traceback[0]), d.size_diff, d.count_diff) for d in diff[:40]]
                 result["tracemalloc_total"] = sum(d.size_diff for d in diff)
+                files = snapshots[mark].compare_to(snapshots["base"], "filename")
+                result["tracemalloc_files"] = [
+                    (str(d.traceback[0]).rsplit(":", 1)[0], d.size_diff, d.count_diff)
+                    for d in files[:20]]
         return result
 
     def app(environ: Dict[str, Any], start_response: Any) -> Any:
@@ -316,6 +320,9 @@ def main(argv: Optional[List[str]] = None) -> None:
         if args.tracemalloc:
             print("    tracemalloc: %.1f KiB per connection in all" % (
                 last["ready"].get("tracemalloc_total", 0) / count / 1024))
+            for where, size, n in last["ready"].get("tracemalloc_files", []):
+                print("    %8.1f B/conn %6.2f blocks/conn  %s (file)" % (
+                    size / count, n / count, where))
             for where, size, n in last["ready"].get("tracemalloc", [])[:40]:
                 print("    %8.1f B/conn %6.2f blocks/conn  %s" % (
                     size / count, n / count, where))

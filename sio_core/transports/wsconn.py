@@ -14,6 +14,7 @@ import socket as socketlib
 import struct
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
+from gevent.socket import socket as _PlainSocket
 from geventwebsocket.websocket import WebSocket as LibraryWebSocket
 
 from .. import runtime
@@ -101,6 +102,12 @@ class TakeableWebSocket(LibraryWebSocket):  # type: ignore[misc]
         self.taken = True
         return self.handler.rfile, self.handler.socket
 
+    @property
+    def detachable(self) -> bool:
+        """Whether ``detach`` can hand the connection over: a plain gevent socket (a TLS
+        one keeps its handler, which reads and writes through its TLS state)."""
+        return type(self.handler.socket) is _PlainSocket
+
     def detach(self) -> Tuple[Any, bytes]:
         """Hand the connection over for good: a new socket object for its descriptor, and
         the bytes the handler had read past the request.
@@ -165,7 +172,9 @@ class WebSocket:
     def from_environ(cls, environ: Dict[str, Any], max_size: int) -> "WebSocket":
         """Take over the connection the WSGI server upgraded for ``environ``.
 
-        Under ``sio_core.serving``'s handler, gevent-websocket's object then stays silent.
+        Under ``sio_core.serving``'s handler, gevent-websocket's object then stays silent,
+        and a plain (not TLS) connection is detached from the handler: ``owns_socket`` is
+        then true, and the request may end while the websocket lives on.
         Under gevent-websocket's own handler (its gunicorn worker), that object writes its
         close frame when the request ends: call ``shutdown`` before returning, and that
         write finds the connection shut.
@@ -175,6 +184,8 @@ class WebSocket:
         upgraded = environ["wsgi.websocket"]
         if not isinstance(upgraded, TakeableWebSocket):
             return cls(upgraded.handler.rfile, upgraded.handler.socket, max_size)
+        if not upgraded.detachable:
+            return cls(*upgraded.take_over(), max_size)
         sock, pending = upgraded.detach()
         ws = cls(None, sock, max_size)
         ws.owns_socket = True

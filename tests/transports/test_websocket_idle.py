@@ -9,11 +9,14 @@ import gc
 import json
 import os
 import struct
+import subprocess
+from pathlib import Path
 from typing import Any, Iterator, List, Tuple
 
 import gevent
 import pytest
 from gevent import socket as gsocket
+from gevent import ssl as gssl
 from greenlet import greenlet
 
 from sio_core import Server
@@ -37,8 +40,10 @@ def masked(text: str, opcode: int = 0x1) -> bytes:
 class Raw:
     """A websocket client on a gevent socket."""
 
-    def __init__(self, port: int, first: bytes = b"") -> None:
+    def __init__(self, port: int, first: bytes = b"", context: Any = None) -> None:
         self.sock = gsocket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
+        if context is not None:
+            self.sock = context.wrap_socket(self.sock)
         self.sock.sendall(UPGRADE + first)
         self.buf = b""
         while b"\r\n\r\n" not in self.buf:
@@ -100,8 +105,8 @@ def _greenlets() -> int:
     return sum(1 for o in gc.get_objects() if isinstance(o, greenlet) and not o.dead)
 
 
-def _connected(port: int, first: bytes = b"") -> Raw:
-    client = Raw(port, first)
+def _connected(port: int, first: bytes = b"", context: Any = None) -> Raw:
+    client = Raw(port, first, context)
     assert client.text().startswith("0{")
     if not first:
         client.send("40")
@@ -158,3 +163,35 @@ def test_a_close_frame_from_the_client_is_answered(served: Tuple[Server, int]) -
         client.sock.close()
         while io.engine.clients_count:
             gevent.sleep(0.01)
+
+
+def test_a_tls_websocket_keeps_its_handler_and_works(tmp_path: Path) -> None:
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True, timeout=60)
+    io = Server()
+
+    @io.on("connection")
+    def on_connection(socket: Any) -> None:
+        @socket.on("echo")
+        def echo(*args: Any) -> None:
+            socket.emit("echo", *args)
+
+    served = gssl.SSLContext(gssl.PROTOCOL_TLS_SERVER)
+    served.load_cert_chain(str(cert), str(key))
+    http = make_server(io, "127.0.0.1", 0, ssl_context=served)
+    http.start()
+    context = gssl.SSLContext(gssl.PROTOCOL_TLS_CLIENT)
+    context.load_verify_locations(cafile=str(cert))
+    context.check_hostname = False
+    try:
+        with gevent.Timeout(TIMEOUT):
+            client = _connected(http.server_port, context=context)
+            client.send('42["echo","over tls"]')
+            assert json.loads(client.text()[2:]) == ["echo", "over tls"]
+            client.sock.close()
+            while io.engine.clients_count:
+                gevent.sleep(0.01)
+    finally:
+        http.stop(timeout=1)
