@@ -69,6 +69,7 @@ class Server(ServerCore):
                  path: str = "/socket.io", serve_client: bool = True,
                  adapter: Any = MemoryAdapter, origins: Any = None, json: Any = None,
                  connect_timeout: float = 45.0,
+                 connection_state_recovery: Any = None,
                  allow_request: Optional[Callable[[Dict[str, Any]], bool]] = None,
                  cors_credentials: bool = True,
                  generate_id: Optional[Callable[[Any], str]] = None,
@@ -88,7 +89,8 @@ class Server(ServerCore):
         self.http_timeouts = HttpTimeouts(headers_timeout, request_timeout, keepalive_timeout)
         engine = EngineServer(EngineOptions(**engine_options), generate_id=generate_id,
                               clock=clock)
-        super().__init__(engine, adapter=adapter, json=json, connect_timeout=connect_timeout)
+        super().__init__(engine, adapter=adapter, json=json, connect_timeout=connect_timeout,
+                         connection_state_recovery=connection_state_recovery)
         self._serve_client = serve_client
         self.wsgi_app = WSGIApp(engine, path, origins, allow_request, cors_credentials,
                                 static=self._static)

@@ -17,6 +17,9 @@ Interface (every method takes and returns plain values):
 - ``fetch_sockets(opts)``, ``add_sockets(opts, rooms)``, ``del_sockets(opts, rooms)``,
   ``disconnect_sockets(opts, close)``
 - ``server_count()``, ``init()``, ``close()``
+- connection state recovery, when the namespace's ``recovery`` options are set:
+  ``persist_session(session)``, ``restore_session(pid, offset)``,
+  ``missed_packets(offset, rooms)``; ``broadcast`` logs the packets it stamps with an offset
 
 What the adapter needs from the namespace it serves and from each of its sockets is
 spelled out by two protocols, ``AdaptedNamespace`` and ``AdaptedSocket``; the adapter
@@ -29,6 +32,7 @@ once per namespace.
 from __future__ import annotations
 
 import logging
+import secrets
 from typing import (
     Any,
     Callable,
@@ -44,7 +48,16 @@ from typing import (
     Set,
 )
 
-from ..socketio import EncodedPacket, Packet, encode
+from ..socketio import (
+    EncodedPacket,
+    Packet,
+    PacketLog,
+    PacketType,
+    PersistedSession,
+    RecoveryOptions,
+    SessionStore,
+    encode,
+)
 
 __all__ = ["Adapter", "AdaptedNamespace", "AdaptedSocket", "BroadcastOptions"]
 
@@ -105,6 +118,12 @@ class AdaptedNamespace(Protocol):
 
     #: the namespace name, e.g. ``/chat``
     name: str
+    #: connection state recovery options (None: off)
+    recovery: Optional[RecoveryOptions]
+
+    @property
+    def clock(self) -> Any:
+        """The server's clock (``monotonic()`` stamps recovery's sessions and packets)."""
 
     @property
     def connected(self) -> Mapping[str, AdaptedSocket]:
@@ -130,6 +149,9 @@ class Adapter:
         self.rooms: Dict[str, Set[str]] = {}
         #: socket id → rooms (the reverse index)
         self.sids: Dict[str, Set[str]] = {}
+        # connection state recovery: made at first use, when the namespace has it on
+        self._packet_log: Optional[PacketLog] = None
+        self._sessions: Optional[SessionStore] = None
 
     def for_namespace(self, nsp: AdaptedNamespace) -> "Adapter":
         """A new adapter with this one's settings, serving ``nsp``.
@@ -225,8 +247,20 @@ class Adapter:
         return encode(packet, self.nsp.dumps)
 
     def broadcast(self, packet: Packet, opts: BroadcastOptions) -> None:
-        """Send ``packet`` to every matching socket (*multi-node*: also to other nodes)."""
-        self.broadcast_local(self.encode(packet), opts)
+        """Send ``packet`` to every matching socket (*multi-node*: also to other nodes).
+
+        With recovery on, an EVENT without ack id and not volatile gets an offset as its
+        last argument and is logged for sessions that drop and come back.
+        """
+        log = self._recovery_log(packet, opts)
+        if log is None:
+            self.broadcast_local(self.encode(packet), opts)
+            return
+        offset = log.next_offset()
+        stamped = packet._replace(data=[*packet.data, offset])
+        encoded = self.encode(stamped)  # a value with no JSON form raises before logging
+        log.append(offset, stamped.data, opts.rooms, opts.except_rooms, self._now())
+        self.broadcast_local(encoded, opts)
 
     def broadcast_local(self, encoded: EncodedPacket, opts: BroadcastOptions) -> int:
         """Send an encoded packet to the matching sockets of this node; returns how many."""
@@ -287,3 +321,53 @@ class Adapter:
     def all_sockets(self, opts: BroadcastOptions) -> Set[str]:
         """Ids of the matching sockets (*multi-node*: across nodes)."""
         return set(self._targets(opts))
+
+    # -- connection state recovery ------------------------------------------------------
+
+    def _now(self) -> float:
+        return self.nsp.clock.monotonic()
+
+    def _recovery_log(self, packet: Packet, opts: BroadcastOptions) -> Optional[PacketLog]:
+        """The packet log when ``packet`` is one recovery keeps, else None."""
+        recovery = getattr(self.nsp, "recovery", None)
+        if (recovery is None or packet.type is not PacketType.EVENT or packet.id is not None
+                or opts.volatile):
+            return None
+        if self._packet_log is None:
+            self._packet_log = PacketLog(recovery.max_disconnection_duration,
+                                         recovery.max_packets, secrets.token_hex(4) + "-")
+        return self._packet_log
+
+    def _session_store(self) -> Optional[SessionStore]:
+        recovery = getattr(self.nsp, "recovery", None)
+        if recovery is None:
+            return None
+        if self._sessions is None:
+            self._sessions = SessionStore(recovery.max_disconnection_duration)
+        return self._sessions
+
+    def persist_session(self, session: PersistedSession) -> None:
+        """Keep a dropped socket's session for recovery (nothing when recovery is off)."""
+        store = self._session_store()
+        if store is not None:
+            store.put(session, self._now())
+
+    def restore_session(self, pid: str, offset: str) -> Optional[PersistedSession]:
+        """Take back session ``pid`` if it has not expired and ``offset`` is still logged.
+
+        :returns: the session (removed from the store), or None for a clean start
+        """
+        store = self._session_store()
+        if store is None or self._packet_log is None:
+            return None
+        now = self._now()
+        session = store.take(pid, now)
+        if session is None or self._packet_log.since(offset, (), now) is None:
+            return None
+        return session
+
+    def missed_packets(self, offset: str, rooms: Iterable[str]) -> List[List[Any]]:
+        """The data of the logged EVENTs after ``offset`` that reach ``rooms``, in order."""
+        if self._packet_log is None:
+            return []
+        return self._packet_log.since(offset, rooms, self._now()) or []

@@ -9,6 +9,7 @@ from typing import Any, Callable, Dict, List, Optional, Pattern, Union
 
 from ..adapter import Adapter, MemoryAdapter
 from ..engineio import CloseReason
+from ..socketio import RecoveryOptions
 from .broadcast import BroadcastOperator
 from .client import Client
 from .engine import Connection, EngineHandler, EngineServer
@@ -33,13 +34,20 @@ class ServerCore(EngineHandler):
         built without a namespace (``RedisAdapter(url=...)``), copied for each namespace
     :param json: a module/object with ``dumps``/``loads`` (default: orjson if installed)
     :param connect_timeout: seconds a client may stay connected to no namespace
+    :param connection_state_recovery: off (None/False), on with the defaults (True), or a
+        dict of ``RecoveryOptions`` keywords (``max_disconnection_duration`` seconds,
+        ``skip_middlewares``, ``max_packets``): a client that drops and reconnects within
+        the window gets back its socket id, rooms, ``data`` and the packets it missed
     """
 
     def __init__(self, engine: EngineServer,
                  adapter: AdapterSpec = MemoryAdapter,
-                 json: Any = None, connect_timeout: float = 45.0) -> None:
+                 json: Any = None, connect_timeout: float = 45.0,
+                 connection_state_recovery: Any = None) -> None:
         self.dumps, self.loads = json_functions(json)
         self.connect_timeout = connect_timeout
+        #: connection state recovery options (None: off)
+        self.recovery = RecoveryOptions.from_option(connection_state_recovery)
         self._adapter_factory = adapter
         #: static namespaces by name
         self.nsps: Dict[str, Namespace] = {}

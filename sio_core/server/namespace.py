@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import itertools
 import logging
+import secrets
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Union
 
 from .. import runtime
 from ..adapter.base import Adapter, BroadcastOptions
 from ..errors import ConnectionRefusedError
+from ..socketio import RecoveryOptions, recovery_request
 from .broadcast import BroadcastOperator
 from .clock import Clock
 from .emitter import Listeners
@@ -69,6 +71,11 @@ class Namespace(Listeners):
         return self.connected
 
     @property
+    def recovery(self) -> Optional[RecoveryOptions]:
+        """The server's connection state recovery options (None: off)."""
+        return self.server.recovery
+
+    @property
     def clock(self) -> Clock:
         """The server's clock (ack deadlines of broadcasts from this namespace)."""
         return self.server.engine.clock
@@ -113,7 +120,11 @@ class Namespace(Listeners):
         if client.conn.closed:
             client.forget(socket)
             return
-        err = self._run_middlewares(socket)
+        recovery = self.recovery
+        if recovery is not None:
+            self._restore(socket)
+        skip = socket.recovered and recovery is not None and recovery.skip_middlewares
+        err = None if skip else self._run_middlewares(socket)
         if err is not None:
             message = getattr(err, "message", None) or str(err) or "Connection refused"
             log.info("%s refused on %s: %s", socket.id, self.name, message)
@@ -125,6 +136,17 @@ class Namespace(Listeners):
         socket._on_connect()
         for fn in self.listeners("connection"):
             fn(socket)
+
+    def _restore(self, socket: "Socket") -> None:
+        """Give ``socket`` its dropped session back when its CONNECT asks for one that is
+        still kept; otherwise a new private session id."""
+        asked = recovery_request(socket.handshake.auth) if socket.protocol >= 5 else None
+        session = self.adapter.restore_session(*asked) if asked is not None else None
+        if session is None:
+            socket.pid = secrets.token_urlsafe(15)
+            return
+        log.info("%s recovered on %s", session.sid, self.name)
+        socket._resume(session, asked[1])  # type: ignore[index]
 
     def _on_socket_closed(self, socket: "Socket", reason: str) -> None:
         """Hook for subclasses; the socket has left its rooms."""

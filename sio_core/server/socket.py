@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional, Union
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional, Tuple, Union
 
 from .. import debug, runtime
 from ..adapter.base import BroadcastOptions
@@ -16,9 +16,11 @@ from ..socketio import (
     AckTable,
     Packet,
     PacketType,
+    PersistedSession,
     ack_result,
     ack_values,
     encode,
+    is_recoverable,
 )
 from .broadcast import BroadcastOperator
 from .emitter import Listeners
@@ -189,7 +191,7 @@ class Socket(Listeners):
 
     __slots__ = ("nsp", "client", "id", "handshake", "acks", "connected", "data",
                  "_inbox", "_middlewares", "_closing_rooms", "_request", "_early",
-                 "_queued_bytes", "__weakref__")
+                 "_queued_bytes", "pid", "recovered", "_resumed", "__weakref__")
 
     def __init__(self, nsp: "Namespace", client: "Client", socket_id: str,
                  handshake: Handshake) -> None:
@@ -214,6 +216,12 @@ class Socket(Listeners):
         # packets emitted while the connection is being admitted (by a connect
         # middleware or handler), encoded; sent right after the CONNECT reply
         self._early: Optional[List[List[Any]]] = []
+        #: the private session id of connection state recovery (None when it is off)
+        self.pid: Optional[str] = None
+        #: whether this connection recovered a dropped session (its id, rooms, ``data``
+        #: and the packets it missed)
+        self.recovered = False
+        self._resumed: Optional[Tuple[PersistedSession, str]] = None  # until connected
 
     def __repr__(self) -> str:
         return "<Socket %s %s>" % (self.nsp.name, self.id)
@@ -389,6 +397,13 @@ class Socket(Listeners):
     def _emit(self, event: str, args: Iterable[Any], callback: Optional[Callable[..., Any]],
               volatile: bool, timeout: Optional[float]) -> bool:
         check_event(event)
+        if (callback is None and not volatile and self._early is None
+                and self.nsp.recovery is not None):
+            # as in socket.io: through the adapter to the socket's own room, so the packet
+            # gets an offset and is kept for a recovery
+            return BroadcastOperator(self.nsp.adapter,
+                                     BroadcastOptions(rooms=frozenset([self.id])),
+                                     self.nsp.clock).emit(event, *args)
         ack_id = None if callback is None else self.nsp.next_ack_id()  # thread-safe counter
         messages = self._encode([event, *args], ack_id)  # in the caller: TypeError is its own
         # from an OS thread, the rest (acks, queues) is handed to the server's thread
@@ -514,11 +529,27 @@ class Socket(Listeners):
 
     # -- connection lifecycle -----------------------------------------------------------
 
+    def _resume(self, session: PersistedSession, offset: str) -> None:
+        """Take the id, rooms and ``data`` of a dropped session (the packets it missed after
+        ``offset`` are sent when the socket connects)."""
+        self.id = session.sid
+        self.pid = session.pid
+        self.data = session.data
+        self.recovered = True
+        self._resumed = (session, offset)
+        self.nsp.adapter.add_all(self.id, session.rooms)
+
     def _on_connect(self) -> None:
         self.connected = True
-        self.nsp.adapter.add_all(self.id, [self.id])
+        adapter = self.nsp.adapter
+        adapter.add_all(self.id, [self.id])
         self.nsp.connected[self.id] = self
-        self.client.write(self.client.protocol.connect_reply(self.nsp.name, self.id))
+        if self._resumed is not None:  # missed packets go before the CONNECT, as in socket.io
+            session, offset = self._resumed
+            self._resumed = None
+            for data in adapter.missed_packets(offset, session.rooms):
+                self.client.write(Packet(PacketType.EVENT, self.nsp.name, data))
+        self.client.write(self.client.protocol.connect_reply(self.nsp.name, self.id, self.pid))
         if trace.socket:
             debug.socket_connected(self.client.conn.sid, self.nsp.name, self.id)
         self.client.joined()
@@ -549,6 +580,10 @@ class Socket(Listeners):
                 waiter.fail(Disconnected("socket %s disconnected: %s" % (self.id, reason)))
         adapter = self.nsp.adapter
         self._closing_rooms = adapter.socket_rooms(self.id)
+        if self.pid is not None and is_recoverable(reason):
+            adapter.persist_session(PersistedSession(
+                self.id, self.pid, tuple(sorted(self._closing_rooms)), self.data,
+                self.nsp.clock.monotonic()))
         adapter.delete_all(self.id)
         self.nsp.connected.pop(self.id, None)
         self.client.forget(self)

@@ -6,11 +6,21 @@ from .errors import ProtocolError
 from .events import RESERVED_EVENTS, is_reserved
 from .jsontext import javascript_json
 from .packet import EncodedPacket, Packet, PacketType, default_dumps, default_loads, encode
+from .recovery import (
+    RECOVERABLE_REASONS,
+    PacketLog,
+    PersistedSession,
+    RecoveryOptions,
+    SessionStore,
+    is_recoverable,
+    recovery_request,
+)
 from .versions import V4, V5, Protocol, protocol_for
 
 __all__ = [
-    "AckTable", "Decoder", "EncodedPacket", "MAX_DEPTH", "Packet", "PacketType", "Protocol",
-    "ProtocolError", "RESERVED_EVENTS", "V4", "V5", "ack_result", "ack_values", "decode_text",
-    "default_dumps", "default_loads", "encode", "has_binary", "is_reserved", "javascript_json",
-    "join_binary", "protocol_for", "split_binary",
+    "AckTable", "Decoder", "EncodedPacket", "MAX_DEPTH", "Packet", "PacketLog", "PacketType",
+    "PersistedSession", "Protocol", "ProtocolError", "RECOVERABLE_REASONS", "RESERVED_EVENTS",
+    "RecoveryOptions", "SessionStore", "V4", "V5", "ack_result", "ack_values", "decode_text",
+    "default_dumps", "default_loads", "encode", "has_binary", "is_recoverable", "is_reserved",
+    "javascript_json", "join_binary", "protocol_for", "recovery_request", "split_binary",
 ]

@@ -22,8 +22,10 @@ class Protocol:
         """The id of a new socket."""
         raise NotImplementedError
 
-    def connect_reply(self, namespace: str, socket_id: str) -> Packet:
-        """The CONNECT answering a successful namespace connection."""
+    def connect_reply(self, namespace: str, socket_id: str,
+                      pid: Optional[str] = None) -> Packet:
+        """The CONNECT answering a successful namespace connection; ``pid``: the private
+        session id of connection state recovery (protocol 5 only)."""
         raise NotImplementedError
 
     def refusal(self, namespace: str, message: str, data: Any = None) -> Packet:
@@ -55,7 +57,8 @@ class V4(Protocol):
     def socket_id(self, namespace: str, engine_sid: str) -> str:
         return engine_sid if namespace == "/" else "%s#%s" % (namespace, engine_sid)
 
-    def connect_reply(self, namespace: str, socket_id: str) -> Packet:
+    def connect_reply(self, namespace: str, socket_id: str,
+                      pid: Optional[str] = None) -> Packet:
         return Packet(PacketType.CONNECT, namespace)
 
     def refusal(self, namespace: str, message: str, data: Any = None) -> Packet:
@@ -85,8 +88,11 @@ class V5(Protocol):
     def socket_id(self, namespace: str, engine_sid: str) -> str:
         return secrets.token_urlsafe(15)
 
-    def connect_reply(self, namespace: str, socket_id: str) -> Packet:
-        return Packet(PacketType.CONNECT, namespace, {"sid": socket_id})
+    def connect_reply(self, namespace: str, socket_id: str,
+                      pid: Optional[str] = None) -> Packet:
+        if pid is None:
+            return Packet(PacketType.CONNECT, namespace, {"sid": socket_id})
+        return Packet(PacketType.CONNECT, namespace, {"sid": socket_id, "pid": pid})
 
     def refusal(self, namespace: str, message: str, data: Any = None) -> Packet:
         payload: Dict[str, Any] = {"message": message}
