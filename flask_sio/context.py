@@ -1,7 +1,7 @@
 """Running handlers the Flask way: inside a request context for the Socket.IO connection."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, Dict, Optional
+from typing import TYPE_CHECKING, Any, Callable, Dict, Optional, Tuple
 
 import flask
 from flask import Request
@@ -54,9 +54,9 @@ class SocketContext:
     The handshake's request object is built, given its URL adapter and matched once; each
     handler then gets a shallow copy of it (its own ``sid``, ``namespace``, ``event``
     attributes and whatever the handler sets), pushed in a request context that is
-    reused too unless a handler of the socket still has it pushed (one blocked in
-    ``call``, while an ack callback runs). Pushing it opens a new app context, so
-    ``flask.g`` is fresh for every handler, and popping it runs the app's teardown
+    reused too, unless it is pushed already (a handler that calls an in-context callback
+    itself: the callback gets a context of its own). Pushing it opens a new app context,
+    so ``flask.g`` is fresh for every handler, and popping it runs the app's teardown
     functions, as a new ``app.request_context(environ)`` would.
 
     :param app: the Flask app
@@ -89,13 +89,17 @@ class SocketContext:
         attributes["sio_socket"] = socket
         return request
 
-    def claim(self, request: Request, session: Any) -> RequestContext:
-        """A request context for ``request`` with ``session``, to push: the reusable one
-        when it is free, else a new one; hand it back with ``release`` once popped."""
-        if self._busy:
-            return _SocketRequestContext(self.app, request.environ, request=request,
-                                         session=session)
+    def run(self, socket: "Socket", event: str, args: Any, session: Any,
+            fn: Callable[..., Any], call_args: Tuple[Any, ...]) -> Any:
+        """``fn(*call_args)`` in a request context for ``event`` of ``socket`` whose
+        session is ``session`` (None: the app's session interface opens one, and saves
+        it after ``fn`` if changed)."""
+        request = self.copy_request(socket, event, args)
         ctx = self._ctx
+        if session is None or self._busy:
+            return _run_in(_SocketRequestContext(self.app, request.environ, request=request,
+                                                 session=session), fn, call_args,
+                           save_session=session is None)
         if session is not self._session:
             ctx = self._ctx = _SocketRequestContext(self.app, request.environ,
                                                     request=request, session=session)
@@ -103,13 +107,27 @@ class SocketContext:
         ctx.request = request
         ctx.flashes = None
         self._busy = True
-        return ctx
-
-    def release(self, ctx: RequestContext) -> None:
-        """``ctx``, from ``claim``, was popped."""
-        if ctx is self._ctx:
+        try:
+            ctx.push()
+            try:
+                return fn(*call_args)
+            finally:
+                ctx.pop()
+        finally:
             ctx.request = self.request  # no handler's copy (nor its socket) kept
             self._busy = False
+
+
+def _run_in(ctx: RequestContext, fn: Callable[..., Any], call_args: Tuple[Any, ...],
+            save_session: bool) -> Any:
+    """``fn(*call_args)`` in ``ctx``, a context of its own; with ``save_session``, the
+    session the app's session interface opened for it is saved after ``fn`` (see
+    ``_save_session``)."""
+    with ctx:
+        result = fn(*call_args)
+        if save_session:
+            _save_session(ctx.app, ctx.session)
+        return result
 
 
 #: the context of each connected socket that ran a handler (dropped by ``forget``)
@@ -145,26 +163,15 @@ def run_in_context(app: flask.Flask, socket: "Socket", event: str, args: Any,
     event. The request object and URL match are made once per socket (see
     ``SocketContext``).
     """
-    context = context_of(app, socket)
-    request = context.copy_request(socket, event, args)
+    context = _contexts.get(socket)
+    if context is None or context.app is not app:
+        context = context_of(app, socket)
+    session = None
     if manage_session:
         session = socket.data.get(SESSION_KEY)
         if session is None:
             session = socket.data[SESSION_KEY] = _open_session(app, socket.environ)
-        ctx = context.claim(request, session)
-    else:  # the app's session interface opens the session when the context is pushed
-        ctx = _SocketRequestContext(app, socket.environ, request=request)
-    try:
-        ctx.push()
-        try:
-            result = fn(*call_args)
-            if not manage_session:
-                _save_session(app, ctx.session)
-            return result
-        finally:
-            ctx.pop()
-    finally:
-        context.release(ctx)
+    return context.run(socket, event, args, session, fn, call_args)
 
 
 def _save_session(app: flask.Flask, session: Any) -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, Optional, Sequence, Set, Tuple
 
 import flask
 
@@ -147,7 +147,7 @@ class Dispatcher:
 
     def _on_connection(self, socket: "Socket") -> None:
         log.info("%s connected to %s", socket.id, socket.nsp.name)
-        socket.on_any(functools.partial(self._on_any, socket))
+        socket.on_any(functools.partial(self._on_event, socket))
         socket.on("disconnect", lambda reason: self._guarded(socket, self._on_disconnect,
                                                              socket, reason))
         if self.always_connect and self._run_connect(socket) is not None:
@@ -165,25 +165,23 @@ class Dispatcher:
             if not report_to_test_client(socket, exc):
                 raise
 
-    def _on_any(self, socket: "Socket", event: str, *values: Any) -> None:
-        """Every event of ``socket``: ``_on_event``, guarded as ``_guarded`` does (inline:
-        this runs for each event)."""
+    def _on_event(self, socket: "Socket", event: str, *values: Any) -> None:
+        """Every event of ``socket``: its handler, run in context, whose return value is
+        the ack when the client asked; what escapes goes where ``_guarded`` sends it."""
         try:
-            self._on_event(socket, event, list(values))
+            args = list(values)
+            ack = args.pop() if args and isinstance(args[-1], Ack) else None
+            if log.isEnabledFor(logging.INFO):
+                log.info("received event %r from %s [%s]", event, socket.id, socket.nsp.name)
+            found = self._find(socket, event, args)
+            if found is None:
+                return
+            result = self._run(socket, event, args, found)
+            if ack is not None and not ack.sent:
+                ack(*ack_values(result))
         except Exception as exc:
             if not report_to_test_client(socket, exc):
                 raise
-
-    def _on_event(self, socket: "Socket", event: str, args: List[Any]) -> None:
-        ack = args.pop() if args and isinstance(args[-1], Ack) else None
-        if log.isEnabledFor(logging.INFO):
-            log.info("received event %r from %s [%s]", event, socket.id, socket.nsp.name)
-        found = self._find(socket, event, args)
-        if found is None:
-            return
-        result = self._run(socket, event, args, found)
-        if ack is not None and not ack.sent:
-            ack(*ack_values(result))
 
     def _on_disconnect(self, socket: "Socket", reason: str) -> None:
         log.info("%s disconnected from %s (%s)", socket.id, socket.nsp.name, reason)
