@@ -72,6 +72,9 @@ class SocketContext:
         RequestContext.match_request(ctx)  # once, for every handler's copy
         #: the handshake's request, matched; handlers see copies of it
         self.request: Request = ctx.request
+        missed = self.request.routing_exception  # the Socket.IO path is seldom a route
+        if missed is not None:  # kept for the socket's life: not with the frames (and
+            missed.__traceback__ = missed.__context__ = None  # their locals) it was in
         self._ctx = ctx
         self._session: Optional[Any] = None  # the session the reusable context holds
         self._busy = False

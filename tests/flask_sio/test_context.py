@@ -93,3 +93,15 @@ def test_a_refused_connection_keeps_no_context(app: Flask) -> None:
     client = sio.test_client(app)
     assert client.is_connected() is False
     assert refused and refused[0] not in flask_context._contexts
+
+
+def test_a_socket_context_keeps_no_frames_of_its_first_event(app: Flask) -> None:
+    sio = SocketIO(app)
+    sio.on_event("ping", lambda: None)
+    client = sio.test_client(app)
+    client.emit("ping")
+    socket = sio.server.of("/").connected[client.sid]
+    missed = flask_context._contexts[socket].request.routing_exception
+    # the Socket.IO path matches no route; the NotFound stays, not the stack it was raised in
+    assert type(missed).__name__ == "NotFound"
+    assert (missed.__traceback__, missed.__context__) == (None, None)
