@@ -231,10 +231,15 @@ class LeanPolling {
     if (open[0] !== "0") throw new Error(`unexpected handshake ${open}`);
     this.base += "&sid=" + encodeURIComponent(JSON.parse(open.slice(1)).sid);
     await request("POST", this.base, "40");
-    const answer = await request("GET", this.base);
-    if (!answer.startsWith("40")) throw new Error(`unexpected CONNECT answer ${answer}`);
-    this.connected = true;
-    return this;
+    for (let tries = 0; tries < 5; tries++) { // the answer may come after a ping or a noop
+      for (const packet of (await request("GET", this.base)).split("\x1e")) {
+        if (packet === "2") await request("POST", this.base, "3");
+        else if (packet.startsWith("44")) throw new Error(`connect_error: ${packet}`);
+        else if (packet.startsWith("40")) this.connected = true;
+      }
+      if (this.connected) return this;
+    }
+    throw new Error("no CONNECT answer after 5 polls");
   }
 
   disconnect() {

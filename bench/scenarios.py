@@ -61,8 +61,8 @@ class Sizes:
     #: (1) echo and ack round trips: clients, emits in flight per client, timed seconds
     rt_clients: int = 100
     rt_inflight: int = 10
-    rt_seconds: float = 2.5
-    rt_warmup_s: float = 1.0
+    rt_seconds: float = 2.0
+    rt_warmup_s: float = 0.75
     fanout_clients: int = 1000
     fanout_messages: int = 200
     fanout_lockstep_messages: int = 100
@@ -73,8 +73,8 @@ class Sizes:
     connect_concurrency: int = 10
     #: (4) long-polling round trips
     polling_clients: int = 50
-    polling_seconds: float = 3.0
-    polling_warmup_s: float = 1.0
+    polling_seconds: float = 2.0
+    polling_warmup_s: float = 0.75
     #: (5) idle websockets held at once, in steps (capped below the descriptor limit)
     idle_levels: List[int] = field(default_factory=lambda: [1000, 10000, 19000])
     #: (6) large payloads: bytes; sequential round trips for a time (after the warm-up ones)
