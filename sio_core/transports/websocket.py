@@ -3,7 +3,9 @@
 The reader feeds each message to the session; the writer puts the session's outbox on
 the socket, from one hub callback per loop iteration for all sessions (``_flush_marked``)
 or, for what that cannot finish at once, from a greenlet per session. The close frame
-always follows the messages queued before it. The framing itself is the pure codec's
+always follows the messages queued before it. An idle connection holds no greenlet: the
+event loop's watcher starts the reader when bytes arrive (``_Reader``), and the writer's
+greenlet lives only while it has something to finish. The framing itself is the pure codec's
 (``sio_core.websocket``), the socket's handling ``wsconn.WebSocket``'s.
 docs/conformance.md has the section-by-section check against the Autobahn test suite.
 """
