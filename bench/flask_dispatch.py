@@ -4,96 +4,38 @@
     python bench/flask_dispatch.py --tree old=/tmp/old --tree new=.   # A/B, alternated
 
 Each round starts, for every tree (a source checkout: its ``sio_core`` and ``flask_sio``
-are imported through ``PYTHONPATH``) and each server (``core``: a ``sio_core.Server``;
-``flask``: a Flask app with ``flask_sio.SocketIO``, the same ``echo``/``ack`` handlers), a
-server process on 127.0.0.1 and runs ``bench/load.js``'s ``roundtrip`` scenario against it
-(``--clients`` websocket clients, each keeping ``--inflight`` emits in flight for
-``--seconds``), once with ``echo`` emits (answered by an ``echo`` event) and once with
-``ack`` emits. The order of the trees alternates from round to round. Printed: per tree,
-server and kind, the median rate and the median server CPU time per round trip, and
-the ratio flask/core of each tree (rates, and CPU per round trip inverted).
-
-The server mode (``serve core|flask --port N``) is what the driver starts.
+are imported through ``PYTHONPATH``) and each server (``sio_core`` and ``flask_sio`` as
+``bench/servers.py`` builds them, with the same handlers), a server process on 127.0.0.1
+and runs ``bench/load.js``'s ``roundtrip`` scenario against it (``--clients`` websocket
+clients, each keeping ``--inflight`` emits in flight for ``--seconds``), once with ``echo``
+emits (answered by an ``echo`` event) and once with ``ack`` emits. The order of the trees
+alternates from round to round. Printed: per tree, server and kind, the median rate and
+the median server CPU time per round trip, and the ratio flask_sio/sio_core of each tree
+(rates, and CPU per round trip inverted).
 """
-if __name__ == "__main__" and __import__("sys").argv[1:2] == ["serve"]:
-    from gevent import monkey
+import argparse
+import json
+import logging
+import os
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+from typing import Dict, List, Optional, Tuple
 
-    monkey.patch_all()
+from servers import cpu_seconds, free_port, wait_for_port
 
-import argparse  # noqa: E402
-import json  # noqa: E402
-import logging  # noqa: E402
-import os  # noqa: E402
-import statistics  # noqa: E402
-import subprocess  # noqa: E402
-import sys  # noqa: E402
-from pathlib import Path  # noqa: E402
-from typing import Dict, List, Optional, Tuple  # noqa: E402
-
-from servers import cpu_seconds, free_port, wait_for_port  # noqa: E402
-
-__all__ = ["serve", "run_round", "main"]
+__all__ = ["run_round", "main"]
 
 log = logging.getLogger("bench.flask_dispatch")
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 LOAD_JS = BENCH / "load.js"
-SERVERS = ("core", "flask")
+#: bench/servers.py's names of the two servers compared
+SERVERS = ("sio_core", "flask_sio")
+SERVERS_PY = BENCH / "servers.py"
 KINDS = ("echo", "ack")
-
-
-# -- the server process ---------------------------------------------------------------------
-
-
-def _build(kind: str, host: str, port: int) -> object:
-    """The ``core`` or ``flask`` server with the benchmark handlers, bound to host:port."""
-    from sio_core.serving import make_server
-
-    if kind == "core":
-        from sio_core import Server
-
-        io = Server(origins="*")
-
-        @io.on("connection")
-        def on_connection(socket):
-            @socket.on("echo")
-            def echo(*args):
-                socket.emit("echo", *args)
-
-            @socket.on("ack")
-            def ack(*args):  # the last argument is the ack callback
-                return args[:-1]
-
-        return make_server(io, host, port)
-    import flask
-
-    from flask_sio import SocketIO, emit
-
-    app = flask.Flask("bench")
-    app.config["SECRET_KEY"] = "bench"
-    socketio = SocketIO(app, cors_allowed_origins="*")
-
-    @socketio.on("echo")
-    def echo(*args):
-        emit("echo", *args)
-
-    @socketio.on("ack")
-    def ack(*args):
-        return args
-
-    server = app.extensions["socketio"].server
-    return make_server(app, host, port, websocket_check=server.check_websocket)
-
-
-def serve(kind: str, port: int) -> None:
-    """Serve ``kind`` on 127.0.0.1:``port`` until killed."""
-    logging.basicConfig(level=logging.WARNING)
-    import gc
-
-    server = _build(kind, "127.0.0.1", port)
-    gc.freeze()
-    server.serve_forever()  # type: ignore[attr-defined]
 
 
 # -- the driver -----------------------------------------------------------------------------
@@ -131,8 +73,8 @@ def run_round(tree: str, server: str, args: argparse.Namespace) -> Dict[str, Tup
     """Start ``server`` from ``tree``; each kind's (rate, CPU µs per round trip)."""
     port = free_port()
     env = dict(os.environ, PYTHONPATH=os.path.abspath(tree))
-    proc = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "serve", server,
-                             "--port", str(port)], env=env, cwd=os.path.abspath(tree))
+    proc = subprocess.Popen([sys.executable, str(SERVERS_PY), server, "--port", str(port)],
+                            env=env, cwd=os.path.abspath(tree))
     try:
         wait_for_port(port, proc)
         return {kind: _load(port, proc.pid, kind, args) for kind in KINDS}
@@ -143,10 +85,6 @@ def run_round(tree: str, server: str, args: argparse.Namespace) -> Dict[str, Tup
 
 def main(argv: Optional[List[str]] = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    sub = parser.add_subparsers(dest="command")
-    serve_parser = sub.add_parser("serve", help="(the driver's) run one server")
-    serve_parser.add_argument("kind", choices=SERVERS)
-    serve_parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--tree", action="append", default=[],
                         help="NAME=PATH of a source tree (repeat for A/B; default: this one)")
     parser.add_argument("--rounds", type=int, default=5)
@@ -155,9 +93,6 @@ def main(argv: Optional[List[str]] = None) -> None:
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--warmup", type=float, default=1.0)
     args = parser.parse_args(argv)
-    if args.command == "serve":
-        serve(args.kind, args.port)
-        return
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     trees = [spec.split("=", 1) for spec in args.tree] or [["tree", str(ROOT)]]
     samples: Dict[Tuple[str, str, str], List[Tuple[float, float]]] = {}
@@ -173,14 +108,14 @@ def main(argv: Optional[List[str]] = None) -> None:
              args.clients, args.inflight, args.seconds)
     for name, _ in trees:
         for kind in KINDS:
-            core = samples[(name, "core", kind)]
-            flask = samples[(name, "flask", kind)]
+            core = samples[(name, "sio_core", kind)]
+            flask = samples[(name, "flask_sio", kind)]
             core_rate = statistics.median(rate for rate, _ in core)
             flask_rate = statistics.median(rate for rate, _ in flask)
             core_cpu = statistics.median(cpu for _, cpu in core)
             flask_cpu = statistics.median(cpu for _, cpu in flask)
-            log.info("%-6s %-4s core %7.0f/s %6.1f µs/op | flask %7.0f/s %6.1f µs/op | "
-                     "flask/core %.2fx rate, %.2fx by CPU per op", name, kind, core_rate,
+            log.info("%-6s %-4s sio_core %7.0f/s %6.1f µs/op | flask_sio %7.0f/s %6.1f µs/op | "
+                     "flask_sio/sio_core %.2fx rate, %.2fx by CPU per op", name, kind, core_rate,
                      core_cpu, flask_rate, flask_cpu, flask_rate / core_rate,
                      core_cpu / flask_cpu)
 
