@@ -3,6 +3,8 @@
 Run: python examples/conformance_app.py --port 8000
      python examples/conformance_app.py --port 8001 --redis redis://127.0.0.1:6379/0
          (instances sharing a Redis and a --channel share rooms, broadcasts and clients)
+     python examples/conformance_app.py --port 8000 --admin
+         (the Admin UI's namespace /admin, no auth: open the dashboard on this server)
 """
 from gevent import monkey
 
@@ -19,11 +21,13 @@ REMEMBERED = 100_000
 
 
 def build(port: int, host: str = "127.0.0.1", adapter=None, ping_interval: float = 2.0,
-          ping_timeout: float = 2.0, generate_id=None) -> Server:
+          ping_timeout: float = 2.0, generate_id=None,
+          admin: bool = False) -> Server:
     """Create the conformance server listening on ``host:port``.
 
     The contract's heartbeat is 2 s / 2 s; tests of heartbeats over time shorten it.
     ``generate_id`` makes Engine.IO session ids (e.g. tagged with the node, for a proxy).
+    ``admin``: the Admin UI namespace ``/admin`` (no authentication, development mode).
     """
     options = dict(ping_interval=ping_interval, ping_timeout=ping_timeout,
                    max_http_buffer_size=1_000_000,
@@ -33,6 +37,8 @@ def build(port: int, host: str = "127.0.0.1", adapter=None, ping_interval: float
     if generate_id is not None:
         options["generate_id"] = generate_id
     io = Server(**options)
+    if admin:
+        io.instrument(auth=False, mode="development")
     state = {"last_reason": None}
     reasons = OrderedDict()  # socket id -> disconnect reason, the most recent REMEMBERED
 
@@ -153,6 +159,8 @@ def _options(parser) -> None:
     parser.add_argument("--redis", default=None,
                         help="Redis URL: share rooms and broadcasts with other instances")
     parser.add_argument("--channel", default="socket.io", help="Redis channel prefix")
+    parser.add_argument("--admin", action="store_true",
+                        help="the Admin UI namespace /admin (no auth, development mode)")
 
 
 def main() -> None:
@@ -163,7 +171,7 @@ def main() -> None:
 
         adapter = RedisAdapter(url=args.redis, channel=args.channel)
     build(args.port, args.host, adapter=adapter, ping_interval=args.ping_interval,
-          ping_timeout=args.ping_timeout).serve_forever()
+          ping_timeout=args.ping_timeout, admin=args.admin).serve_forever()
 
 
 if __name__ == "__main__":

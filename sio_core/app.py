@@ -6,6 +6,7 @@ from typing import Any, Callable, Dict, Iterable, Optional, Union
 
 from . import debug, runtime
 from .adapter import MemoryAdapter
+from .admin import AuthOption, Instrumentation, instrument
 from .engineio import EngineOptions
 from .server.clock import Clock
 from .server.core import ServerCore
@@ -176,6 +177,23 @@ class Server(ServerCore):
         self, environ: Dict[str, Any], start_response: Callable[..., Any]
     ) -> Iterable[bytes]:
         return self._middleware(environ, start_response)
+
+    def instrument(self, auth: AuthOption, mode: str = "development", read_only: bool = False,
+                   namespace: str = "/admin", server_id: Optional[str] = None,
+                   stats_interval: float = 2.0) -> Instrumentation:
+        """Serve the namespace the ``@socket.io/admin-ui`` dashboard connects to.
+
+        :param auth: False, or ``{"type": "basic", "username": ..., "password": <bcrypt
+            hash>}`` (needs the ``bcrypt`` package)
+        :param mode: ``"development"`` (sockets, rooms and events live) or ``"production"``
+        :param read_only: refuse the dashboard's actions (disconnect, join, leave, emit)
+        :param namespace: the dashboard's namespace
+        :param server_id: this node's name in the dashboard (default: host name and pid)
+        :param stats_interval: seconds between two ``server_stats`` of this node
+        :returns: the ``sio_core.admin.Instrumentation``
+        """
+        return instrument(self, auth, mode=mode, read_only=read_only, namespace=namespace,
+                          server_id=server_id, stats_interval=stats_interval)
 
     def close(self, callback: Optional[Callable[[], Any]] = None) -> None:
         """Disconnect everyone (``server shutting down``), stop listening, then ``callback()``."""

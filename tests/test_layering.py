@@ -13,7 +13,7 @@ import pytest
 PKG = Path(__file__).resolve().parent.parent / "sio_core"
 
 PURE = ["engineio", "socketio", "http", "adapter/messages.py", "websocket", "deprecation.py"]
-GLUE = ["server", "adapter/base.py", "adapter/memory.py", "runtime.py", "debug.py"]
+GLUE = ["server", "adapter/base.py", "adapter/memory.py", "runtime.py", "debug.py", "admin.py"]
 EDGE_MODULES = {"sio_core.transports", "sio_core.wsgi.app", "sio_core.wsgi.middleware",
                 "sio_core.wsgi.client_bundle", "sio_core.serving", "sio_core.app",
                 "sio_core.adapter.redis"}

@@ -142,6 +142,8 @@ class Adapter:
     :param nsp: the namespace served; None makes a template (see ``for_namespace``)
     """
 
+    _room_observers: Optional[List[Callable[[str, str, str], None]]] = None
+
     def __init__(self, nsp: Optional[AdaptedNamespace] = None) -> None:
         #: the namespace served (None in a template)
         self.nsp: AdaptedNamespace = nsp  # type: ignore[assignment]
@@ -149,9 +151,29 @@ class Adapter:
         self.rooms: Dict[str, Set[str]] = {}
         #: socket id → rooms (the reverse index)
         self.sids: Dict[str, Set[str]] = {}
+        #: ``fn(change, room, sid)`` for each room joined (``"join"``) or left (``"leave"``)
+        self._room_observers: Optional[List[Callable[[str, str, str], None]]] = None
         # connection state recovery: made at first use, when the namespace has it on
         self._packet_log: Optional[PacketLog] = None
         self._sessions: Optional[SessionStore] = None
+
+    def observe_rooms(self, fn: Callable[[str, str, str], None]) -> None:
+        """Call ``fn(change, room, sid)`` whenever a socket of this node joins a room
+        (``change`` is ``"join"``) or leaves one (``"leave"``), its own room included.
+
+        :param fn: the observer; it runs inside the room change and must not block
+        """
+        if self._room_observers is None:
+            self._room_observers = []
+        self._room_observers.append(fn)
+
+    def _rooms_changed(self, change: str, sid: str, rooms: Iterable[str]) -> None:
+        for fn in list(self._room_observers or ()):
+            for room in rooms:
+                try:
+                    fn(change, room, sid)
+                except Exception:
+                    log.exception("room observer %r failed", fn)
 
     def for_namespace(self, nsp: AdaptedNamespace) -> "Adapter":
         """A new adapter with this one's settings, serving ``nsp``.
@@ -181,6 +203,7 @@ class Adapter:
         mine = self.sids.get(sid)
         if mine is None:
             mine = self.sids[sid] = set()
+        added = [] if self._room_observers else None
         for room in rooms:
             if room in mine:
                 continue
@@ -190,11 +213,20 @@ class Adapter:
                 self.rooms[room] = {sid}
             else:
                 members.add(sid)
+            if added is not None:
+                added.append(room)
+        if added:
+            self._rooms_changed("join", sid, added)
 
     def delete(self, sid: str, room: str) -> None:
         """Take socket ``sid`` out of ``room``."""
         mine = self.sids.get(sid)
         if mine is not None:
+            if self._room_observers and room in mine:
+                mine.discard(room)
+                self._leave(sid, room)
+                self._rooms_changed("leave", sid, [room])
+                return
             mine.discard(room)
         self._leave(sid, room)
 
@@ -207,8 +239,11 @@ class Adapter:
 
     def delete_all(self, sid: str) -> None:
         """Take socket ``sid`` out of every room."""
-        for room in self.sids.pop(sid, ()):
+        rooms = self.sids.pop(sid, ())
+        for room in rooms:
             self._leave(sid, room)
+        if rooms and self._room_observers:
+            self._rooms_changed("leave", sid, sorted(rooms))
 
     def socket_rooms(self, sid: str) -> Set[str]:
         """The rooms of socket ``sid`` (a copy)."""

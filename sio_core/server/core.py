@@ -52,6 +52,9 @@ class ServerCore(EngineHandler):
         #: static namespaces by name
         self.nsps: Dict[str, Namespace] = {}
         self._parents: List[ParentNamespace] = []
+        self._namespace_observers: List[Callable[[Namespace], None]] = []
+        #: the Admin UI's ``sio_core.admin.Instrumentation`` (``Server.instrument``), or None
+        self._instrumentation: Any = None
         self.engine = engine
         engine.handler = self
         #: the main namespace ``/``
@@ -109,12 +112,24 @@ class ServerCore(EngineHandler):
             nsp = self.nsps.get(name)
             if nsp is None:
                 nsp = self.nsps[name] = Namespace(self, name)
+                self._namespace_created(nsp)
         else:
             nsp = ParentNamespace(self, matcher_for(name))
             self._parents.append(nsp)
+            self._namespace_created(nsp)
         if fn is not None:
             nsp.on("connection", fn)
         return nsp
+
+    def on_new_namespace(self, fn: Callable[[Namespace], None]) -> Callable[[Namespace], None]:
+        """Call ``fn(nsp)`` for each namespace created from now on (socket.io's
+        ``new_namespace``), dynamic ones and their children included (decorator)."""
+        self._namespace_observers.append(fn)
+        return fn
+
+    def _namespace_created(self, nsp: Namespace) -> None:
+        for fn in list(self._namespace_observers):
+            fn(nsp)
 
     def _namespace_for(self, name: str, auth: Any) -> Optional[Namespace]:
         nsp = self.nsps.get(name)
@@ -228,6 +243,8 @@ class ServerCore(EngineHandler):
 
     def close_sockets(self) -> None:
         """Disconnect every socket with ``server shutting down`` and close every session."""
+        if self._instrumentation is not None:
+            self._instrumentation.close()
         for nsp in self._all_namespaces():
             for socket in list(nsp.connected.values()):
                 socket._on_close(CloseReason.SERVER_SHUTTING_DOWN.value)

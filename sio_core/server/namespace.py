@@ -249,6 +249,7 @@ class ParentNamespace(Namespace):
         nsp = self.children.get(name)
         if nsp is None:
             nsp = self.children[name] = Namespace(self.server, name, parent=self)
+            self.server._namespace_created(nsp)
         return nsp
 
 

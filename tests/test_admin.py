@@ -1,0 +1,218 @@
+"""The Admin UI namespace (``Server.instrument``) as the ``@socket.io/admin-ui`` dashboard
+speaks to it, driven with our Python client against servers in subprocesses; across two
+nodes through a real redis-server."""
+from __future__ import annotations
+
+import queue
+from pathlib import Path
+from typing import Any, Dict, Iterator, List, Optional, Tuple
+
+import pytest
+
+from sio_core.client import SocketIOClient
+from sio_core.client.errors import ConnectionError
+from tests.helpers import ServerProcess
+
+ADMIN_APP = Path(__file__).with_name("admin_app.py")
+#: bcryptjs's hash of "changeit" (as the Node server's docs make them: ``$2a$``)
+HASH = "$2a$04$UT18.vnLVNsIIttQ47Co6.A1.YJ6hapye9ddzQY6WKyJpGqrLOSUu"
+WAIT = 10.0
+
+# the Python client in this process leaves the sockets of refused or server-closed
+# connections to the garbage collector (a ResourceWarning, not a failure of this feature)
+pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+
+
+class Recorder:
+    """A client whose events of each namespace land in one queue, in order."""
+
+    def __init__(self) -> None:
+        self.client = SocketIOClient(reconnection=False)
+        self.closed = False
+        self.events: "queue.Queue[Tuple[str, str, Tuple[Any, ...]]]" = queue.Queue()
+
+    def listen(self, namespace: str) -> None:
+        self.client.on("*", lambda event, *args: self.events.put((namespace, event, args)),
+                       namespace=namespace)
+        self.client.on("disconnect", lambda *args: self.events.put((namespace, "disconnect", args)),
+                       namespace=namespace)
+
+    def connect(self, url: str, namespaces: List[str], auth: Optional[Dict[str, Any]] = None,
+                transports: Optional[List[str]] = None) -> "Recorder":
+        for ns in namespaces:
+            self.listen(ns)
+        self.client.connect(url, namespaces=namespaces, auth=auth,
+                            transports=transports or ["websocket"])
+        return self
+
+    def next(self, event: str, match: Any = None, timeout: float = WAIT) -> Tuple[Any, ...]:
+        """The args of the next ``event`` (for which ``match(args)`` holds), skipping others."""
+        while True:
+            try:
+                _, name, args = self.events.get(timeout=timeout)
+            except queue.Empty:
+                raise AssertionError(f"no {event!r} within {timeout} s") from None
+            if name == event and (match is None or match(args)):
+                return args
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self.client.disconnect()
+
+
+@pytest.fixture
+def clients() -> Iterator[list]:
+    made: list = []
+    yield made
+    for c in made:
+        c.close()
+
+
+def recorder(clients: list) -> Recorder:
+    r = Recorder()
+    clients.append(r)
+    return r
+
+
+def start(*args: str) -> ServerProcess:
+    return ServerProcess(ADMIN_APP, "--stats-interval", "0.3", *args)
+
+
+@pytest.fixture
+def app() -> Iterator[ServerProcess]:
+    srv = start()
+    yield srv
+    srv.stop()
+
+
+def by_id(sockets: List[Dict[str, Any]]) -> Dict[str, Dict[str, Any]]:
+    return {s["id"]: s for s in sockets}
+
+
+def test_config_all_sockets_and_stats(app, clients) -> None:
+    user = recorder(clients).connect(app.url, ["/"])
+    user_id = user.client.get_sid("/")
+    assert user.client.call("join", "room-a") is not None
+    admin = recorder(clients).connect(app.url, ["/admin"])
+    [config] = admin.next("config")
+    assert set(config["supportedFeatures"]) >= {"EMIT", "JOIN", "LEAVE", "DISCONNECT",
+                                               "MJOIN", "MLEAVE", "MDISCONNECT", "ALL_EVENTS"}
+    [sockets] = admin.next("all_sockets")
+    mine = by_id(sockets)[user_id]
+    assert mine["nsp"] == "/" and mine["transport"] == "websocket"
+    assert sorted(mine["rooms"]) == sorted([user_id, "room-a"])
+    assert mine["data"] == {} and len(mine["clientId"]) == 12
+    assert mine["handshake"]["address"] == "127.0.0.1"
+    assert "auth" not in mine["handshake"]
+    admin_id = admin.client.get_sid("/admin")
+    assert by_id(sockets)[admin_id]["nsp"] == "/admin"
+    [stats] = admin.next("server_stats")
+    assert stats["clientsCount"] == 2 and stats["pollingClientsCount"] == 0
+    assert isinstance(stats["pid"], int) and stats["serverId"] and stats["uptime"] >= 0
+    counts = {n["name"]: n["socketsCount"] for n in stats["namespaces"]}
+    assert counts == {"/": 1, "/admin": 1, "/chat": 0}
+
+
+def test_live_sockets_rooms_and_events_in_development_mode(app, clients) -> None:
+    admin = recorder(clients).connect(app.url, ["/admin"])
+    admin.next("all_sockets")
+    user = recorder(clients).connect(app.url, ["/"])
+    user_id = user.client.get_sid("/")
+    [described, when] = admin.next("socket_connected", lambda a: a[0]["id"] == user_id)
+    assert described["nsp"] == "/" and described["transport"] == "websocket"
+    assert when.endswith("Z") and "T" in when
+    user.client.call("join", "room-b")
+    assert admin.next("room_joined", lambda a: a[1] == "room-b")[:3] == ("/", "room-b", user_id)
+    user.client.emit("echo", ("hi", {"n": 1}))
+    args = admin.next("event_received")
+    assert args[:3] == ("/", user_id, ["echo", "hi", {"n": 1}])
+    user.client.call("leave", "room-b")
+    assert admin.next("room_left", lambda a: a[1] == "room-b")[:3] == ("/", "room-b", user_id)
+    user.close()
+    args = admin.next("socket_disconnected")
+    assert args[:2] == ("/", user_id)
+    assert args[2] in ("client namespace disconnect", "transport close")
+
+
+def test_actions_disconnect_join_leave_and_emit(app, clients) -> None:
+    admin = recorder(clients).connect(app.url, ["/admin"])
+    admin.next("all_sockets")
+    user = recorder(clients).connect(app.url, ["/"])
+    user_id = user.client.get_sid("/")
+    admin.client.emit("join", ("/", "vip", user_id), namespace="/admin")
+    admin.next("room_joined", lambda a: a[1] == "vip")
+    assert "vip" in user.client.call("join", "other")
+    admin.client.emit("emit", ("/", "vip", "hello", 1, "two"), namespace="/admin")
+    assert user.next("hello") == (1, "two")
+    admin.client.emit("leave", ("/", "vip", user_id), namespace="/admin")
+    admin.next("room_left", lambda a: a[1] == "vip")
+    assert "vip" not in user.client.call("join", "other")
+    admin.client.emit("_disconnect", ("/", False, user_id), namespace="/admin")
+    args = admin.next("socket_disconnected", lambda a: a[1] == user_id)
+    assert args[2] == "server namespace disconnect"
+    assert user.next("disconnect") is not None
+
+
+def test_basic_auth_refuses_wrong_credentials_and_gives_a_session(clients) -> None:
+    srv = start("--auth", "admin:" + HASH, "--mode", "production")
+    try:
+        with pytest.raises(ConnectionError) as err:
+            recorder(clients).connect(srv.url, ["/admin"],
+                                      auth={"username": "admin", "password": "wrong"})
+        assert "invalid credentials" in str(err.value)
+        with pytest.raises(ConnectionError):
+            recorder(clients).connect(srv.url, ["/admin"])
+        admin = recorder(clients).connect(srv.url, ["/admin"],
+                                          auth={"username": "admin", "password": "changeit"})
+        [session] = admin.next("session")
+        [config] = admin.next("config")
+        assert "ALL_EVENTS" not in config["supportedFeatures"]  # production mode
+        assert admin.next("server_stats")[0]["clientsCount"] == 1
+        # the dashboard reconnects with its session id instead of the password
+        again = recorder(clients).connect(srv.url, ["/admin"], auth={"sessionId": session})
+        again.next("config")
+    finally:
+        srv.stop()
+
+
+def test_read_only_offers_and_honours_no_action(clients) -> None:
+    srv = start("--read-only")
+    try:
+        admin = recorder(clients).connect(srv.url, ["/admin"])
+        [config] = admin.next("config")
+        assert config["supportedFeatures"] == ["ALL_EVENTS"]
+        user = recorder(clients).connect(srv.url, ["/"])
+        user_id = user.client.get_sid("/")
+        admin.client.emit("_disconnect", ("/", False, user_id), namespace="/admin")
+        admin.client.emit("emit", ("/", "", "hello", 1), namespace="/admin")
+        assert user.client.call("list-clients") == [user_id]  # still here, after both
+        assert "hello" not in [name for _, name, _ in list(user.events.queue)]
+    finally:
+        srv.stop()
+
+
+@pytest.mark.interop
+def test_two_nodes_through_redis(redis_server, clients) -> None:
+    """The dashboard on node 1 hears node 2's stats and sockets, and its actions reach
+    sockets on node 2."""
+    one = start("--redis", redis_server.url, "--server-id", "one")
+    two = start("--redis", redis_server.url, "--server-id", "two")
+    try:
+        far = recorder(clients).connect(two.url, ["/"])
+        far_id = far.client.get_sid("/")
+        admin = recorder(clients).connect(one.url, ["/admin"])
+        [sockets] = admin.next("all_sockets")
+        assert by_id(sockets)[far_id]["nsp"] == "/"
+        assert len(by_id(sockets)[far_id]["clientId"]) == 12
+        seen = set()
+        while seen != {"one", "two"}:
+            seen.add(admin.next("server_stats")[0]["serverId"])
+        admin.client.emit("join", ("/", "vip", far_id), namespace="/admin")
+        assert admin.next("room_joined", lambda a: a[1] == "vip")[2] == far_id
+        admin.client.emit("_disconnect", ("/", False, far_id), namespace="/admin")
+        assert admin.next("socket_disconnected", lambda a: a[1] == far_id)[0] == "/"
+        assert far.next("disconnect") is not None
+    finally:
+        one.stop()
+        two.stop()
