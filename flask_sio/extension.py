@@ -291,6 +291,19 @@ class SocketIO:
             raise Disconnected("no connected socket %s in %s" % (target, nsp.name))
         return responses[0]
 
+    def instrument(self, auth: Any, mode: str = "development", read_only: bool = False,
+                   namespace: str = "/admin", server_id: Optional[str] = None,
+                   stats_interval: float = 2.0) -> Any:
+        """Serve the ``@socket.io/admin-ui`` dashboard's namespace on the app's server
+        (after ``init_app``); the parameters are ``sio_core.Server.instrument``'s.
+
+        :param auth: False, or ``{"type": "basic", "username": ..., "password": <bcrypt
+            hash>}``
+        """
+        return self._state().server.instrument(
+            auth, mode=mode, read_only=read_only, namespace=namespace, server_id=server_id,
+            stats_interval=stats_interval)
+
     def close_room(self, room: str, namespace: Optional[str] = None) -> None:
         """Remove everyone from ``room``."""
         self._state().server.of(namespace or "/").in_(room).sockets_leave(room)

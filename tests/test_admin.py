@@ -216,3 +216,32 @@ def test_two_nodes_through_redis(redis_server, clients) -> None:
     finally:
         one.stop()
         two.stop()
+
+
+def test_flask_sio_instrument_forwards_to_the_server() -> None:
+    flask = pytest.importorskip("flask")
+    from flask_sio import SocketIO
+
+    app = flask.Flask(__name__)
+    socketio = SocketIO(app)
+
+    @socketio.on("ping")
+    def ping(value):
+        return value
+
+    instrumentation = socketio.instrument(auth=False, stats_interval=60)
+    user = socketio.test_client(app)
+    admin = socketio.test_client(app, namespace="/admin")
+    try:
+        received = {e["name"]: e["args"] for e in admin.get_received("/admin")}
+        assert "ALL_EVENTS" in received["config"][0]["supportedFeatures"]
+        assert {s["nsp"] for s in received["all_sockets"][0]} == {"/", "/admin"}
+        assert user.emit("ping", 7, callback=True) == 7
+        events = [e for e in admin.get_received("/admin") if e["name"] == "event_received"]
+        assert [e["args"][2] for e in events] == [["ping", 7]]
+        with pytest.raises(RuntimeError):
+            socketio.instrument(auth=False)  # once per server
+    finally:
+        user.disconnect()
+        admin.disconnect(namespace="/admin")
+        instrumentation.close()
