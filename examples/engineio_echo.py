@@ -7,6 +7,7 @@ from gevent import monkey
 monkey.patch_all()
 
 import argparse  # noqa: E402
+import json  # noqa: E402
 import logging  # noqa: E402
 
 from sio_core.engineio import EngineOptions  # noqa: E402
@@ -36,6 +37,8 @@ def main() -> None:
     parser.add_argument("--cookie", default=None, help="session cookie name (default: none)")
     parser.add_argument("--compression-threshold", type=int, default=1024)
     parser.add_argument("--path", default="/socket.io")
+    parser.add_argument("--per-message-deflate", default=None, metavar="JSON",
+                        help="offer permessage-deflate: 'true' or a JSON object of options")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     options = EngineOptions(
@@ -43,6 +46,7 @@ def main() -> None:
         max_http_buffer_size=args.max_http_buffer_size,
         transports=tuple(args.transports.split(",")), allow_upgrades=not args.no_upgrades,
         cookie=args.cookie, compression_threshold=args.compression_threshold,
+        per_message_deflate=json.loads(args.per_message_deflate or "false"),
     )
     origins = {"*": "*", "same": None}.get(args.origins, args.origins.split(","))
     app = WSGIApp(EngineServer(options, Echo()), path=args.path, origins=origins)

@@ -61,7 +61,9 @@ class Server(ServerCore):
         (``SIO_DEBUG=engine,packets``)
     :param engine_options: ``ping_interval``, ``ping_timeout``, ``max_http_buffer_size``,
         ``transports``, ``allow_upgrades``, ``upgrade_timeout``, ``cookie``,
-        ``http_compression``, ``compression_threshold``, ``max_queue``
+        ``http_compression``, ``compression_threshold``, ``max_queue``,
+        ``per_message_deflate`` (websocket compression: False, True or a dict of
+        ``sio_core.websocket.DeflateOptions`` fields, see README "permessage-deflate")
     """
 
     request_factory = staticmethod(werkzeug_request)

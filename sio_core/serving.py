@@ -23,7 +23,7 @@ from geventwebsocket.websocket import Stream
 
 from . import runtime
 from .http import Response
-from .transports.wsconn import TakeableWebSocket
+from .transports.wsconn import DEFLATE_KEY, TakeableWebSocket
 from .websocket import WebSocketProtocolError, accept_key, check_key
 
 __all__ = ["SioWebSocketHandler", "make_server", "run", "serve_forever", "find_websocket_check",
@@ -146,7 +146,8 @@ class SioWebSocketHandler(WebSocketHandler):
     """gevent-websocket's handler, made to refuse bad websocket requests before the 101.
 
     The server's ``websocket_check(environ)`` runs first (origin, sid, ``allow_request``);
-    a refusal is answered as a normal HTTP error. permessage-deflate is never offered.
+    a refusal is answered as a normal HTTP error. permessage-deflate is accepted when
+    that check agreed it (``DEFLATE_KEY``: the server's ``per_message_deflate``).
     The server's ``http_timeouts`` (an ``HttpTimeouts``; Node's defaults without one)
     bound how long the client may take to send a request and to start the next one.
     """
@@ -301,9 +302,12 @@ class SioWebSocketHandler(WebSocketHandler):
         self.websocket = TakeableWebSocket(self.environ, Stream(self), self)
         self.environ["wsgi.websocket_version"] = version
         self.environ["wsgi.websocket"] = self.websocket
-        self.start_response("101 Switching Protocols", [
-            ("Upgrade", "websocket"), ("Connection", "Upgrade"),
-            ("Sec-WebSocket-Accept", accept_key(key))])
+        headers = [("Upgrade", "websocket"), ("Connection", "Upgrade"),
+                   ("Sec-WebSocket-Accept", accept_key(key))]
+        deflate = self.environ.get(DEFLATE_KEY)
+        if deflate is not None:
+            headers.append(("Sec-WebSocket-Extensions", deflate.params.header()))
+        self.start_response("101 Switching Protocols", headers)
         return None
 
     def get_environ(self) -> Any:

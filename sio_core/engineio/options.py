@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Optional, Tuple
 
+from ..websocket.deflate import DeflateOptions
+
 __all__ = ["EngineOptions", "CookieOptions", "TRANSPORTS"]
 
 #: the transports this server implements, in upgrade order
@@ -69,6 +71,9 @@ class EngineOptions:
     http_compression: bool = True
     #: smallest response body that gets compressed
     compression_threshold: int = 1024
+    #: websocket permessage-deflate: False (never negotiated), True (threshold 1024), or a
+    #: dict of ``DeflateOptions`` fields; normalised to a ``DeflateOptions`` or None
+    per_message_deflate: Any = False
     #: packets a session may hold unsent before it is closed as too slow
     max_queue: int = 10_000
     #: extra keys, kept for the layer above
@@ -87,6 +92,8 @@ class EngineOptions:
             raise ValueError("transports must be a non-empty subset of %r" % (TRANSPORTS,))
         object.__setattr__(self, "transports", transports)
         object.__setattr__(self, "cookie", _cookie(self.cookie))
+        object.__setattr__(self, "per_message_deflate",
+                           DeflateOptions.from_option(self.per_message_deflate))
         object.__setattr__(self, "max_http_buffer_size", int(self.max_http_buffer_size))
         if self.max_queue <= 0:
             raise ValueError("max_queue must be positive")

@@ -22,11 +22,11 @@ from ..engineio import CloseReason, EngineQuery, PacketType, ProtocolError
 from ..engineio.packet import decode_frame, encode_frame
 from ..http import Request
 from ..server.engine import Connection, EngineServer
-from ..websocket import encode_message
+from ..websocket import PerMessageDeflate, encode_message, negotiate
 from . import wsconn
-from .wsconn import PENDING, ConnectionClosed, group_writes
+from .wsconn import DEFLATE_KEY, PENDING, ConnectionClosed, group_writes
 
-__all__ = ["serve_websocket"]
+__all__ = ["agree_deflate", "serve_websocket"]
 
 log = logging.getLogger(__name__)
 
@@ -36,9 +36,10 @@ PEER_SOCKET_KEY = "sio_core.socket"
 #: the reader lets other greenlets run after this many messages in a row
 YIELD_EVERY = 16
 
-#: ``(id(data), version) -> (data, frame)``: frames made during one flush callback, so
-#: that a broadcast is framed once per protocol version, not once per recipient
-FrameCache = Dict[Tuple[int, int], Tuple[Any, bytes]]
+#: ``(id(data), version, frame key) -> (data, frame)``: frames made during one flush
+#: callback, so that a broadcast is framed once per protocol version (and permessage-deflate
+#: parameters: ``WebSocket.frame_key``), not once per recipient
+FrameCache = Dict[Tuple[int, int, Any], Tuple[Any, bytes]]
 
 
 class _Writer:
@@ -101,18 +102,23 @@ class _Writer:
         packets = self.conn.session.take()
         if trace.engine_packets:
             debug.engine_packets(self.conn.sid, "websocket", "send", packets)
+        ws = self.ws
+        frame_key = ws.frame_key
+        frame = encode_message if frame_key is None else ws.frame
+        if frame_key is False:
+            cache = None  # compressed with this connection's own context
         for packet in packets:
             ptype = packet.type
             if ptype is PacketType.CLOSE:
                 continue
             if cache is None or ptype is not PacketType.MESSAGE:
-                frames.append(encode_message(encode_frame(packet, version)))
+                frames.append(frame(encode_frame(packet, version)))
                 continue
             data = packet.data
-            key = (id(data), version)
+            key = (id(data), version, frame_key)
             hit = cache.get(key)
             if hit is None or hit[0] is not data:  # the cache holds data: ids stay unique
-                hit = cache[key] = (data, encode_message(encode_frame(packet, version)))
+                hit = cache[key] = (data, frame(encode_frame(packet, version)))
             frames.append(hit[1])
         return group_writes(frames)
 
@@ -375,6 +381,20 @@ def _let_request_go(environ: Dict[str, Any], ws: wsconn.WebSocket) -> None:
     environ["wsgi.input"] = io.BytesIO()
     if environ.get(PEER_SOCKET_KEY) is not None:
         environ[PEER_SOCKET_KEY] = ws.socket
+
+
+def agree_deflate(environ: Dict[str, Any], engine: EngineServer) -> None:
+    """Before the 101: answer the client's permessage-deflate offer per the engine's
+    ``per_message_deflate``, leaving what was agreed under ``DEFLATE_KEY`` for the serving
+    edge (which states it in the 101) and ``WebSocket.from_environ``. Nothing is agreed
+    for a client that offers nothing acceptable, or when the option is off."""
+    options = engine.options.per_message_deflate
+    if options is None:
+        return
+    agreed = negotiate(environ.get("HTTP_SEC_WEBSOCKET_EXTENSIONS", ""), options)
+    if agreed is not None:
+        environ[DEFLATE_KEY] = PerMessageDeflate(agreed, False, options.threshold,
+                                                 options.level, options.mem_level)
 
 
 def serve_websocket(engine: EngineServer, query: EngineQuery, environ: Any,

@@ -5,6 +5,8 @@ pings on the way), and sends frames under one lock, so that greenlets may share 
 server's transport and the Python client use it alike (``client=True`` masks what is sent).
 ``from_environ`` takes over the connection a WSGI server upgraded; ``TakeableWebSocket`` is
 the gevent-websocket object ``sio_core.serving`` puts in the environ to make that clean.
+With permessage-deflate agreed (``enable_deflate``), messages at or over the threshold go
+compressed and compressed messages received are inflated within ``max_size``.
 """
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ from ..websocket import (
     OP_PONG,
     Close,
     FrameDecoder,
+    PerMessageDeflate,
     Ping,
     WebSocketProtocolError,
     encode_close,
@@ -35,8 +38,8 @@ try:  # optional C accelerator
 except ImportError:  # pragma: no cover - depends on the environment
     _XorMasker = None
 
-__all__ = ["BATCH_FROM", "ConnectionClosed", "PENDING", "TakeableWebSocket", "WebSocket",
-           "WebSocketError", "group_writes"]
+__all__ = ["BATCH_FROM", "ConnectionClosed", "DEFLATE_KEY", "PENDING", "TakeableWebSocket",
+           "WebSocket", "WebSocketError", "group_writes"]
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +56,10 @@ READ_SIZE = 65536
 WebSocketError = WebSocketProtocolError
 
 _LINGER_RESET = struct.pack("ii", 1, 0)
+
+#: the environ key under which the serving edge puts the ``PerMessageDeflate`` of the
+#: permessage-deflate it agreed in the 101 (absent: no extension)
+DEFLATE_KEY = "sio_core.permessage_deflate"
 
 
 class _Pending:
@@ -146,7 +153,7 @@ class WebSocket:
     """
 
     __slots__ = ("_read1", "_sock", "_decoder", "max_size", "_lock", "closed", "client",
-                 "owns_socket")
+                 "owns_socket", "deflate")
 
     def __init__(self, rfile: Any, sock: Any, max_size: int, client: bool = False) -> None:
         # what is there without waiting for more (a reader without read1 waits: still
@@ -167,6 +174,8 @@ class WebSocket:
         #: this object alone holds the connection (``from_environ`` took it from the WSGI
         #: server): it may outlive the request, and ``close_socket`` ends it
         self.owns_socket = False
+        #: permessage-deflate, when it was agreed (``enable_deflate``)
+        self.deflate: Optional[PerMessageDeflate] = None
 
     @classmethod
     def from_environ(cls, environ: Dict[str, Any], max_size: int) -> "WebSocket":
@@ -185,13 +194,42 @@ class WebSocket:
         if not isinstance(upgraded, TakeableWebSocket):
             return cls(upgraded.handler.rfile, upgraded.handler.socket, max_size)
         if not upgraded.detachable:
-            return cls(*upgraded.take_over(), max_size)
-        sock, pending = upgraded.detach()
-        ws = cls(None, sock, max_size)
-        ws.owns_socket = True
-        if pending:
-            ws._decoder.feed(pending)
+            ws = cls(*upgraded.take_over(), max_size)
+        else:
+            sock, pending = upgraded.detach()
+            ws = cls(None, sock, max_size)
+            ws.owns_socket = True
+            if pending:
+                ws._decoder.feed(pending)
+        deflate = environ.get(DEFLATE_KEY)
+        if deflate is not None:
+            ws.enable_deflate(deflate)
         return ws
+
+    def enable_deflate(self, deflate: PerMessageDeflate) -> None:
+        """Use permessage-deflate as agreed in the handshake, both ways."""
+        self.deflate = self._decoder.deflate = deflate
+
+    @property
+    def frame_key(self) -> Any:
+        """What frames of the same message differ by between connections: None for
+        plain frames, the compression parameters with permessage-deflate, or False
+        when this connection's compressed frames are its own (context takeover)."""
+        deflate = self.deflate
+        if deflate is None:
+            return None
+        if deflate.share_key is None:
+            return False
+        return (deflate.share_key, deflate.threshold)
+
+    def frame(self, message: Frame, compress: bool = True) -> bytes:
+        """One message's frame: compressed when permessage-deflate was agreed, unless
+        ``compress`` is false or the message is under the threshold (its ``len``)."""
+        mask = os.urandom(4) if self.client else None
+        deflate = self.deflate
+        if deflate is not None and compress and len(message) >= deflate.threshold:
+            return encode_message(message, mask, deflate.compress)
+        return encode_message(message, mask)
 
     @property
     def socket(self) -> Any:
@@ -290,6 +328,8 @@ class WebSocket:
         A few frames go out one write each: naive peers (the protocol test suites among
         them) handle one frame per read event. A backlog goes out in a single write.
         """
+        if self.deflate is not None:
+            return group_writes([self.frame(m) for m in messages])
         if self.client:
             return group_writes([encode_message(m, os.urandom(4)) for m in messages])
         return group_writes([encode_message(m) for m in messages])

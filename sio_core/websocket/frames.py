@@ -10,6 +10,11 @@ each piece arrives, so a bad byte fails at once rather than when the message com
 
 The encoding side builds frames (``encode_message``, ``encode_control``, ``encode_close``);
 a client passes the 4-byte masking key it drew, as this module draws no random numbers.
+
+With permessage-deflate agreed (``deflate.py``), the decoder's ``deflate`` is set: RSV1 is
+then allowed on the first frame of a data message, whose payload is inflated piece by
+piece within the message limit; ``encode_message`` sets RSV1 on a payload it was given
+compressed. Without it, any reserved bit fails with 1002.
 """
 from __future__ import annotations
 
@@ -120,7 +125,8 @@ class FrameDecoder:
     """
 
     __slots__ = ("max_size", "client", "_unmask", "_buf", "_pos", "_fin", "_opcode",
-                 "_mask", "_left", "_done", "_message", "_parts", "_size", "_utf8", "_closed")
+                 "_mask", "_left", "_done", "_message", "_parts", "_size", "_utf8", "_closed",
+                 "deflate", "_deflated", "_inflated")
 
     def __init__(self, max_size: int, client: bool = False,
                  unmask: Optional[Masker] = None) -> None:
@@ -143,6 +149,11 @@ class FrameDecoder:
         self._size = 0
         self._utf8: Any = None
         self._closed = False
+        #: the ``PerMessageDeflate`` inflating compressed messages, when it was agreed
+        self.deflate: Any = None
+        # the message being assembled is compressed; its size once inflated
+        self._deflated = False
+        self._inflated = 0
 
     @property
     def in_frame(self) -> bool:
@@ -233,7 +244,11 @@ class FrameDecoder:
     def _check_start(self, b0: int, b1: int) -> None:
         """The checks the first two bytes of a frame settle on their own."""
         if b0 & 0x70:
-            raise WebSocketProtocolError("reserved bits set (no extension was negotiated)")
+            if not (b0 & 0x70 == 0x40 and self.deflate is not None
+                    and (b0 & 0x0F) in (OP_TEXT, OP_BINARY)):
+                raise WebSocketProtocolError(
+                    "reserved bits set" if self.deflate is not None
+                    else "reserved bits set (no extension was negotiated)")
         if bool(b1 & 0x80) == self.client:
             raise WebSocketProtocolError("server frame masked" if self.client
                                          else "client frame not masked")
@@ -250,6 +265,8 @@ class FrameDecoder:
                 raise WebSocketProtocolError("continuation without a message")
         elif self._message:
             raise WebSocketProtocolError("new message inside a fragmented one")
+        if b0 & 0x40:
+            self._deflated = True  # the first frame of a compressed message
 
     # -- payloads ------------------------------------------------------------------
 
@@ -277,7 +294,9 @@ class FrameDecoder:
         """Take what is there of a data frame's payload; the message once it is complete."""
         buf, pos, left = self._buf, self._pos, self._left
         opcode = self._opcode
-        if opcode and self._fin and self._done == 0 and len(buf) - pos >= left:
+        deflated = self._deflated
+        if opcode and self._fin and self._done == 0 and len(buf) - pos >= left \
+                and not deflated:
             # a whole message in one frame, all received: the usual case, kept short
             data = buf[pos:pos + left]
             self._pos = pos + left
@@ -290,34 +309,54 @@ class FrameDecoder:
                 return data.decode("utf-8")
             except UnicodeDecodeError:
                 raise _invalid_utf8() from None
-        take = min(left, len(buf) - pos)
-        if take or not left:
-            if opcode and not self._message:  # the first bytes of a fragmented message
-                self._message = opcode
-                if opcode == OP_TEXT:
-                    self._utf8 = _utf8_decoder()
-            data = buf[pos:pos + take]
-            self._pos = pos + take
-            mask = self._mask
-            if mask is not None and take:
-                shift = self._done & 3
-                data = self._unmask(mask[shift:] + mask[:shift] if shift else mask, data)
-            self._done += take
-            self._left = left = left - take
-            self._size += take
-            if self._message == OP_TEXT:
-                try:
-                    self._parts.append(self._utf8.decode(data))
-                except UnicodeDecodeError:
-                    raise _invalid_utf8() from None
-            elif take:
-                self._parts.append(data)
-        if left:
+        data = self._piece()
+        if data is not None:
+            if deflated and data:  # inflated piece by piece, within the limit
+                data = self.deflate.inflate(data, self.max_size - self._inflated)
+                self._inflated += len(data)
+            self._add(data)
+        if self._left:
             return None
         self._opcode = -1
         if not self._fin:
             return None
+        if deflated:
+            self._add(self.deflate.end_message(self.max_size - self._inflated))
+            self._deflated, self._inflated = False, 0
         return self._finish()
+
+    def _piece(self) -> Optional[bytes]:
+        """What has arrived of the frame's payload, unmasked (starting the message on its
+        first bytes); None when nothing has and some is awaited."""
+        buf, pos, left = self._buf, self._pos, self._left
+        take = min(left, len(buf) - pos)
+        if not take and left:
+            return None
+        opcode = self._opcode
+        if opcode and not self._message:  # the first bytes of a fragmented message
+            self._message = opcode
+            if opcode == OP_TEXT:
+                self._utf8 = _utf8_decoder()
+        data = buf[pos:pos + take]
+        self._pos = pos + take
+        mask = self._mask
+        if mask is not None and take:
+            shift = self._done & 3
+            data = self._unmask(mask[shift:] + mask[:shift] if shift else mask, data)
+        self._done += take
+        self._left = left - take
+        self._size += take
+        return data
+
+    def _add(self, data: bytes) -> None:
+        """A piece of the message's payload, into its parts (text checked as UTF-8)."""
+        if self._message == OP_TEXT:
+            try:
+                self._parts.append(self._utf8.decode(data))
+            except UnicodeDecodeError:
+                raise _invalid_utf8() from None
+        elif data:
+            self._parts.append(data)
 
     def _finish(self) -> Event:
         parts, message = self._parts, self._message
@@ -335,28 +374,36 @@ class FrameDecoder:
 # -- encoding ----------------------------------------------------------------------
 
 
-def frame_header(opcode: int, length: int, masked: bool = False) -> bytes:
-    """The header of a final frame: FIN, ``opcode``, the mask bit and ``length``."""
+def frame_header(opcode: int, length: int, masked: bool = False, rsv1: bool = False) -> bytes:
+    """The header of a final frame: FIN, RSV1 (a compressed message's), ``opcode``, the
+    mask bit and ``length``."""
     bit = 0x80 if masked else 0
+    first = (0xC0 if rsv1 else 0x80) | opcode
     if length < 126:
-        return _pack_short(0x80 | opcode, bit | length)
+        return _pack_short(first, bit | length)
     if length < 65536:
-        return _pack_medium(0x80 | opcode, bit | 126, length)
-    return _pack_long(0x80 | opcode, bit | 127, length)
+        return _pack_medium(first, bit | 126, length)
+    return _pack_long(first, bit | 127, length)
 
 
-def encode_message(message: Union[str, bytes], mask: Optional[bytes] = None) -> bytes:
+def encode_message(message: Union[str, bytes], mask: Optional[bytes] = None,
+                   compress: Optional[Callable[[bytes], bytes]] = None) -> bytes:
     """One frame carrying a whole message: text for ``str``, binary for ``bytes``.
 
     :param mask: the 4-byte masking key (a client's frames), or None (a server's)
+    :param compress: permessage-deflate's ``compress``: the payload goes compressed,
+        with RSV1 set
     """
     if isinstance(message, str):
         data, opcode = message.encode("utf-8"), OP_TEXT
     else:
         data, opcode = bytes(message), OP_BINARY
+    rsv1 = compress is not None
+    if rsv1:
+        data = compress(data)  # type: ignore[misc]
     if mask is None:
-        return frame_header(opcode, len(data)) + data
-    return frame_header(opcode, len(data), True) + mask + unmask(mask, data)
+        return frame_header(opcode, len(data), False, rsv1) + data
+    return frame_header(opcode, len(data), True, rsv1) + mask + unmask(mask, data)
 
 
 def encode_control(opcode: int, payload: bytes = b"", mask: Optional[bytes] = None) -> bytes:

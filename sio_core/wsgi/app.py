@@ -25,7 +25,7 @@ from ..engineio import (
 from ..http import Request, Response, error_response, not_found
 from ..server.engine import EngineServer
 from ..transports import polling
-from ..transports.websocket import serve_websocket
+from ..transports.websocket import agree_deflate, serve_websocket
 from ..transports.wsconn import WebSocket
 
 __all__ = ["WSGIApp", "peer_socket", "PEER_SOCKET_KEY"]
@@ -137,6 +137,7 @@ class WSGIApp:
             self.check(req, environ)
         except RequestError as exc:
             return error_response(exc)
+        agree_deflate(environ, self.engine)
         return None
 
     # -- WSGI --------------------------------------------------------------------------
