@@ -55,7 +55,8 @@ def socketio_client_server(port: int, host: str = "127.0.0.1") -> Server:
         gevent.sleep(0.01)  # the suite's server delays every handshake by 10 ms
         return True
 
-    io = Server(ping_interval=2.0, origins="*", allow_request=slow_allow)
+    io = Server(ping_interval=2.0, origins="*", allow_request=slow_allow,
+                connection_state_recovery=True)  # as the suite's server: every emit has an offset
 
     @io.of("/foo").on("connection")
     def on_foo(socket: Any) -> None:

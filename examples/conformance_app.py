@@ -3,6 +3,8 @@
 Run: python examples/conformance_app.py --port 8000
      python examples/conformance_app.py --port 8001 --redis redis://127.0.0.1:6379/0
          (instances sharing a Redis and a --channel share rooms, broadcasts and clients)
+     python examples/conformance_app.py --port 8000 --recovery 120
+         (connection state recovery with a 120 s window, middlewares skipped on recovery)
      python examples/conformance_app.py --port 8000 --admin
          (the Admin UI's namespace /admin, no auth: open the dashboard on this server)
 """
@@ -21,12 +23,14 @@ REMEMBERED = 100_000
 
 
 def build(port: int, host: str = "127.0.0.1", adapter=None, ping_interval: float = 2.0,
-          ping_timeout: float = 2.0, generate_id=None,
+          ping_timeout: float = 2.0, generate_id=None, recovery=None,
           admin: bool = False) -> Server:
     """Create the conformance server listening on ``host:port``.
 
     The contract's heartbeat is 2 s / 2 s; tests of heartbeats over time shorten it.
     ``generate_id`` makes Engine.IO session ids (e.g. tagged with the node, for a proxy).
+    ``recovery``: seconds of connection state recovery (off when None); the ``welcome``
+    event then carries ``recovered`` too.
     ``admin``: the Admin UI namespace ``/admin`` (no authentication, development mode).
     """
     options = dict(ping_interval=ping_interval, ping_timeout=ping_timeout,
@@ -36,6 +40,9 @@ def build(port: int, host: str = "127.0.0.1", adapter=None, ping_interval: float
         options["adapter"] = adapter
     if generate_id is not None:
         options["generate_id"] = generate_id
+    if recovery is not None:
+        options["connection_state_recovery"] = {"max_disconnection_duration": recovery,
+                                                "skip_middlewares": True}
     io = Server(**options)
     if admin:
         io.instrument(auth=False, mode="development")
@@ -44,7 +51,10 @@ def build(port: int, host: str = "127.0.0.1", adapter=None, ping_interval: float
 
     @io.on("connection")
     def on_connection(socket):
-        socket.emit("welcome", {"id": socket.id})
+        if recovery is None:
+            socket.emit("welcome", {"id": socket.id})
+        else:
+            socket.emit("welcome", {"id": socket.id, "recovered": socket.recovered})
         last_error = [None]  # the message of the last event the middleware refused
 
         @socket.use
@@ -159,6 +169,8 @@ def _options(parser) -> None:
     parser.add_argument("--redis", default=None,
                         help="Redis URL: share rooms and broadcasts with other instances")
     parser.add_argument("--channel", default="socket.io", help="Redis channel prefix")
+    parser.add_argument("--recovery", type=float, default=None, metavar="SECONDS",
+                        help="connection state recovery with this window")
     parser.add_argument("--admin", action="store_true",
                         help="the Admin UI namespace /admin (no auth, development mode)")
 
@@ -171,7 +183,7 @@ def main() -> None:
 
         adapter = RedisAdapter(url=args.redis, channel=args.channel)
     build(args.port, args.host, adapter=adapter, ping_interval=args.ping_interval,
-          ping_timeout=args.ping_timeout, admin=args.admin).serve_forever()
+          ping_timeout=args.ping_timeout, recovery=args.recovery, admin=args.admin).serve_forever()
 
 
 if __name__ == "__main__":

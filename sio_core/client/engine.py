@@ -115,11 +115,16 @@ class EngineClient:
     def connect(self) -> None:
         """Handshake, then start the reader, writer and heartbeat greenlets."""
         if self.transports[0] == "websocket":
-            self._ws = self._websocket()
-            first = self._ws.receive()
-            if first is None:
-                raise ConnectionError("websocket closed during the handshake", "closed")
-            self._open_info(decode_frame(first, self.eio))
+            self._ws = ws = self._websocket()
+            try:
+                first = ws.receive()
+                if first is None:
+                    raise ConnectionError("websocket closed during the handshake", "closed")
+                self._open_info(decode_frame(first, self.eio))
+            except BaseException:  # no descriptor left open by a failed attempt
+                ws.shutdown()
+                ws.close_socket()
+                raise
             self.transport = "websocket"
             self._spawn(self._ws_reader, self._ws)
         else:
@@ -217,6 +222,9 @@ class EngineClient:
             if not self.closed:
                 log.info("websocket failed: %s", exc)
                 self._close("transport error")
+        finally:
+            if self.closed:  # not an upgrade hand-over: the descriptor goes now, not at GC
+                ws.close_socket()
 
     # -- writing -------------------------------------------------------------------------
 
@@ -297,6 +305,7 @@ class EngineClient:
         if ws is not None:
             ws.close()
             ws.shutdown()  # the reader blocked on it wakes up now
+            ws.close_socket()  # its descriptor goes now, even if the hub stops first
         current = runtime.getcurrent()
         for greenlet in self._greenlets:
             if greenlet is not current:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import base64
 import os
-from typing import Dict
+from typing import Any, Dict
 
 from ..transports.wsconn import WebSocket
 from ..websocket import accept_key
@@ -26,6 +26,15 @@ def open_websocket(host: str, port: int, secure: bool, target: str, headers: Dic
     :raises OSError: when the connection fails
     """
     sock = net.create_connection((host, port), timeout=timeout)
+    try:
+        return _upgrade(sock, host, port, secure, target, headers)
+    except BaseException:  # a reset or a timeout during the handshake: no socket left open
+        sock.close()
+        raise
+
+
+def _upgrade(sock: Any, host: str, port: int, secure: bool, target: str,
+             headers: Dict[str, str]) -> WebSocket:
     if secure:
         sock = net.ssl_context().wrap_socket(sock, server_hostname=host)
     key = base64.b64encode(os.urandom(16)).decode()
@@ -33,7 +42,7 @@ def open_websocket(host: str, port: int, secure: bool, target: str, headers: Dic
              "Connection: Upgrade", "Sec-WebSocket-Key: " + key, "Sec-WebSocket-Version: 13"]
     lines += ["%s: %s" % item for item in headers.items()]
     sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
-    rfile = sock.makefile("rb")
+    rfile = _Reader(sock)  # not makefile(): closing the socket then frees the descriptor
     status = rfile.readline(65537).decode("latin-1")
     answer = {}
     while True:
@@ -54,3 +63,37 @@ def open_websocket(host: str, port: int, secure: bool, target: str, headers: Dic
             status=int(code[0]) if code and code[0].isdigit() else None, body=body)
     sock.settimeout(None)
     return WebSocket(rfile, sock, MAX_MESSAGE, client=True)
+
+
+class _Reader:
+    """Reads a socket through a buffer: the HTTP answer line by line, then the frames that
+    follow it (``read1``, what ``WebSocket`` reads with)."""
+
+    def __init__(self, sock: Any) -> None:
+        self.sock = sock
+        self.buffer = b""
+
+    def readline(self, limit: int) -> bytes:
+        while b"\n" not in self.buffer and len(self.buffer) < limit:
+            chunk = self.sock.recv(4096)
+            if not chunk:
+                break
+            self.buffer += chunk
+        end = self.buffer.find(b"\n") + 1 or len(self.buffer)
+        line, self.buffer = self.buffer[:min(end, limit)], self.buffer[min(end, limit):]
+        return line
+
+    def read(self, size: int) -> bytes:
+        while len(self.buffer) < size:
+            chunk = self.sock.recv(size - len(self.buffer))
+            if not chunk:
+                break
+            self.buffer += chunk
+        data, self.buffer = self.buffer[:size], self.buffer[size:]
+        return data
+
+    def read1(self, size: int) -> bytes:
+        if self.buffer:
+            data, self.buffer = self.buffer[:size], self.buffer[size:]
+            return data
+        return self.sock.recv(size)

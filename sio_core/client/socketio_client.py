@@ -24,6 +24,8 @@ from ..socketio import (
     ack_values,
     encode,
     protocol_for,
+    recovery_auth,
+    reply_pid,
 )
 from ..transports.wsconn import WebSocketError
 from .acks import PendingAcks
@@ -113,6 +115,11 @@ class SocketIOClient:
             package_log.setLevel(logging.INFO)
         self.handlers: Dict[str, Dict[str, Handler]] = {}
         self.namespaces: Dict[str, Optional[str]] = {}  # namespace → socket id once connected
+        # connection state recovery, per namespace: the private session id the server gave,
+        # the offset of the last event received, whether the last connection recovered
+        self._pids: Dict[str, str] = {}
+        self._offsets: Dict[str, str] = {}
+        self._recovered: Dict[str, bool] = {}
         self._engine: Optional[EngineClient] = None
         self._protocol: Protocol = protocol_for(4)
         self._decoder = Decoder(self.loads)
@@ -248,7 +255,11 @@ class SocketIOClient:
                                  url=url)
         try:
             for namespace in self.namespaces:
-                request = self._protocol.connect_request(namespace, args["auth"])
+                auth = args["auth"]
+                if self._protocol.revision >= 5:
+                    auth = recovery_auth(auth, self._pids.get(namespace),
+                                         self._offsets.get(namespace))
+                request = self._protocol.connect_request(namespace, auth)
                 if request is not None:
                     self._send(request)
         except Disconnected:  # closed during the handshake (or by disconnect() meanwhile)
@@ -304,6 +315,12 @@ class SocketIOClient:
             engine_sid = (self._engine.sid if self._engine else None) or ""
             if ns in self.namespaces:
                 self.namespaces[ns] = self._protocol.reply_socket_id(packet, engine_sid)
+                pid = reply_pid(packet.data)
+                self._recovered[ns] = pid is not None and self._pids.get(ns) == pid
+                if pid is None:
+                    self._pids.pop(ns, None)
+                else:
+                    self._pids[ns] = pid
                 self._run(self._trigger, ns, "connect")
                 self._namespace_settled()
         elif ptype is PacketType.CONNECT_ERROR:
@@ -323,7 +340,10 @@ class SocketIOClient:
                 if self._engine is not None:
                     self._engine.close()
         elif ptype is PacketType.EVENT:
-            self._run(self._handle_event, ns, packet.data, packet.id)
+            data = packet.data
+            if ns in self._pids and len(data) > 1 and isinstance(data[-1], str):
+                self._offsets[ns] = data[-1]  # as socket.io-client: the handler still gets it
+            self._run(self._handle_event, ns, data, packet.id)
         elif ptype is PacketType.ACK:
             waiter = self._acks.resolve(ns, packet.id)
             if waiter is not None:
@@ -496,6 +516,19 @@ class SocketIOClient:
     def get_sid(self, namespace: Optional[str] = None) -> Optional[str]:
         """The socket id in ``namespace``."""
         return self.namespaces.get(namespace or "/")
+
+    @property
+    def recovered(self) -> bool:
+        """Whether the last connection to ``/`` recovered its session (see
+        ``is_recovered``)."""
+        return self.is_recovered("/")
+
+    def is_recovered(self, namespace: Optional[str] = None) -> bool:
+        """Whether the last connection to ``namespace`` recovered the session it had: the
+        server has connection state recovery on, and gave back the socket id, rooms and
+        the events missed while disconnected (each event from such a server ends with its
+        offset, a string, which the handlers get as their last argument)."""
+        return self._recovered.get(namespace or "/", False)
 
     def transport(self) -> str:
         """``polling`` or ``websocket``."""

@@ -13,7 +13,9 @@ from .recovery import (
     RecoveryOptions,
     SessionStore,
     is_recoverable,
+    recovery_auth,
     recovery_request,
+    reply_pid,
 )
 from .versions import V4, V5, Protocol, protocol_for
 
@@ -22,5 +24,6 @@ __all__ = [
     "PersistedSession", "Protocol", "ProtocolError", "RECOVERABLE_REASONS", "RESERVED_EVENTS",
     "RecoveryOptions", "SessionStore", "V4", "V5", "ack_result", "ack_values", "decode_text",
     "default_dumps", "default_loads", "encode", "has_binary", "is_recoverable", "is_reserved",
-    "javascript_json", "join_binary", "protocol_for", "recovery_request", "split_binary",
+    "javascript_json", "join_binary", "protocol_for", "recovery_auth", "recovery_request",
+    "reply_pid", "split_binary",
 ]

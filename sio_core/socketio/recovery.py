@@ -18,7 +18,8 @@ from typing import Any, Deque, Dict, FrozenSet, Iterable, List, Mapping, Optiona
 
 __all__ = [
     "RECOVERABLE_REASONS", "LoggedPacket", "PacketLog", "PersistedSession", "RecoveryOptions",
-    "SessionStore", "is_recoverable", "recovery_request", "reaches",
+    "SessionStore", "is_recoverable", "reaches", "recovery_auth", "recovery_request",
+    "reply_pid",
 ]
 
 #: disconnect reasons after which a session is kept (socket.io's list)
@@ -79,6 +80,26 @@ def recovery_request(auth: Any) -> Optional[Tuple[str, str]]:
     if isinstance(pid, str) and isinstance(offset, str):
         return pid, offset
     return None
+
+
+def recovery_auth(auth: Optional[Dict[str, Any]], pid: Optional[str],
+                  offset: Optional[str]) -> Optional[Dict[str, Any]]:
+    """The auth a client sends in its CONNECT: with a ``pid`` from an earlier session,
+    ``{"pid", "offset"}`` under the application's own keys (as socket.io-client; no
+    ``offset`` key before any offset was received)."""
+    if pid is None:
+        return auth
+    merged: Dict[str, Any] = {"pid": pid}
+    if offset is not None:
+        merged["offset"] = offset
+    merged.update(auth or {})
+    return merged
+
+
+def reply_pid(data: Any) -> Optional[str]:
+    """The private session id in a CONNECT reply's data (None: recovery is off)."""
+    pid = data.get("pid") if isinstance(data, dict) else None
+    return pid if isinstance(pid, str) else None
 
 
 def reaches(session_rooms: Iterable[str], rooms: FrozenSet[str],

@@ -1,18 +1,25 @@
 // The conformance contract (../shared/docs/conformance-app.md) on the reference Node
 // server socket.io@4, with Engine.IO 3 clients allowed.
-// Usage: node reference_server.js PORT [PING_INTERVAL_MS PING_TIMEOUT_MS]  (default 2000 2000)
+// Usage: node reference_server.js PORT [PING_INTERVAL_MS PING_TIMEOUT_MS [RECOVERY_S]]
+//   (default 2000 2000, no recovery; RECOVERY_S: connection state recovery with that window,
+//   middlewares skipped, and `welcome` carries `recovered`, as conformance_app.py --recovery)
 const { Server } = require("socket.io");
 const port = Number(process.argv[2]);
 const pingInterval = Number(process.argv[3] || 2000);
 const pingTimeout = Number(process.argv[4] || 2000);
+const recovery = process.argv[5] === undefined ? null : Number(process.argv[5]);
 const io = new Server(port, {
   allowEIO3: true, cors: { origin: "*" }, pingInterval, pingTimeout,
   maxHttpBufferSize: 1e6, path: "/socket.io/",
+  ...(recovery === null ? {} : {
+    connectionStateRecovery: { maxDisconnectionDuration: recovery * 1000, skipMiddlewares: true },
+  }),
 });
 let lastReason = null;
 const reasons = new Map();  // socket id -> disconnect reason (the newest 1000)
 io.on("connection", (socket) => {
-  socket.emit("welcome", { id: socket.id });
+  socket.emit("welcome", recovery === null ? { id: socket.id }
+    : { id: socket.id, recovered: socket.recovered });
   socket.use(([event], next) => (event === "forbidden" ? next(new Error("forbidden event")) : next()));
   let lastError = null;
   socket.on("error", (err) => { lastError = err.message; });
