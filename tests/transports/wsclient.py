@@ -154,7 +154,9 @@ def ws_handshake(port: int, query: str, headers: Optional[Dict[str, str]] = None
         expected = base64.b64encode(hashlib.sha1(key.encode("ascii") + GUID).digest()).decode()
         assert response_headers.get("sec-websocket-accept") == expected
         assert response_headers.get("upgrade", "").lower() == "websocket"
-        return WebSocketClient(sock, rest)
+        client = WebSocketClient(sock, rest)
+        client.headers = response_headers
+        return client
     except BaseException:
         sock.close()
         raise
@@ -195,6 +197,8 @@ class WebSocketClient:
     def __init__(self, sock: socket.socket, buffered: bytes = b"") -> None:
         self.sock = sock
         self._buffer = buffered
+        #: the 101's headers (lower-case names), when ``ws_handshake`` opened it
+        self.headers: Dict[str, str] = {}
 
     def __enter__(self) -> "WebSocketClient":
         return self
