@@ -62,6 +62,8 @@ OPTIONS = [
     ("compression_threshold", 10, lambda s: s.engine.options.compression_threshold, 10),
     ("max_queue", 5, lambda s: s.engine.options.max_queue, 5),
     ("connect_timeout", 2.5, lambda s: s.connect_timeout, 2.5),
+    ("connection_state_recovery", {"max_disconnection_duration": 30},
+     lambda s: s.recovery.max_disconnection_duration, 30),
 ]
 IDS = ["%s=%r" % (name, value) for name, value, _, _ in OPTIONS]
 
