@@ -203,7 +203,7 @@ class Adapter:
         mine = self.sids.get(sid)
         if mine is None:
             mine = self.sids[sid] = set()
-        added = [] if self._room_observers else None
+        added: Optional[List[str]] = [] if self._room_observers else None
         for room in rooms:
             if room in mine:
                 continue
