@@ -7,6 +7,8 @@ Run: python examples/conformance_app.py --port 8000
          (connection state recovery with a 120 s window, middlewares skipped on recovery)
      python examples/conformance_app.py --port 8000 --admin
          (the Admin UI's namespace /admin, no auth: open the dashboard on this server)
+     python examples/conformance_app.py --port 8000 --deflate
+         (permessage-deflate offered on websocket, threshold 1024 bytes)
 """
 from gevent import monkey
 
@@ -24,7 +26,7 @@ REMEMBERED = 100_000
 
 def build(port: int, host: str = "127.0.0.1", adapter=None, ping_interval: float = 2.0,
           ping_timeout: float = 2.0, generate_id=None, recovery=None,
-          admin: bool = False) -> Server:
+          admin: bool = False, deflate: bool = False) -> Server:
     """Create the conformance server listening on ``host:port``.
 
     The contract's heartbeat is 2 s / 2 s; tests of heartbeats over time shorten it.
@@ -32,6 +34,7 @@ def build(port: int, host: str = "127.0.0.1", adapter=None, ping_interval: float
     ``recovery``: seconds of connection state recovery (off when None); the ``welcome``
     event then carries ``recovered`` too.
     ``admin``: the Admin UI namespace ``/admin`` (no authentication, development mode).
+    ``deflate``: permessage-deflate offered on websocket (threshold 1024 bytes).
     """
     options = dict(ping_interval=ping_interval, ping_timeout=ping_timeout,
                    max_http_buffer_size=1_000_000,
@@ -43,6 +46,8 @@ def build(port: int, host: str = "127.0.0.1", adapter=None, ping_interval: float
     if recovery is not None:
         options["connection_state_recovery"] = {"max_disconnection_duration": recovery,
                                                 "skip_middlewares": True}
+    if deflate:
+        options["per_message_deflate"] = {"threshold": 1024}
     io = Server(**options)
     if admin:
         io.instrument(auth=False, mode="development")
@@ -173,6 +178,8 @@ def _options(parser) -> None:
                         help="connection state recovery with this window")
     parser.add_argument("--admin", action="store_true",
                         help="the Admin UI namespace /admin (no auth, development mode)")
+    parser.add_argument("--deflate", action="store_true",
+                        help="permessage-deflate on websocket (threshold 1024 bytes)")
 
 
 def main() -> None:
@@ -183,7 +190,8 @@ def main() -> None:
 
         adapter = RedisAdapter(url=args.redis, channel=args.channel)
     build(args.port, args.host, adapter=adapter, ping_interval=args.ping_interval,
-          ping_timeout=args.ping_timeout, recovery=args.recovery, admin=args.admin).serve_forever()
+          ping_timeout=args.ping_timeout, recovery=args.recovery, admin=args.admin,
+          deflate=args.deflate).serve_forever()
 
 
 if __name__ == "__main__":

@@ -35,7 +35,8 @@ PASSTHROUGH = {"logger", "engineio_logger", "path", "origins", "cors_credentials
                "ping_interval", "ping_timeout", "max_http_buffer_size", "allow_upgrades",
                "http_compression", "compression_threshold", "cookie", "transports",
                "serve_client", "json", "connect_timeout", "allow_request", "adapter",
-               "max_queue", "generate_id", "upgrade_timeout", "connection_state_recovery"}
+               "max_queue", "generate_id", "upgrade_timeout", "connection_state_recovery",
+               "per_message_deflate"}
 
 
 def read_options(config: Mapping[str, Any], kwargs: Dict[str, Any]) -> Dict[str, Any]:

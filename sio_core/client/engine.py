@@ -18,6 +18,7 @@ from ..engineio import PacketType as EngineType
 from ..engineio import ProtocolError as EngineProtocolError
 from ..engineio.packet import decode_frame, encode_frame
 from ..transports.wsconn import WebSocket, WebSocketError
+from ..websocket import DeflateOptions
 from . import polling
 from .errors import ConnectionError
 from .handshake import open_websocket
@@ -45,7 +46,8 @@ class EngineClient:
 
     def __init__(self, url: str, path: str, eio: int, transports: Sequence[str],
                  headers: Dict[str, str], on_message: Callable[[Any], None],
-                 on_close: Callable[[str], None], timeout: float) -> None:
+                 on_close: Callable[[str], None], timeout: float,
+                 deflate: Optional[DeflateOptions] = None) -> None:
         parts = urlsplit(url)
         self.secure = parts.scheme in ("https", "wss")
         self.host = parts.hostname or "127.0.0.1"
@@ -57,6 +59,8 @@ class EngineClient:
         self.on_message = on_message
         self.on_close = on_close
         self.timeout = timeout
+        #: permessage-deflate offered on the websocket (None: not offered)
+        self.deflate = deflate
         self.sid: Optional[str] = None
         self.transport = ""
         self.ping_interval = _DEFAULTS.ping_interval
@@ -99,7 +103,7 @@ class EngineClient:
 
     def _websocket(self) -> WebSocket:
         return open_websocket(self.host, self.port, self.secure, self._query("websocket"),
-                              self.headers, self.timeout)
+                              self.headers, self.timeout, self.deflate)
 
     def _open_info(self, packet: EnginePacket) -> None:
         if packet.type is not EngineType.OPEN:

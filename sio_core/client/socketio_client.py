@@ -28,6 +28,7 @@ from ..socketio import (
     reply_pid,
 )
 from ..transports.wsconn import WebSocketError
+from ..websocket import DeflateOptions
 from .acks import PendingAcks
 from .engine import EngineClient
 from .errors import ConnectionError
@@ -55,6 +56,10 @@ def _disconnect_threaded() -> None:
             client.disconnect()
         except Exception:  # exiting anyway
             log.debug("disconnecting at exit failed", exc_info=True)
+
+
+#: the client's ``per_message_deflate=True``: the offer a browser makes
+_CLIENT_DEFLATE = DeflateOptions(server_no_context_takeover=False)
 
 
 def _cannot_connect(url: str, exc: BaseException) -> ConnectionError:
@@ -98,18 +103,25 @@ class SocketIOClient:
     :param logger: log at INFO (True), or not (False)
     :param json: a module/object with ``dumps``/``loads``
     :param request_timeout: seconds for HTTP requests and handshakes
+    :param per_message_deflate: offer websocket compression: False (default), True
+        (threshold 1024; the server may keep its context, as with a browser), or a dict
+        of ``sio_core.websocket.DeflateOptions`` fields (``server_no_context_takeover``
+        then asks the server to compress each message afresh)
     """
 
     def __init__(self, reconnection: bool = True, reconnection_attempts: int = 0,
                  reconnection_delay: float = 1.0, reconnection_delay_max: float = 5.0,
                  randomization_factor: float = 0.5, logger: bool = False, json: Any = None,
-                 request_timeout: float = 5.0) -> None:
+                 request_timeout: float = 5.0, per_message_deflate: Any = False) -> None:
         self.reconnection = reconnection
         self.reconnection_attempts = reconnection_attempts
         self.reconnection_delay = reconnection_delay
         self.reconnection_delay_max = reconnection_delay_max
         self.randomization_factor = randomization_factor
         self.request_timeout = request_timeout
+        #: permessage-deflate offered on websockets (None: not offered)
+        self.per_message_deflate = DeflateOptions.from_option(
+            _CLIENT_DEFLATE if per_message_deflate is True else per_message_deflate)
         self.dumps, self.loads = json_functions(json)
         if logger:
             package_log.setLevel(logging.INFO)
@@ -243,7 +255,7 @@ class SocketIOClient:
         self._decoder = Decoder(self.loads)
         engine = EngineClient(args["url"], args["path"], args["eio"], args["transports"],
                               args["headers"], self._on_message, self._on_engine_close,
-                              self.request_timeout)
+                              self.request_timeout, self.per_message_deflate)
         self._engine = engine
         url = args["url"]
         try:

@@ -407,7 +407,8 @@ def serve_websocket(engine: EngineServer, query: EngineQuery, environ: Any,
     connection ends.
 
     :param environ: the request's WSGI environ (the session keeps it; gevent-websocket's
-        connection is under ``wsgi.websocket``)
+        connection is under ``wsgi.websocket``; the ``PerMessageDeflate`` agreed, if any,
+        under ``wsconn.DEFLATE_KEY``, also in the environ of a polling session that upgrades)
     :param req: the request, as the WSGI edge read it
     """
     ws = wsconn.WebSocket.from_environ(environ, engine.options.max_http_buffer_size)
@@ -426,6 +427,8 @@ def serve_websocket(engine: EngineServer, query: EngineQuery, environ: Any,
             return
         if _upgrade(conn, ws):
             served = True
+            if ws.deflate is not None:  # the session's environ says what its websocket agreed
+                conn.environ[DEFLATE_KEY] = ws.deflate
             _run(conn, ws)
     finally:
         if not served or not ws.owns_socket:

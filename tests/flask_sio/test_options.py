@@ -64,6 +64,8 @@ OPTIONS = [
     ("connect_timeout", 2.5, lambda s: s.connect_timeout, 2.5),
     ("connection_state_recovery", {"max_disconnection_duration": 30},
      lambda s: s.recovery.max_disconnection_duration, 30),
+    ("per_message_deflate", {"threshold": 512},
+     lambda s: s.engine.options.per_message_deflate.threshold, 512),
 ]
 IDS = ["%s=%r" % (name, value) for name, value, _, _ in OPTIONS]
 
