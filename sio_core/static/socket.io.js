@@ -1329,6 +1329,11 @@
     this.flags = {};
     this.subs = null;
     this.auth = (opts && opts.auth) || io.opts.auth;
+    // connection state recovery (socket.io 4.6+): whether the last connection got its
+    // session back, the private session id the server gave and the last offset received
+    this.recovered = false;
+    this._pid = undefined;
+    this._lastOffset = undefined;
     if (io.autoConnect) this.open();
   }
 
@@ -1382,11 +1387,24 @@
     var self = this;
     if (typeof this.auth === "function") {
       this.auth(function (data) {
-        self.packet({ type: CONNECT, data: data });
+        self.sendConnect(data);
       });
     } else {
-      this.packet({ type: CONNECT, data: this.auth });
+      this.sendConnect(this.auth);
     }
+  };
+
+  /** The CONNECT packet; after a session with recovery on, it offers pid and offset. */
+  Socket.prototype.sendConnect = function (auth) {
+    var data = auth;
+    if (this._pid) {
+      data = { pid: this._pid };
+      if (this._lastOffset !== undefined) data.offset = this._lastOffset;
+      for (var key in auth) {
+        if (Object.prototype.hasOwnProperty.call(auth, key)) data[key] = auth[key];
+      }
+    }
+    this.packet({ type: CONNECT, data: data });
   };
 
   Socket.prototype.onpacket = function (packet) {
@@ -1394,7 +1412,7 @@
     switch (packet.type) {
       case CONNECT:
         if (packet.data && packet.data.sid) {
-          this.onconnect(packet.data.sid);
+          this.onconnect(packet.data.sid, packet.data.pid);
         } else {
           this.fire("connect_error", new Error("CONNECT without a sid: not a Socket.IO 5 server"));
         }
@@ -1419,8 +1437,10 @@
     }
   };
 
-  Socket.prototype.onconnect = function (id) {
+  Socket.prototype.onconnect = function (id, pid) {
     this.id = id;
+    this.recovered = !!pid && this._pid === pid;
+    this._pid = pid;
     this.connected = true;
     this.disconnected = false;
     this.emitBuffered();
@@ -1434,7 +1454,7 @@
     this.receiveBuffer = [];
     this.sendBuffer = [];
     received.forEach(function (args) {
-      self.fire.apply(self, args);
+      self.emitEvent(args);
     });
     toSend.forEach(function (packet) {
       self.packet(packet);
@@ -1444,8 +1464,15 @@
   Socket.prototype.onevent = function (packet) {
     var args = packet.data.slice();
     if (packet.id !== undefined) args.push(this.ack(packet.id));
-    if (this.connected) this.fire.apply(this, args);
+    if (this.connected) this.emitEvent(args);
     else this.receiveBuffer.push(args);
+  };
+
+  /** Run the listeners of an event; with recovery on, keep its offset (its last argument). */
+  Socket.prototype.emitEvent = function (args) {
+    this.fire.apply(this, args);
+    var last = args[args.length - 1];
+    if (this._pid && args.length > 1 && typeof last === "string") this._lastOffset = last;
   };
 
   /** The callback handed to a listener when the server asked for an ack. */
