@@ -161,10 +161,15 @@ class SessionStore:
         return session
 
     def prune(self, now: float) -> None:
-        """Forget the expired sessions."""
+        """Forget the expired sessions (the oldest come first: ``put`` is called in time
+        order, so this stops at the first one still kept)."""
         horizon = now - self.max_age
-        for pid in [p for p, s in self._sessions.items() if s.disconnected_at < horizon]:
-            del self._sessions[pid]
+        sessions = self._sessions
+        while sessions:
+            pid, oldest = next(iter(sessions.items()))
+            if oldest.disconnected_at >= horizon:
+                break
+            del sessions[pid]
 
 
 class PacketLog:

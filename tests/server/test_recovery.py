@@ -72,6 +72,10 @@ def test_session_store_expires() -> None:
     store.put(PersistedSession("sid", "pid", ("sid",), {}, 100.0), now=100.0)
     assert store.take("pid", now=105.0) is not None
     assert store.take("pid", now=105.0) is None  # taken once
+    for i in range(5):
+        store.put(PersistedSession("s%d" % i, "p%d" % i, (), {}, 100.0 + i), now=100.0 + i)
+    store.prune(now=112.5)  # p0, p1, p2 dropped more than 10 s ago
+    assert len(store) == 2 and store.take("p3", now=112.5) is not None
 
 
 # -- the server flow ------------------------------------------------------------------------
