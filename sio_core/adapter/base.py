@@ -118,8 +118,9 @@ class AdaptedNamespace(Protocol):
 
     #: the namespace name, e.g. ``/chat``
     name: str
-    #: connection state recovery options (None: off)
-    recovery: Optional[RecoveryOptions]
+    @property
+    def recovery(self) -> Optional[RecoveryOptions]:
+        """Connection state recovery options (None: off)."""
 
     @property
     def clock(self) -> Any:
