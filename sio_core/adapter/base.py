@@ -79,7 +79,7 @@ class BroadcastOptions(NamedTuple):
     volatile: bool = False
     #: stay on this node
     local: bool = False
-    #: per-message compression wish (websocket compression is off; kept for the API)
+    #: False: the packet is never compressed on the websocket (permessage-deflate)
     compress: bool = True
     #: ack timeout in seconds, for emits that collect acks
     timeout: Optional[float] = None
@@ -97,8 +97,10 @@ class AdaptedSocket(Protocol):
     def rooms(self) -> Set[str]:
         """The socket's rooms."""
 
-    def write_messages(self, messages: List[Any], volatile: bool = False) -> None:
-        """Send the encoded messages of one packet to the socket's client."""
+    def write_messages(self, messages: List[Any], volatile: bool = False,
+                       compress: bool = True) -> None:
+        """Send the encoded messages of one packet to the socket's client (``compress``
+        False: never compressed on the websocket)."""
 
     def register_ack(self, ack_id: int, on_ack: Callable[[Any], None]) -> None:
         """Call ``on_ack(values)`` when the client acks ``ack_id``."""
@@ -303,7 +305,7 @@ class Adapter:
         messages = encoded.messages()
         count = 0
         for socket in self._local_sockets(opts):
-            socket.write_messages(messages, opts.volatile)
+            socket.write_messages(messages, opts.volatile, opts.compress)
             count += 1
         return count
 
@@ -326,7 +328,7 @@ class Adapter:
         count = 0
         for socket in self._local_sockets(opts):
             socket.register_ack(ack_id, on_ack)
-            socket.write_messages(messages, opts.volatile)
+            socket.write_messages(messages, opts.volatile, opts.compress)
             count += 1
         return count
 

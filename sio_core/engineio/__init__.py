@@ -17,7 +17,7 @@ from .errors import (
 from .handshake import EngineQuery, open_packet, parse_query
 from .heartbeat import heartbeat_for
 from .options import CookieOptions, EngineOptions
-from .packet import SUPPORTED_VERSIONS, Packet, PacketType
+from .packet import SUPPORTED_VERSIONS, Packet, PacketType, UncompressedPacket
 from .reasons import CloseReason
 from .session import Closed, Message, SendResult, Session, SessionState
 
@@ -26,7 +26,8 @@ __all__ = [
     "EngineOptions", "EngineQuery", "Forbidden", "Message", "OriginPolicy", "OverlappingRequest",
     "Packet", "PacketType", "PayloadTooLarge", "ProtocolError", "RequestError",
     "SUPPORTED_VERSIONS", "SendResult", "Session", "SessionState", "SessionUnknown",
-    "TransportUnknown", "UnreadableBody", "UnsupportedProtocolVersion", "heartbeat_for",
+    "TransportUnknown", "UncompressedPacket", "UnreadableBody", "UnsupportedProtocolVersion",
+    "heartbeat_for",
     "open_packet",
     "parse_query",
 ]

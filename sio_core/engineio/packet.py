@@ -20,6 +20,7 @@ from .errors import ProtocolError
 __all__ = [
     "PacketType",
     "Packet",
+    "UncompressedPacket",
     "Data",
     "encode_text",
     "encode_frame",
@@ -55,9 +56,26 @@ class Packet(NamedTuple):
     data: Data = ""
 
     @property
+    def compress(self) -> bool:
+        """Whether a websocket may compress it (``UncompressedPacket`` says no)."""
+        return True
+
+    @property
     def binary(self) -> bool:
         """True when the packet carries bytes."""
         return isinstance(self.data, bytes)
+
+
+class UncompressedPacket(Packet):
+    """A message packet the websocket sends uncompressed (``socket.compress(False)``);
+    equal to the ``Packet`` of the same type and data."""
+
+    __slots__ = ()
+
+    @property
+    def compress(self) -> bool:
+        """Never."""
+        return False
 
 
 _TYPES = tuple(PacketType)

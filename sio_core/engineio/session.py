@@ -18,7 +18,7 @@ from typing import Deque, List, NamedTuple, Optional, Union
 
 from .errors import BadRequest, OverlappingRequest, ProtocolError
 from .heartbeat import Heartbeat
-from .packet import Data, Packet, PacketType
+from .packet import Data, Packet, PacketType, UncompressedPacket
 from .reasons import CloseReason
 
 __all__ = ["SessionState", "SendResult", "Message", "Closed", "Event", "Session",
@@ -150,11 +150,12 @@ class Session:
             return False
         return self.transport == "websocket" or self.getting
 
-    def send(self, data: Data, volatile: bool = False) -> SendResult:
+    def send(self, data: Data, volatile: bool = False, compress: bool = True) -> SendResult:
         """Queue a message for the client.
 
         :param data: text or bytes
         :param volatile: drop it instead when the transport is not writable now
+        :param compress: False: the websocket sends it uncompressed (permessage-deflate)
         """
         if self.state is SessionState.CLOSED:
             return SendResult.CLOSED
@@ -162,7 +163,8 @@ class Session:
             return SendResult.DROPPED
         if len(self.outbox) >= self.max_queue:
             return SendResult.OVERFLOW
-        self.outbox.append(Packet(PacketType.MESSAGE, data))
+        self.outbox.append(Packet(PacketType.MESSAGE, data) if compress
+                           else UncompressedPacket(PacketType.MESSAGE, data))
         return SendResult.QUEUED
 
     def queue(self, packet: Packet) -> None:

@@ -145,7 +145,7 @@ class BroadcastOperator:
         return self._with(local=True)
 
     def compress(self, value: bool = True) -> "BroadcastOperator":
-        """Per-message compression wish (websocket compression is off; kept for the API)."""
+        """``compress(False)``: the packet is never compressed on the websocket."""
         return self._with(compress=value)
 
     def timeout(self, seconds: float) -> "BroadcastOperator":

@@ -152,17 +152,19 @@ class Client:
         """Encode and send one packet."""
         self.write_messages(encode(packet, self.server.dumps).messages(), volatile)
 
-    def write_messages(self, messages: List[Any], volatile: bool = False) -> None:
-        """Send already-encoded messages (a packet and its attachments) as one unit."""
+    def write_messages(self, messages: List[Any], volatile: bool = False,
+                       compress: bool = True) -> None:
+        """Send already-encoded messages (a packet and its attachments) as one unit
+        (``compress`` False: never compressed on the websocket)."""
         conn = self.conn
         if volatile and not conn.session.writable():
             return
         if trace.socket_packets:
             debug.socket_sent(conn.sid, messages)
         if len(messages) == 1:
-            conn.send(messages[0])
+            conn.send(messages[0], False, compress)
         else:
-            conn.send_many(messages)
+            conn.send_many(messages, compress)
 
     def disconnect_all(self) -> None:
         """Disconnect every socket, then close the connection."""

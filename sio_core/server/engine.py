@@ -114,17 +114,18 @@ class Connection:
     def __repr__(self) -> str:
         return "<Connection %r>" % (self.session,)
 
-    def send(self, data: Data, volatile: bool = False) -> bool:
+    def send(self, data: Data, volatile: bool = False, compress: bool = True) -> bool:
         """Queue a message for the client.
 
         :param data: text or bytes
         :param volatile: drop it if the transport cannot take it right now
+        :param compress: False: never compressed on the websocket
         :returns: whether it was queued
         """
         if not runtime.in_hub_thread():
-            runtime.run_in_hub(self.send, data, volatile)
+            runtime.run_in_hub(self.send, data, volatile, compress)
             return True
-        result = self.session.send(data, volatile)
+        result = self.session.send(data, volatile, compress)
         if result is SendResult.QUEUED:
             self.wake()
             return True
@@ -134,11 +135,11 @@ class Connection:
             self.close(CloseReason.TRANSPORT_ERROR, notify=False)
         return False
 
-    def send_many(self, items: Iterable[Data]) -> None:
+    def send_many(self, items: Iterable[Data], compress: bool = True) -> None:
         """Queue several messages at once, waking the transport once."""
         session = self.session
         for data in items:
-            result = session.send(data)
+            result = session.send(data, False, compress)
             if result is SendResult.OVERFLOW:
                 self.close(CloseReason.TRANSPORT_ERROR, notify=False)
                 return

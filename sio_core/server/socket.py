@@ -160,7 +160,8 @@ class SocketFlags:
         return SocketFlags(self._socket, self.opts._replace(volatile=True))
 
     def compress(self, value: bool = True) -> "SocketFlags":
-        """Per-message compression wish (kept for the API; websocket compression is off)."""
+        """Compress the next packet on the websocket (the default when permessage-deflate
+        was agreed and it reaches the threshold) or, with False, never."""
         return SocketFlags(self._socket, self.opts._replace(compress=value))
 
     def timeout(self, seconds: float) -> "SocketFlags":
@@ -169,12 +170,13 @@ class SocketFlags:
 
     def emit(self, event: str, *args: Any, callback: Optional[Callable[..., Any]] = None) -> bool:
         """Emit ``event`` with these flags."""
-        return self._socket._emit(event, args, callback, self.opts.volatile, self.opts.timeout)
+        return self._socket._emit(event, args, callback, self.opts.volatile, self.opts.timeout,
+                                  self.opts.compress)
 
     def send(self, *args: Any, callback: Optional[Callable[..., Any]] = None) -> bool:
         """Emit ``message`` with these flags."""
         return self._socket._emit("message", args, callback, self.opts.volatile,
-                                  self.opts.timeout)
+                                  self.opts.timeout, self.opts.compress)
 
     def call(self, event: str, *args: Any, timeout: Optional[float] = None) -> Any:
         """Emit and wait for the ack; see ``Socket.call``."""
@@ -395,24 +397,26 @@ class Socket(Listeners):
     write = send
 
     def _emit(self, event: str, args: Iterable[Any], callback: Optional[Callable[..., Any]],
-              volatile: bool, timeout: Optional[float]) -> bool:
+              volatile: bool, timeout: Optional[float], compress: bool = True) -> bool:
         check_event(event)
         if (callback is None and not volatile and self._early is None
                 and self.nsp.recovery is not None):
             # as in socket.io: through the adapter to the socket's own room, so the packet
             # gets an offset and is kept for a recovery
             return BroadcastOperator(self.nsp.adapter,
-                                     BroadcastOptions(rooms=frozenset([self.id])),
+                                     BroadcastOptions(rooms=frozenset([self.id]),
+                                                      compress=compress),
                                      self.nsp.clock).emit(event, *args)
         ack_id = None if callback is None else self.nsp.next_ack_id()  # thread-safe counter
         messages = self._encode([event, *args], ack_id)  # in the caller: TypeError is its own
         # from an OS thread, the rest (acks, queues) is handed to the server's thread
-        runtime.run_in_hub(self._send_event, messages, ack_id, callback, volatile, timeout)
+        runtime.run_in_hub(self._send_event, messages, ack_id, callback, volatile, timeout,
+                           compress)
         return True
 
     def _send_event(self, messages: List[Any], ack_id: Optional[int],
                     callback: Optional[Callable[..., Any]], volatile: bool,
-                    timeout: Optional[float]) -> None:
+                    timeout: Optional[float], compress: bool = True) -> None:
         if callback is not None:
             if not self.connected and timeout is not None:
                 self.schedule(callback, Disconnected("socket %s is not connected" % self.id))
@@ -422,7 +426,7 @@ class Socket(Listeners):
         if self._early is not None and not self.connected:
             self._early.append(messages)
         else:
-            self.client.write_messages(messages, volatile)
+            self.client.write_messages(messages, volatile, compress)
 
     def _encode(self, data: List[Any], ack_id: Optional[int]) -> List[Any]:
         """The messages of an EVENT packet; a value with no JSON form raises TypeError."""
@@ -457,10 +461,11 @@ class Socket(Listeners):
         """Wait for ack ``ack_id`` on behalf of a broadcast collector."""
         self.acks.register(ack_id, on_ack)
 
-    def write_messages(self, messages: List[Any], volatile: bool = False) -> None:
+    def write_messages(self, messages: List[Any], volatile: bool = False,
+                       compress: bool = True) -> None:
         """Send the encoded messages of one packet to this socket's client (the adapter's
         way to deliver a broadcast)."""
-        self.client.write_messages(messages, volatile)
+        self.client.write_messages(messages, volatile, compress)
 
     @property
     def volatile(self) -> SocketFlags:
@@ -468,7 +473,8 @@ class Socket(Listeners):
         return SocketFlags(self, BroadcastOptions(volatile=True))
 
     def compress(self, value: bool = True) -> SocketFlags:
-        """Flagged view for per-message compression (a no-op: websocket compression is off)."""
+        """Flagged view: ``compress(False)`` sends the next packet uncompressed on the
+        websocket (permessage-deflate, ``Server(per_message_deflate=...)``)."""
         return SocketFlags(self, BroadcastOptions(compress=value))
 
     def timeout(self, seconds: float) -> SocketFlags:

@@ -111,14 +111,18 @@ class _Writer:
             ptype = packet.type
             if ptype is PacketType.CLOSE:
                 continue
+            if not packet.compress:  # socket.compress(False): a plain frame
+                key, make = None, encode_message
+            else:
+                key, make = frame_key, frame
             if cache is None or ptype is not PacketType.MESSAGE:
-                frames.append(frame(encode_frame(packet, version)))
+                frames.append(make(encode_frame(packet, version)))
                 continue
             data = packet.data
-            key = (id(data), version, frame_key)
-            hit = cache.get(key)
+            cache_key = (id(data), version, key)
+            hit = cache.get(cache_key)
             if hit is None or hit[0] is not data:  # the cache holds data: ids stay unique
-                hit = cache[key] = (data, frame(encode_frame(packet, version)))
+                hit = cache[cache_key] = (data, make(encode_frame(packet, version)))
             frames.append(hit[1])
         return group_writes(frames)
 

@@ -38,7 +38,8 @@ class Member:
     def rooms(self) -> Set[str]:
         return self.nsp.adapter.socket_rooms(self.id)
 
-    def write_messages(self, messages: List[Any], volatile: bool = False) -> None:
+    def write_messages(self, messages: List[Any], volatile: bool = False,
+                       compress: bool = True) -> None:
         self.received.append((list(messages), volatile))
 
     def register_ack(self, ack_id: int, on_ack: Callable[[Any], None]) -> None:

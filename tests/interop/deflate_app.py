@@ -4,7 +4,9 @@ Run: python tests/interop/deflate_app.py --port 8000 [--options JSON]
 
 Events: ``extensions`` acks with the Sec-WebSocket-Extensions the server answered on this
 session's websocket (null on polling, or when none was agreed); ``ack-echo`` acks with its
-arguments; ``ask-big`` (size) emits ``big`` with a JSON object of about ``size`` bytes.
+arguments; ``ask-big`` (size, compress=true) emits ``big`` with a JSON object of about
+``size`` bytes, through ``socket.compress(compress)``; ``bcast-big`` (size, compress)
+broadcasts it to every socket of ``/`` through ``io.compress(compress)``.
 """
 from gevent import monkey
 
@@ -16,6 +18,11 @@ import logging  # noqa: E402
 
 from sio_core import Server  # noqa: E402
 from sio_core.transports.wsconn import DEFLATE_KEY  # noqa: E402
+
+
+def big(size: int) -> dict:
+    """A JSON object of about ``size`` bytes."""
+    return {"items": ["item-%06d" % i for i in range(size // 14)]}
 
 
 def build(port: int, options: dict) -> Server:
@@ -34,8 +41,12 @@ def build(port: int, options: dict) -> Server:
             args[-1](*args[:-1])
 
         @socket.on("ask-big")
-        def ask_big(size):
-            socket.emit("big", {"items": ["item-%06d" % i for i in range(size // 14)]})
+        def ask_big(size, compress=True):
+            socket.compress(compress).emit("big", big(size))
+
+        @socket.on("bcast-big")
+        def bcast_big(size, compress):
+            io.compress(compress).emit("big", big(size))
 
     io.listen(port)
     return io

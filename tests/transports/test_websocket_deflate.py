@@ -16,7 +16,7 @@ from typing import Dict, Iterator, List, Optional, Tuple
 
 import pytest
 
-from tests.helpers import ServerProcess
+from tests.helpers import INTEROP, ServerProcess
 from tests.transports.wsclient import (
     OP_BINARY,
     OP_CLOSE,
@@ -355,3 +355,53 @@ def test_server_pings_and_small_packets_stay_plain(echo) -> None:
         frames.append(client.recv())
     assert [f[0] for f in frames] == [False, False]
     client.close()
+
+
+# -- socket.compress(False) and broadcasts -----------------------------------------------------
+
+@pytest.fixture(scope="module")
+def sio() -> Iterator[ServerProcess]:
+    """A Socket.IO server with permessage-deflate (tests/interop/deflate_app.py)."""
+    server = ServerProcess(str(INTEROP / "deflate_app.py"))
+    yield server
+    server.stop()
+
+
+def sio_client(server: ServerProcess) -> DeflateClient:
+    """A Socket.IO 5 client on a raw websocket with deflate agreed, connected to ``/``."""
+    client = connect(server)
+    client.ws.send("40")
+    compressed, _, answer = client.recv()
+    assert not compressed and answer.startswith(b"40{")
+    return client
+
+
+def test_compress_false_sends_plain_frames(sio) -> None:
+    """``socket.compress(False).emit`` goes uncompressed however big; the default goes
+    compressed over the threshold."""
+    client = sio_client(sio)
+    expected = json.dumps(["big", {"items": ["item-%06d" % i for i in range(2000 // 14)]}],
+                          separators=(",", ":")).encode()
+    client.ws.send('42["ask-big",2000]')
+    assert client.recv() == (True, OP_TEXT, b"42" + expected)
+    client.ws.send('42["ask-big",2000,false]')
+    assert client.recv() == (False, OP_TEXT, b"42" + expected)
+    client.close()
+
+
+@pytest.mark.parametrize("compress", [True, False])
+def test_a_broadcast_reaches_deflate_and_plain_clients(sio, compress: bool) -> None:
+    """One broadcast to a client with deflate and one without: each gets the frame its
+    connection agreed (the writer's frame cache keeps them apart), and
+    ``compress(False)`` keeps it plain for both."""
+    deflating = sio_client(sio)
+    plain = connect(sio, None)
+    plain.ws.send("40")
+    assert plain.recv()[2].startswith(b"40{")
+    deflating.ws.send('42["bcast-big",4000,%s]' % json.dumps(compress))
+    got_deflating = deflating.recv()
+    got_plain = plain.recv()
+    assert got_deflating[0] is compress and got_plain[0] is False
+    assert got_deflating[2] == got_plain[2] and got_plain[2].startswith(b'42["big"')
+    deflating.close()
+    plain.close()
