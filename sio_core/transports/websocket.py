@@ -14,7 +14,7 @@ from __future__ import annotations
 import io
 import logging
 import warnings
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from .. import debug, runtime
 from ..debug import trace
@@ -104,13 +104,14 @@ class _Writer:
             debug.engine_packets(self.conn.sid, "websocket", "send", packets)
         ws = self.ws
         frame_key = ws.frame_key
-        frame = encode_message if frame_key is None else ws.frame
+        frame: Callable[[Any], bytes] = encode_message if frame_key is None else ws.frame
         if frame_key is False:
             cache = None  # compressed with this connection's own context
         for packet in packets:
             ptype = packet.type
             if ptype is PacketType.CLOSE:
                 continue
+            make: Callable[[Any], bytes]
             if not packet.compress:  # socket.compress(False): a plain frame
                 key, make = None, encode_message
             else:

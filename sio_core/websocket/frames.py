@@ -309,12 +309,12 @@ class FrameDecoder:
                 return data.decode("utf-8")
             except UnicodeDecodeError:
                 raise _invalid_utf8() from None
-        data = self._piece()
-        if data is not None:
-            if deflated and data:  # inflated piece by piece, within the limit
-                data = self.deflate.inflate(data, self.max_size - self._inflated)
-                self._inflated += len(data)
-            self._add(data)
+        piece = self._piece()
+        if piece is not None:
+            if deflated and piece:  # inflated piece by piece, within the limit
+                piece = self.deflate.inflate(piece, self.max_size - self._inflated)
+                self._inflated += len(piece)
+            self._add(piece)
         if self._left:
             return None
         self._opcode = -1

@@ -2,7 +2,7 @@
 
 Each test names the Autobahn cases it covers (sections 1 framing, 2 pings/pongs, 3 reserved
 bits, 4 opcodes, 5 fragmentation, 6 UTF-8, 7 close handling, 9 limits, 10 auto-fragmentation,
-12/13 compression: not negotiated). Nothing of that suite is used here: these are our own
+12/13 compression: with it off, the default; with it on: test_websocket_deflate.py). Nothing of that suite is used here: these are our own
 raw-socket tests against a running Engine.IO echo server, with the expectations the
 suite's case descriptions state, adapted to an Engine.IO endpoint:
 
@@ -729,7 +729,8 @@ def test_10_1_1_text_in_fragments_of_1300(ws) -> None:
 
 
 def test_12_13_permessage_deflate_is_never_negotiated(echo) -> None:
-    """Autobahn 12, 13 do not apply: an offer of permessage-deflate is declined (no
+    """Autobahn 12, 13 with ``per_message_deflate`` off (the default; on:
+    test_websocket_deflate.py): an offer of permessage-deflate is declined (no
     Sec-WebSocket-Extensions in the 101), so a frame with RSV1 ("compressed") is then a
     protocol error like any other reserved bit."""
     key = base64.b64encode(os.urandom(16))
