@@ -2,9 +2,10 @@
 
 Each test names the Autobahn cases it covers (sections 1 framing, 2 pings/pongs, 3 reserved
 bits, 4 opcodes, 5 fragmentation, 6 UTF-8, 7 close handling, 9 limits, 10 auto-fragmentation,
-12/13 compression: with it off, the default; with it on: test_websocket_deflate.py). Nothing of that suite is used here: these are our own
-raw-socket tests against a running Engine.IO echo server, with the expectations the
-suite's case descriptions state, adapted to an Engine.IO endpoint:
+12/13 compression: with it off, the default; with it on: test_websocket_deflate.py).
+Nothing of that suite is used here: these are our own raw-socket tests against a running
+Engine.IO echo server, with the expectations the suite's case descriptions state, adapted
+to an Engine.IO endpoint:
 
 - a text message is an Engine.IO packet: the suite's "echo this text" becomes "echo
   ``4`` + text" (the ``4`` is one ASCII byte, so lengths and UTF-8 validity are kept);
