@@ -135,6 +135,19 @@ def test_simple_client(server, eio, transports, patched) -> None:
         "kicked": "Disconnected", "kicked_again": "Disconnected", "connected": False}
 
 
+@pytest.mark.parametrize("kind", ["ours", "reference"])
+def test_simple_client_receive_ends_when_reconnection_gives_up(kind: str) -> None:
+    """The server dies; after two failed attempts a receive() with no timeout raises."""
+    srv = start(kind, ping=PING)
+    try:
+        result = run({"scenario": "gives_up", "url": srv.url, "eio": 4,
+                      "transports": ["websocket"], "server_pid": srv.proc.pid})
+    finally:
+        srv.stop()
+    assert result["receive"] == "Disconnected"
+    assert result["seconds"] < 10
+
+
 def test_a_program_may_exit_with_its_client_connected(server) -> None:
     """The hub thread is a daemon; at exit the client disconnects first (a hub thread
     still running while the interpreter finalizes could crash it)."""

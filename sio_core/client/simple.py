@@ -14,6 +14,9 @@ __all__ = ["SimpleClient"]
 _DISCONNECTED = object()
 
 
+#: how often a receive() waiting through a reconnection looks whether the client gave up
+_GIVE_UP_CHECK = 0.25
+
 class SimpleClient:
     """A Socket.IO client for scripts: connect to one namespace, emit or call, and take
     the server's events one at a time with ``receive()``::
@@ -94,17 +97,26 @@ class SimpleClient:
         :raises Disconnected: when none is left and the client is disconnected for good
         """
         deadline = None if timeout is None else runtime.monotonic() + timeout
+        reconnecting = False
         while True:
             left = None if deadline is None else max(0.0, deadline - runtime.monotonic())
+            if reconnecting:  # look again now and then: the client may give up
+                left = _GIVE_UP_CHECK if left is None else min(left, _GIVE_UP_CHECK)
             try:
                 item = self._events.get(timeout=left)
             except queue.Empty:
-                raise TimeoutError("no event within %ss" % timeout) from None
+                if reconnecting and self.client.stopped:
+                    item = _DISCONNECTED
+                elif deadline is None or runtime.monotonic() < deadline:
+                    continue
+                else:
+                    raise TimeoutError("no event within %ss" % timeout) from None
             if item is not _DISCONNECTED:
                 return item  # type: ignore[no-any-return]
             if self.client.stopped:  # not about to reconnect
                 self._events.put(_DISCONNECTED)  # the next receive() raises too
                 raise Disconnected("disconnected from %s" % self.namespace)
+            reconnecting = True
 
     def disconnect(self) -> None:
         """Disconnect (no reconnection)."""

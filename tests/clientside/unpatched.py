@@ -12,7 +12,9 @@ if CFG.get("patched"):
 
     monkey.patch_all()
 
+import os  # noqa: E402
 import queue  # noqa: E402
+import signal  # noqa: E402
 import socket  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
@@ -150,6 +152,23 @@ def simple(cfg) -> None:
     out(**result)
 
 
+def gives_up(cfg) -> None:
+    """A receive() waiting while the client reconnects ends when the client gives up."""
+    result = {}
+    with SimpleClient(reconnection_attempts=2, reconnection_delay=0.1,
+                      reconnection_delay_max=0.2) as client:
+        client.connect(cfg["url"], transports=cfg["transports"], eio=cfg["eio"])
+        client.receive(timeout=5)  # the welcome
+        os.kill(cfg["server_pid"], signal.SIGKILL)
+        started = time.monotonic()
+        try:
+            result["receive"] = client.receive(timeout=None)
+        except Disconnected as exc:
+            result["receive"] = type(exc).__name__
+        result["seconds"] = time.monotonic() - started
+    out(**result)
+
+
 def exit_connected(cfg) -> None:
     """Leave the program with a client connected, without disconnect()."""
     client = SocketIOClient()
@@ -158,5 +177,5 @@ def exit_connected(cfg) -> None:
 
 
 if __name__ == "__main__":
-    {"threads": threads, "errors": errors, "simple": simple,
+    {"threads": threads, "errors": errors, "simple": simple, "gives_up": gives_up,
      "exit_connected": exit_connected}[CFG["scenario"]](CFG)
