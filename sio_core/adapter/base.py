@@ -145,8 +145,6 @@ class Adapter:
     :param nsp: the namespace served; None makes a template (see ``for_namespace``)
     """
 
-    _room_observers: Optional[List[Callable[[str, str, str], None]]] = None
-
     def __init__(self, nsp: Optional[AdaptedNamespace] = None) -> None:
         #: the namespace served (None in a template)
         self.nsp: AdaptedNamespace = nsp  # type: ignore[assignment]
@@ -224,14 +222,12 @@ class Adapter:
     def delete(self, sid: str, room: str) -> None:
         """Take socket ``sid`` out of ``room``."""
         mine = self.sids.get(sid)
+        was_in = mine is not None and room in mine
         if mine is not None:
-            if self._room_observers and room in mine:
-                mine.discard(room)
-                self._leave(sid, room)
-                self._rooms_changed("leave", sid, [room])
-                return
             mine.discard(room)
         self._leave(sid, room)
+        if was_in and self._room_observers:
+            self._rooms_changed("leave", sid, [room])
 
     def _leave(self, sid: str, room: str) -> None:
         members = self.rooms.get(room)
