@@ -28,6 +28,18 @@ STEP = 10.0  # seconds any one wait may take
 MISSED = [["room-msg", "m1"], ["private", "m2"], ["bcast", "m3"], ["room-msg", "m4"]]
 
 
+def send_missed(b: Any, room: str, away: str) -> None:
+    """From client ``b``, while the socket ``away`` (in ``room``) is gone: what it must get
+    back as MISSED (a room message, a message to its id, a broadcast, one more room message),
+    and one room message not for it; returns once the server has handled them all."""
+    b.emit("to-room", (room, "m1"))
+    b.emit("private", (away, "m2"))
+    b.emit("broadcast", "m3")
+    b.emit("to-room", (room + "-elsewhere", "not for A"))
+    b.emit("to-room", (room, "m4"))
+    b.call("ack-echo", timeout=STEP)
+
+
 class NodeServer:
     """reference_server.js with connection state recovery of ``window`` seconds."""
 
@@ -300,12 +312,7 @@ def python_client_run(kind: str, window: float, between: Any) -> Dict[str, Any]:
         while reason is None:
             assert time.monotonic() < deadline, "the server did not see A go"
             reason = b.call("disconnect-reason-of", before, timeout=STEP)
-        b.emit("to-room", (room, "m1"))
-        b.emit("private", (before, "m2"))
-        b.emit("broadcast", "m3")
-        b.emit("to-room", (room + "-elsewhere", "not for A"))
-        b.emit("to-room", (room, "m4"))
-        b.call("ack-echo", timeout=STEP)
+        send_missed(b, room, before)
         b.disconnect()
         mark = len(recorder.events)
         server = between(server) or server

@@ -10,7 +10,13 @@ import pytest
 
 from sio_core.client import SocketIOClient
 from tests.helpers import free_port
-from tests.interop.test_recovery_clients import MISSED, CuttableProxy, plain, start
+from tests.interop.test_recovery_clients import (
+    MISSED,
+    CuttableProxy,
+    plain,
+    send_missed,
+    start,
+)
 
 pytestmark = pytest.mark.interop
 
@@ -48,12 +54,7 @@ def run(page: Any, kind: str, window: float, between: Any) -> Dict[str, Any]:
         deadline = time.monotonic() + STEP
         while b.call("disconnect-reason-of", before, timeout=STEP) is None:
             assert time.monotonic() < deadline, "the server did not see the page go"
-        b.emit("to-room", (room, "m1"))
-        b.emit("private", (before, "m2"))
-        b.emit("broadcast", "m3")
-        b.emit("to-room", (room + "-elsewhere", "not for A"))
-        b.emit("to-room", (room, "m4"))
-        b.call("ack-echo", timeout=STEP)
+        send_missed(b, room, before)
         mark = page.page.evaluate("() => rec.events.length")
         server = between(server) or server
         proxy.target = server.port
