@@ -216,8 +216,9 @@ class Socket(Listeners):
         self._closing_rooms: Optional[set] = None
         self._request: Any = None
         # packets emitted while the connection is being admitted (by a connect
-        # middleware or handler), encoded; sent right after the CONNECT reply
-        self._early: Optional[List[List[Any]]] = []
+        # middleware or handler), encoded, with their compress flag; sent right after the
+        # CONNECT reply
+        self._early: Optional[List[Tuple[List[Any], bool]]] = []
         #: the private session id of connection state recovery (None when it is off)
         self.pid: Optional[str] = None
         #: whether this connection recovered a dropped session (its id, rooms, ``data``
@@ -424,7 +425,7 @@ class Socket(Listeners):
             assert ack_id is not None  # allocated with the callback, in _emit
             self.acks.register(ack_id, _CallbackWaiter(self, callback, ack_id, timeout))
         if self._early is not None and not self.connected:
-            self._early.append(messages)
+            self._early.append((messages, compress))  # compress travels with them
         else:
             self.client.write_messages(messages, volatile, compress)
 
@@ -560,8 +561,8 @@ class Socket(Listeners):
             debug.socket_connected(self.client.conn.sid, self.nsp.name, self.id)
         self.client.joined()
         early, self._early = self._early, None
-        for messages in early or ():
-            self.client.write_messages(messages)
+        for messages, compress in early or ():
+            self.client.write_messages(messages, False, compress)
 
     def disconnect(self, close: bool = False) -> "Socket":
         """Disconnect from the namespace; with ``close``, close the whole connection."""

@@ -7,6 +7,9 @@ session's websocket (null on polling, or when none was agreed); ``ack-echo`` ack
 arguments; ``ask-big`` (size, compress=true) emits ``big`` with a JSON object of about
 ``size`` bytes, through ``socket.compress(compress)``; ``bcast-big`` (size, compress)
 broadcasts it to every socket of ``/`` through ``io.compress(compress)``.
+On ``/early`` a middleware emits ``big`` through ``socket.compress(compress)`` before the
+socket is admitted (queued until the CONNECT answer), ``size`` and ``compress`` taken from
+the CONNECT's auth.
 """
 from gevent import monkey
 
@@ -47,6 +50,12 @@ def build(port: int, options: dict) -> Server:
         @socket.on("bcast-big")
         def bcast_big(size, compress):
             io.compress(compress).emit("big", big(size))
+
+    @io.of("/early").use
+    def emit_before_admission(socket, next):
+        auth = socket.handshake.auth
+        socket.compress(auth.get("compress", True)).emit("big", big(auth.get("size", 0)))
+        next()
 
     io.listen(port)
     return io

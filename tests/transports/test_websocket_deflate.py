@@ -405,3 +405,18 @@ def test_a_broadcast_reaches_deflate_and_plain_clients(sio, compress: bool) -> N
     assert got_deflating[2] == got_plain[2] and got_plain[2].startswith(b'42["big"')
     deflating.close()
     plain.close()
+
+
+@pytest.mark.parametrize("compress", [True, False])
+def test_compress_false_holds_for_an_emit_queued_before_admission(sio, compress: bool) -> None:
+    """A middleware's ``socket.compress(False).emit`` is queued until the CONNECT answer
+    is written: it still goes out plain (RSV1 clear), after that answer; the default goes
+    compressed."""
+    client = connect(sio)
+    client.ws.send('40/early,{"size":2000,"compress":%s}' % json.dumps(compress))
+    compressed, _, answer = client.recv()
+    assert not compressed and answer.startswith(b"40/early,{")
+    compressed, opcode, event = client.recv()
+    assert (compressed, opcode) == (compress, OP_TEXT)
+    assert event.startswith(b'42/early,["big",{"items":["item-000000"')
+    client.close()
