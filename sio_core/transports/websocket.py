@@ -22,7 +22,7 @@ from ..engineio import CloseReason, EngineQuery, PacketType, ProtocolError
 from ..engineio.packet import decode_frame, encode_frame
 from ..http import Request
 from ..server.engine import Connection, EngineServer
-from ..websocket import PerMessageDeflate, encode_message, negotiate
+from ..websocket import encode_message
 from . import wsconn
 from .wsconn import DEFLATE_KEY, PENDING, ConnectionClosed, group_writes
 
@@ -393,13 +393,7 @@ def agree_deflate(environ: Dict[str, Any], engine: EngineServer) -> None:
     ``per_message_deflate``, leaving what was agreed under ``DEFLATE_KEY`` for the serving
     edge (which states it in the 101) and ``WebSocket.from_environ``. Nothing is agreed
     for a client that offers nothing acceptable, or when the option is off."""
-    options = engine.options.per_message_deflate
-    if options is None:
-        return
-    agreed = negotiate(environ.get("HTTP_SEC_WEBSOCKET_EXTENSIONS", ""), options)
-    if agreed is not None:
-        environ[DEFLATE_KEY] = PerMessageDeflate(agreed, False, options.threshold,
-                                                 options.level, options.mem_level)
+    wsconn.accept_deflate(environ, engine.options.per_message_deflate)
 
 
 def serve_websocket(engine: EngineServer, query: EngineQuery, environ: Any,

@@ -24,6 +24,7 @@ from ..websocket import (
     LOCAL_CODES,
     OP_PONG,
     Close,
+    DeflateOptions,
     FrameDecoder,
     PerMessageDeflate,
     Ping,
@@ -31,6 +32,7 @@ from ..websocket import (
     encode_close,
     encode_control,
     encode_message,
+    negotiate,
 )
 
 try:  # optional C accelerator
@@ -39,7 +41,7 @@ except ImportError:  # pragma: no cover - depends on the environment
     _XorMasker = None
 
 __all__ = ["BATCH_FROM", "ConnectionClosed", "DEFLATE_KEY", "PENDING", "TakeableWebSocket",
-           "WebSocket", "WebSocketError", "group_writes"]
+           "WebSocket", "WebSocketError", "accept_deflate", "group_writes"]
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +62,19 @@ _LINGER_RESET = struct.pack("ii", 1, 0)
 #: the environ key under which the serving edge puts the ``PerMessageDeflate`` of the
 #: permessage-deflate it agreed in the 101 (absent: no extension)
 DEFLATE_KEY = "sio_core.permessage_deflate"
+
+
+def accept_deflate(environ: Dict[str, Any], options: Optional[DeflateOptions]) -> None:
+    """Before the 101: answer the client's permessage-deflate offer
+    (``Sec-WebSocket-Extensions``) per ``options``, leaving the ``PerMessageDeflate`` agreed
+    under ``DEFLATE_KEY`` (the serving edge states it in the 101, ``from_environ`` uses it).
+    Nothing is agreed when ``options`` is None or no offer is acceptable."""
+    if options is None:
+        return
+    agreed = negotiate(environ.get("HTTP_SEC_WEBSOCKET_EXTENSIONS", ""), options)
+    if agreed is not None:
+        environ[DEFLATE_KEY] = PerMessageDeflate(agreed, False, options.threshold,
+                                                 options.level, options.mem_level)
 
 
 class _Pending:
