@@ -2,6 +2,7 @@
 
     python bench/flask_dispatch.py                        # the working tree, 5 rounds
     python bench/flask_dispatch.py --tree old=/tmp/old --tree new=.   # A/B, alternated
+    python bench/flask_dispatch.py --in-process           # the handler path alone
 
 Each round starts, for every tree (a source checkout: its ``sio_core`` and ``flask_sio``
 are imported through ``PYTHONPATH``) and each server (``sio_core`` and ``flask_sio`` as
@@ -12,6 +13,14 @@ emits (answered by an ``echo`` event) and once with ``ack`` emits. The order of 
 alternates from round to round. Printed: per tree, server and kind, the median rate and
 the median server CPU time per round trip, and the ratio flask_sio/sio_core of each tree
 (rates, and CPU per round trip inverted).
+
+``--in-process`` leaves the network out: it builds both servers in this process (the
+handlers of ``bench/servers.py``), connects ``sio_core.testing.TestClient`` to each and
+feeds the server-side socket ``echo`` and ``ack`` events directly (``Socket._run_event``,
+what a transport's reader ends in), timing ``--events`` of them with ``time.process_time``
+per repetition. Printed: median µs per event of each server and kind, the difference,
+and the ratio flask_sio/sio_core of that part of the work. ``--profile`` prints the
+flask_sio server's cProfile of one more repetition per kind.
 """
 import argparse
 import json
@@ -20,12 +29,13 @@ import os
 import statistics
 import subprocess
 import sys
+import time
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from servers import cpu_seconds, free_port, wait_for_port
 
-__all__ = ["run_round", "main"]
+__all__ = ["run_round", "build_in_process", "time_in_process", "main"]
 
 log = logging.getLogger("bench.flask_dispatch")
 
@@ -83,6 +93,79 @@ def run_round(tree: str, server: str, args: argparse.Namespace) -> Dict[str, Tup
         proc.wait(timeout=10)
 
 
+# -- in process -----------------------------------------------------------------------------
+
+
+def build_in_process(server: str) -> Any:
+    """``server`` (``sio_core`` or ``flask_sio``) with the benchmark handlers, not serving:
+    its ``sio_core`` server (a ``ServerCore``)."""
+    import servers
+
+    if server == "sio_core":
+        return servers.build_sio_core("127.0.0.1", 0, None, "", None).application
+    import flask
+
+    from flask_sio import SocketIO, emit, join_room
+    from flask_sio.state import state_of
+
+    app = flask.Flask("bench")
+    app.config["SECRET_KEY"] = "bench"
+    socketio = SocketIO(app)
+    servers._flask_handlers(socketio, emit, join_room)
+    return state_of(app).server
+
+
+def time_in_process(core: Any, kind: str, events: int, profile: bool = False) -> float:
+    """Server CPU µs per ``kind`` event fed to a socket of ``core`` (one in-memory client;
+    what the handlers send is taken from the session's outbox every 100 events)."""
+    from sio_core.testing import TestClient
+
+    client = TestClient(core)
+    client.connect("/")
+    socket = core.of("/").connected[client.sids["/"]]
+    session = client.conn.session
+    run = socket._run_event
+    profiler = None
+    if profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
+    start = time.process_time()
+    for number in range(events):
+        run([kind, "hello", number], number if kind == "ack" else None)
+        if number % 100 == 99:
+            session.take()
+    spent = time.process_time() - start
+    if profiler is not None:
+        import pstats
+
+        profiler.disable()
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+    client.disconnect()
+    return 1e6 * spent / events
+
+
+def in_process(args: argparse.Namespace) -> None:
+    """``--in-process``: the medians of ``--rounds`` repetitions per server and kind."""
+    cores = {server: build_in_process(server) for server in SERVERS}
+    samples: Dict[Tuple[str, str], List[float]] = {}
+    for _ in range(args.rounds):
+        for server in SERVERS:
+            for kind in KINDS:
+                samples.setdefault((server, kind), []).append(
+                    time_in_process(cores[server], kind, args.events))
+    for kind in KINDS:
+        core = statistics.median(samples[("sio_core", kind)])
+        flask = statistics.median(samples[("flask_sio", kind)])
+        log.info("in process, %-4s (median of %d x %d events): sio_core %.2f µs, flask_sio "
+                 "%.2f µs per event; flask_sio adds %.2f µs (%.2fx)", kind, args.rounds,
+                 args.events, core, flask, flask - core, core / flask)
+    if args.profile:
+        for kind in KINDS:
+            time_in_process(cores["flask_sio"], kind, args.events, profile=True)
+
+
 def main(argv: Optional[List[str]] = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--tree", action="append", default=[],
@@ -92,8 +175,18 @@ def main(argv: Optional[List[str]] = None) -> None:
     parser.add_argument("--inflight", type=int, default=10)
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--warmup", type=float, default=1.0)
+    parser.add_argument("--in-process", action="store_true",
+                        help="time the handler path in this process, without the network")
+    parser.add_argument("--events", type=int, default=20000,
+                        help="events per repetition with --in-process")
+    parser.add_argument("--profile", action="store_true",
+                        help="with --in-process: cProfile of flask_sio's handler path")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    log.setLevel(logging.INFO)  # the servers' own loggers stay quiet, as when serving
+    if args.in_process:
+        in_process(args)
+        return
     trees = [spec.split("=", 1) for spec in args.tree] or [["tree", str(ROOT)]]
     samples: Dict[Tuple[str, str, str], List[Tuple[float, float]]] = {}
     for number in range(args.rounds):
