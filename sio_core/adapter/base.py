@@ -364,13 +364,17 @@ class Adapter:
     def _recovery_log(self, packet: Packet, opts: BroadcastOptions) -> Optional[PacketLog]:
         """The packet log when ``packet`` is one recovery keeps, else None."""
         recovery = getattr(self.nsp, "recovery", None)
-        if (recovery is None or packet.type is not PacketType.EVENT or packet.id is not None
-                or opts.volatile):
+        if recovery is None or not self._kept_for_recovery(packet, opts):
             return None
         if self._packet_log is None:
             self._packet_log = PacketLog(recovery.max_disconnection_duration,
                                          recovery.max_packets, secrets.token_hex(4) + "-")
         return self._packet_log
+
+    def _kept_for_recovery(self, packet: Packet, opts: BroadcastOptions) -> bool:
+        """Whether recovery (when on) gives ``packet`` an offset: an EVENT without ack id,
+        not volatile."""
+        return packet.type is PacketType.EVENT and packet.id is None and not opts.volatile
 
     def _session_store(self) -> Optional[SessionStore]:
         recovery = getattr(self.nsp, "recovery", None)

@@ -221,17 +221,21 @@ class _Broker:
             self._room.set()
             try:
                 if len(batch) == 1:
-                    self.redis.publish(*batch[0])
+                    self._send(self.redis, *batch[0])
                 else:
                     pipe = self.redis.pipeline(transaction=False)
                     for channel, data in batch:
-                        pipe.publish(channel, data)
+                        self._send(pipe, channel, data)
                     pipe.execute()
             except _REDIS_ERRORS as exc:
                 log.error("lost %d message(s) for other nodes: Redis at %s failed: %s",
                           len(batch), self.url, exc)
             except Exception:  # a bug must not stop every later message
                 log.exception("lost %d message(s) for other nodes", len(batch))
+
+    def _send(self, target: Any, channel: str, data: bytes) -> None:
+        """Put one queued message on ``target`` (the client or a pipeline)."""
+        target.publish(channel, data)
 
     def server_count(self) -> int:
         """Nodes subscribed to the request channel (this one included)."""
@@ -308,8 +312,12 @@ class RedisAdapter(Adapter):
             raise RuntimeError(
                 "RedisAdapter needs gevent's monkey-patching: put `from gevent import monkey; "
                 "monkey.patch_all()` at the top of your program, before anything imports redis")
-        self.broker = _Broker.get(self.url, self.channel)
+        self.broker = self._get_broker()
         self.broker.add(self)
+
+    def _get_broker(self) -> _Broker:
+        """This process's broker for the adapter's Redis and channel."""
+        return _Broker.get(self.url, self.channel)
 
     def close(self) -> None:
         if self.broker is not None:

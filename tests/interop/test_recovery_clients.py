@@ -83,10 +83,10 @@ def plain(missed: List[List[Any]]) -> List[List[Any]]:
 class Scenario:
     """recovery_scenario.js: runs until A is cut and its missed events are sent."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, **config: Any) -> None:
         require_node()
         self.proc = subprocess.Popen(
-            ["node", str(INTEROP / "recovery_scenario.js"), json.dumps({"url": url})],
+            ["node", str(INTEROP / "recovery_scenario.js"), json.dumps({"url": url, **config})],
             cwd=str(INTEROP), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.PIPE)
 
