@@ -5,7 +5,15 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, Optional, Tuple
 
 import flask
 from flask import Request
-from flask.ctx import RequestContext
+from flask.ctx import AppContext, RequestContext
+from flask.globals import _cv_app, _cv_request
+from flask.signals import (
+    appcontext_popped,
+    appcontext_pushed,
+    appcontext_tearing_down,
+    request_tearing_down,
+)
+from werkzeug.wrappers import Request as WerkzeugRequest
 
 if TYPE_CHECKING:  # pragma: no cover
     from sio_core import Socket
@@ -63,7 +71,7 @@ class SocketContext:
     :param environ: the WSGI environ of the socket's handshake
     """
 
-    __slots__ = ("app", "request", "_ctx", "_session", "_busy")
+    __slots__ = ("app", "request", "_ctx", "_session", "_busy", "_hooks_overridden")
 
     def __init__(self, app: flask.Flask, environ: Dict[str, Any]) -> None:
         #: the Flask app
@@ -78,6 +86,8 @@ class SocketContext:
         self._ctx = ctx
         self._session: Optional[Any] = None  # the session the reusable context holds
         self._busy = False
+        #: the app's teardown or the request's close is its own: always called
+        self._hooks_overridden = _overridden(app, self.request)
 
     def copy_request(self, socket: "Socket", event: str, args: Any) -> Request:
         """A copy of the handshake's request for one handler of ``socket`` (shallow:
@@ -109,16 +119,83 @@ class SocketContext:
             self._session = session
         ctx.request = request
         ctx.flashes = None
+        if ctx._after_request_functions:  # no response: what a handler queued never runs
+            ctx._after_request_functions = []
         self._busy = True
         try:
-            ctx.push()
+            self._push(ctx)
             try:
-                return fn(*call_args)
-            finally:
-                ctx.pop()
+                result = fn(*call_args)
+            except BaseException as exc:
+                self._pop(ctx, exc)
+                raise
+            self._pop(ctx, None)
+            return result
         finally:
             ctx.request = self.request  # no handler's copy (nor its socket) kept
             self._busy = False
+
+    # What Flask's RequestContext.push and pop do for a request that is already matched
+    # and has its session, without the calls that have nothing to do: a signal without
+    # receivers, the teardown of an app without teardown functions, closing a request
+    # that parsed no files. The context variables, the app context with its fresh ``g``
+    # and the tokens kept on both contexts are Flask's.
+
+    def _push(self, ctx: RequestContext) -> None:
+        app = self.app
+        app_ctx: Optional[AppContext] = _cv_app.get(None)
+        if app_ctx is None or app_ctx.app is not app:
+            app_ctx = app.app_context()
+            app_ctx._cv_tokens.append(_cv_app.set(app_ctx))
+            if appcontext_pushed.receivers:
+                appcontext_pushed.send(app, _async_wrapper=app.ensure_sync)
+        else:
+            app_ctx = None  # the handler runs in the app context around it
+        ctx._cv_tokens.append((_cv_request.set(ctx), app_ctx))
+
+    def _pop(self, ctx: RequestContext, exc: Optional[BaseException]) -> None:
+        app = self.app
+        request = ctx.request
+        try:
+            if (app.teardown_request_funcs or request_tearing_down.receivers
+                    or self._hooks_overridden):
+                app.do_teardown_request(exc)
+            if "files" in request.__dict__ or self._hooks_overridden:
+                request.close()
+        finally:
+            current = _cv_request.get()
+            token, app_ctx = ctx._cv_tokens.pop()
+            _cv_request.reset(token)
+            request.environ["werkzeug.request"] = None
+            if app_ctx is not None:
+                self._pop_app(app_ctx, exc)
+        if current is not ctx:
+            raise AssertionError("popped wrong request context (%r instead of %r)"
+                                 % (current, ctx))
+
+    def _pop_app(self, app_ctx: AppContext, exc: Optional[BaseException]) -> None:
+        app = self.app
+        try:
+            if len(app_ctx._cv_tokens) == 1 and (
+                    app.teardown_appcontext_funcs or appcontext_tearing_down.receivers
+                    or self._hooks_overridden):
+                app.do_teardown_appcontext(exc)
+        finally:
+            current = _cv_app.get()
+            _cv_app.reset(app_ctx._cv_tokens.pop())
+        if current is not app_ctx:
+            raise AssertionError("popped wrong app context (%r instead of %r)"
+                                 % (current, app_ctx))
+        if appcontext_popped.receivers:
+            appcontext_popped.send(app, _async_wrapper=app.ensure_sync)
+
+
+def _overridden(app: flask.Flask, request: Request) -> bool:
+    """Whether ``app`` or ``request`` has a teardown or close method of its own (then
+    they are called for every event, as Flask does, even with nothing registered)."""
+    return (type(app).do_teardown_request is not flask.Flask.do_teardown_request
+            or type(app).do_teardown_appcontext is not flask.Flask.do_teardown_appcontext
+            or type(request).close is not WerkzeugRequest.close)
 
 
 def _run_in(ctx: RequestContext, fn: Callable[..., Any], call_args: Tuple[Any, ...],

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from typing import Any, List
 
-from flask import Flask, g, request, session, url_for
+import pytest
+from flask import Flask, Request, g, has_app_context, request, session, signals, url_for
 
 from flask_sio import SocketIO, call
 from flask_sio import context as flask_context
@@ -105,3 +106,91 @@ def test_a_socket_context_keeps_no_frames_of_its_first_event(app: Flask) -> None
     # the Socket.IO path matches no route; the NotFound stays, not the stack it was raised in
     assert type(missed).__name__ == "NotFound"
     assert (missed.__traceback__, missed.__context__) == (None, None)
+
+
+def test_flask_context_signals_are_sent_once_per_event(app: Flask) -> None:
+    sio = SocketIO(app)
+    sent: List[str] = []
+    sio.on_event("ping", lambda: sent.append("handler"))
+    client = sio.test_client(app)
+    client.emit("ping")  # the first event opens the socket's session in a context of its own
+    sent.clear()
+    receivers = {name: (lambda sender, name=name, **extra: sent.append(name))
+                 for name in ("appcontext_pushed", "request_tearing_down",
+                              "appcontext_tearing_down", "appcontext_popped")}
+    for name, receiver in receivers.items():  # connected after the socket's first event
+        getattr(signals, name).connect(receiver, app)
+    try:
+        client.emit("ping")
+        client.emit("ping")
+    finally:
+        for name, receiver in receivers.items():
+            getattr(signals, name).disconnect(receiver, app)
+    once = ["appcontext_pushed", "handler", "request_tearing_down", "appcontext_tearing_down",
+            "appcontext_popped"]
+    assert sent == once * 2
+
+
+def test_teardowns_registered_after_the_first_event_run_for_the_next(app: Flask) -> None:
+    sio = SocketIO(app)
+    torn: List[Any] = []
+    sio.on_event("ping", lambda: None)
+    client = sio.test_client(app)
+    client.emit("ping")
+    app.teardown_request(lambda exc: torn.append("request"))
+    app.teardown_appcontext(lambda exc: torn.append("app"))
+    client.emit("ping")
+    assert torn == ["request", "app"]
+
+
+def test_teardowns_get_the_exception_a_handler_let_escape(app: Flask) -> None:
+    sio = SocketIO(app)
+    torn: List[Any] = []
+    app.teardown_request(lambda exc: torn.append(("request", exc)))
+    app.teardown_appcontext(lambda exc: torn.append(("app", exc)))
+    failure = ValueError("boom")
+
+    @sio.on("fail")
+    def fail():
+        raise failure
+
+    sio.on_event("ping", lambda: None)
+    client = sio.test_client(app)
+    client.emit("ping")  # opens the socket's session
+    torn.clear()
+    with pytest.raises(ValueError):
+        client.emit("fail")
+    assert torn == [("request", failure), ("app", failure)]
+    assert not has_app_context()  # nothing left pushed
+
+
+def test_session_changes_persist_across_events_and_g_does_not(app: Flask) -> None:
+    sio = SocketIO(app)
+
+    @sio.on("count")
+    def count():
+        session["n"] = session.get("n", 0) + 1
+        g.n = getattr(g, "n", 0) + 1
+        return session["n"], g.n
+
+    client = sio.test_client(app)
+    assert [client.emit("count", callback=True) for _ in range(3)] == [[1, 1], [2, 1], [3, 1]]
+
+
+class _ClosingRequest(Request):
+    closed: List[str] = []
+
+    def close(self) -> None:
+        event = getattr(self, "event", None)  # none: the context that opened the session
+        self.closed.append(event["message"] if event else "session")
+        super().close()
+
+
+def test_a_request_class_with_its_own_close_is_closed_after_each_event(app: Flask) -> None:
+    app.request_class = _ClosingRequest
+    sio = SocketIO(app)
+    sio.on_event("ping", lambda: None)
+    client = sio.test_client(app)
+    client.emit("ping")
+    client.emit("ping")
+    assert _ClosingRequest.closed == ["session", "ping", "ping"]
