@@ -5,9 +5,9 @@ Every node appends its broadcasts (``XADD``, trimmed to about ``max_len`` entrie
 stream and reads that stream with a blocking ``XREAD`` in a greenlet of its own. With
 connection state recovery on, an entry's id is the offset its EVENT carries to clients:
 every node, the sender included, delivers such an EVENT when it reads the entry back, so
-each node's clients get the stream's order. Broadcasts without an offset (recovery off,
-volatile ones, ones collecting acks are not broadcasts here) reach the sender's clients at
-once and the other nodes through the stream.
+each node's clients get the stream's order. Broadcasts without an offset (recovery off, or
+volatile) reach the sender's clients at once and the other nodes through the stream;
+``local`` ones stay on their node, without offset.
 
 A socket that drops for a recoverable reason is kept as a Redis key (``SET ... PX``, the
 recovery window). A CONNECT carrying its pid and last offset, on any node, takes the key
@@ -15,10 +15,11 @@ recovery window). A CONNECT carrying its pid and last offset, on any node, takes
 in order, once. When the offset is no longer in the stream (trimmed) or the key has
 expired, the client gets a new session: never a partial replay.
 
-What is not a broadcast (acks of broadcasts, ``fetch_sockets``, ``sockets_join`` /
-``sockets_leave`` / ``disconnect_sockets`` of remote sockets, ``server_count``) goes over
-``RedisAdapter``'s pub/sub request and response channels, unchanged. Needs Redis 6.2 or
-later (``GETDEL``, exclusive ``XRANGE`` ranges).
+What is not a plain broadcast (broadcasts collecting acks and their answers,
+``fetch_sockets``, ``sockets_join`` / ``sockets_leave`` / ``disconnect_sockets`` of remote
+sockets, ``server_count``) goes over ``RedisAdapter``'s pub/sub request and response
+channels, unchanged, as do ``Emitter``'s broadcasts (delivered without offset). Needs
+Redis 6.2 or later (``GETDEL``, exclusive ``XRANGE`` ranges).
 """
 from __future__ import annotations
 
