@@ -3,6 +3,13 @@
 Whatever the back end, the wire follows JavaScript's rules (see
 ``sio_core.socketio.jsontext``): non-finite numbers are sent as ``null``, lone surrogates
 as ``\\uXXXX`` escapes, and ``NaN``/``Infinity`` in input are refused.
+
+orjson, as the default back end, only makes things faster: it accepts and writes what the
+standard library does. It would write ``datetime``/``date``/``time`` values and
+dataclasses, which the standard library refuses; its passthrough options make it refuse
+them too (they cost nothing: the check is on types orjson looks at anyway). ``uuid.UUID``
+and ``enum.Enum`` members, which orjson writes natively and has no such option for, are
+written the same way by the standard rule (see ``jsontext``).
 """
 from __future__ import annotations
 
@@ -35,10 +42,11 @@ def json_functions(spec: Any = None) -> Tuple[Dumps, Loads]:
     except ImportError:
         return default_dumps, default_loads
     fast_dumps, fast_loads = orjson.dumps, orjson.loads
+    refuse_as_stdlib_does = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
 
     def orjson_dumps(value: Any) -> str:
-        try:
-            return fast_dumps(value).decode("utf-8")  # non-finite floats: null already
+        try:  # non-finite floats: null already
+            return fast_dumps(value, None, refuse_as_stdlib_does).decode("utf-8")
         except TypeError:  # orjson.JSONEncodeError is a TypeError
             return default_dumps(value)
 

@@ -11,11 +11,20 @@ The common case stays on the fast path: the standard encoder runs with
 ``allow_nan=False`` (no cost until a non-finite number appears) and its output is only
 checked for surrogates when it is not pure ASCII (an attempted UTF-8 encoding, faster
 than a search).
+
+Two kinds of value that ``json`` refuses have one plain JSON form, the one orjson writes
+natively: a ``uuid.UUID`` is written as its string (``str(uuid)``), an ``enum.Enum``
+member as its value. Every back end writes them so (orjson, the default back end when
+installed, must accept exactly what the standard library accepts). ``datetime`` values
+and dataclasses stay refused: JavaScript's own form of a date (``Date.toJSON``) is not
+``isoformat()``, and an object's fields are for the application to choose.
 """
 from __future__ import annotations
 
+import enum
 import json
 import re
+import uuid
 from typing import Any, Callable, Match, Tuple, Union
 
 __all__ = ["dumps", "loads", "javascript_json", "nonfinite_to_null", "escape_surrogates"]
@@ -27,9 +36,20 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 # a JSON string (skipped as a whole), or a non-finite constant outside strings
 _STRING_OR_CONSTANT = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|(-?Infinity|NaN)', re.S)
 
+
+def _plain_form(value: Any) -> Any:
+    """The JSON form of a UUID (its string) or an Enum member (its value), as orjson's."""
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, enum.Enum):
+        return value.value
+    raise TypeError("Object of type %s is not JSON serializable" % type(value).__name__)
+
+
 _strict_encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False,
-                                  allow_nan=False).encode
-_lenient_encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+                                  allow_nan=False, default=_plain_form).encode
+_lenient_encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False,
+                                   default=_plain_form).encode
 
 
 def _refuse_constant(name: str) -> Any:

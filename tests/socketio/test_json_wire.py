@@ -9,8 +9,12 @@ lone surrogates).
 """
 from __future__ import annotations
 
+import dataclasses
+import datetime
+import enum
 import json
 import math
+import uuid
 from types import SimpleNamespace
 from typing import Any, Callable, Dict, Tuple
 
@@ -105,6 +109,56 @@ def test_a_value_with_no_json_form_raises_type_error(backend, value) -> None:
     dumps, _ = backend
     with pytest.raises(TypeError):
         dumps(value)
+
+
+class Colour(enum.Enum):
+    RED = "red"
+    SHADE = [1, 2.5]
+
+
+class Perm(enum.Flag):
+    R = 4
+    W = 2
+
+
+class Day(enum.Enum):
+    FIRST = datetime.date(2026, 1, 1)
+
+
+@dataclasses.dataclass
+class Point:
+    x: int
+    y: int
+
+
+# the back ends this project chooses; a module the user passes (orjson itself, flask.json)
+# keeps its own choices for the types it knows
+BUILTIN = ("stdlib", "default", "user-str")
+
+
+@pytest.mark.parametrize("value", [
+    datetime.datetime(2026, 12, 3, 10, 0, tzinfo=datetime.timezone.utc),
+    datetime.datetime(2026, 12, 3, 10, 0), datetime.date(2026, 12, 3), datetime.time(10, 0),
+    Point(1, 2), ["ev", {"at": datetime.date(2026, 12, 3)}], Day.FIRST,
+])
+def test_what_orjson_writes_and_the_standard_library_refuses_is_refused_by_both(value) -> None:
+    """orjson as the default back end must not accept more than ``json=json`` does."""
+    for name in BUILTIN:
+        dumps, _ = BACKENDS[name]
+        with pytest.raises(TypeError):
+            dumps(value)
+
+
+@pytest.mark.parametrize("value,text", [
+    (uuid.UUID(int=0x1234), '"00000000-0000-0000-0000-000000001234"'),
+    (Colour.RED, '"red"'), (Colour.SHADE, '[1,2.5]'), (Perm.R | Perm.W, '6'),
+    (["ev", {"id": uuid.UUID(int=1), "c": Colour.RED, "f": float("inf")}],
+     '["ev",{"id":"00000000-0000-0000-0000-000000000001","c":"red","f":null}]'),
+])
+def test_uuids_and_enum_members_are_written_as_orjson_writes_them(backend, value, text) -> None:
+    """One plain JSON form, the same from every back end: a UUID's string, a member's value."""
+    dumps, _ = backend
+    assert dumps(value) == text
 
 
 def test_a_cycle_raises_type_error(backend) -> None:
