@@ -5,12 +5,16 @@ Run: python tests/adapter/streams_app.py --port N --redis URL [--recovery S] [--
 
 Beyond the conformance and cluster events: ``socket-emit`` (sid, payload, ack) calls
 ``emit("direct", payload)`` on the socket object of that id that this node served, even
-after it dropped (a direct emit while its client is away).
+after it dropped (a direct emit while its client is away). ``--slow-recovery S``: the
+connect middlewares run for a recovered socket too, and one of them waits S seconds (the
+stream goes on meanwhile).
 """
+import gevent
 from gevent import monkey
 
 monkey.patch_all()
 
+import dataclasses  # noqa: E402
 import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -29,6 +33,7 @@ def _options(parser) -> None:
     parser.add_argument("--recovery", type=float, default=None, metavar="SECONDS")
     parser.add_argument("--max-len", type=int, default=10_000)
     parser.add_argument("--request-timeout", type=float, default=2.0)
+    parser.add_argument("--slow-recovery", type=float, default=None, metavar="SECONDS")
 
 
 def main() -> None:
@@ -38,6 +43,15 @@ def main() -> None:
                                           request_timeout=args.request_timeout)
     io = build(args.port, args.host, adapter=adapter, recovery=args.recovery)
     add_cluster_events(io, args.port)
+    if args.slow_recovery is not None:
+        io.recovery = dataclasses.replace(io.recovery, skip_middlewares=False)
+
+        @io.use
+        def slow_when_recovered(socket, next):
+            if socket.recovered:
+                gevent.sleep(args.slow_recovery)  # a middleware that waits for something
+            next()
+
     served = {}  # socket id -> the Socket this node served (a test app: never pruned)
 
     @io.on("connection")

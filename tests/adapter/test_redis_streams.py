@@ -44,8 +44,9 @@ MISSED_LATER = [["private", "m6"], ["room-msg", "m5"], ["direct", "m7"], ["room-
 class Pair:
     """Nodes A and B on one redis-server, with recovery ``window`` (None: off)."""
 
-    def __init__(self, redis_server: RedisServer, window: Any = 30, max_len: int = 10_000):
-        extra = ["--max-len", str(max_len)]
+    def __init__(self, redis_server: RedisServer, window: Any = 30, max_len: int = 10_000,
+                 *options: str) -> None:
+        extra = ["--max-len", str(max_len), *options]
         if window is not None:
             extra += ["--recovery", str(window)]
         self.redis = redis.Redis.from_url(redis_server.url)
@@ -290,3 +291,48 @@ def test_a_bad_recovery_request_gives_a_new_session(pair) -> None:
         finally:
             c.disconnect()
     assert "Traceback" not in pair.b.stop()
+
+
+@pytest.mark.parametrize("slow", [False, True], ids=["skip-middlewares", "slow-middleware"])
+def test_recovery_while_broadcasts_keep_coming_gives_each_once_in_order(redis_server,
+                                                                        slow) -> None:
+    """A burst from node A while A reconnects to node B: whatever was read before the
+    replay, during it, while a middleware of the recovered socket waits, or after the
+    socket connected, A gets each event once, in order."""
+    pair = Pair(redis_server, 30, 10_000, *(["--slow-recovery", "0.5"] if slow else []))
+    try:
+        recovery_under_burst(pair, 3000)
+    finally:
+        pair.stop()
+
+
+def recovery_under_burst(pair: Pair, count: int) -> None:
+    proxy = CuttableProxy(pair.a.port)
+    a = SocketIOClient(reconnection=True, reconnection_delay=0.05, reconnection_delay_max=0.1,
+                       randomization_factor=0)
+    recorder = Recorder(a)
+    on_a = client(pair.a.url)
+    try:
+        a.connect(proxy.url, transports=["websocket"])
+        wait_events(recorder, ["welcome"])
+        before = a.sid
+        proxy.cut()
+        recorder.wait(lambda: recorder.disconnects == 1, "A's disconnect")
+        deadline = time.monotonic() + STEP
+        while on_a.call("disconnect-reason-of", before, timeout=STEP) is None:
+            assert time.monotonic() < deadline, "node A did not see A go"
+        proxy.target = pair.b.port
+        on_a.emit("burst", count)  # io.emit("seq", n): A's offsets move past its last one
+        proxy.resume()
+        recorder.wait(lambda: recorder.connects == 2, "A's reconnection")
+        wait_events(recorder, ["seq", count - 1])
+        recovered, after = a.recovered, a.sid
+    finally:
+        for c in (a, on_a):
+            c.disconnect()
+        proxy.close()
+    assert recovered is True and after == before
+    seq = [e[1:] for e in recorder.events if e[0] == "seq"]
+    assert [args[0] for args in seq] == list(range(count))
+    offsets = [tuple(map(int, args[1].split("-"))) for args in seq]
+    assert offsets == sorted(set(offsets))
