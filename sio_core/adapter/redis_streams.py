@@ -73,8 +73,8 @@ def stream_position(entry_id: Any) -> Optional[Tuple[int, int]]:
 
 
 class _Hold:
-    """A session being restored: what the stream reader delivered for it between the
-    replay's query and the socket's connection."""
+    """A session being restored: its replay, then what the stream reader delivered for it
+    until the socket connects."""
 
     __slots__ = ("rooms", "packets")
 
@@ -272,6 +272,9 @@ class RedisStreamsAdapter(RedisAdapter):
         if max_len < 1 or read_count < 1 or block_ms < 1:
             raise ValueError("max_len, read_count and block_ms must be >= 1")
         self.stream_name = stream_name or channel
+        if self.stream_name.startswith(channel + "#"):
+            raise ValueError("stream_name %r is taken by the pub/sub channels of %r"
+                             % (self.stream_name, channel))
         self.max_len = max_len
         self.read_count = read_count
         self.block_ms = block_ms

@@ -19,6 +19,7 @@ from typing import Any, Dict, List
 import pytest
 import redis
 
+from sio_core.adapter.redis_streams import RedisStreamsAdapter, stream_position
 from sio_core.client import SocketIOClient
 from tests.helpers import RedisServer, ServerProcess, free_port
 from tests.interop.test_recovery_clients import (
@@ -336,3 +337,19 @@ def recovery_under_burst(pair: Pair, count: int) -> None:
     assert [args[0] for args in seq] == list(range(count))
     offsets = [tuple(map(int, args[1].split("-"))) for args in seq]
     assert offsets == sorted(set(offsets))
+
+
+def test_stream_positions_and_option_checks() -> None:
+    assert stream_position("1700000000000-3") == (1700000000000, 3)
+    assert stream_position(b"5-0") == (5, 0)
+    for bad in ("", "5", "5-", "-1-0", "a-b", "1-0 ", None, 7, "1" * 21 + "-0"):
+        assert stream_position(bad) is None, bad
+    with pytest.raises(ValueError):
+        RedisStreamsAdapter(stream_name="socket.io#request")
+    with pytest.raises(ValueError):
+        RedisStreamsAdapter(max_len=0)
+    with pytest.raises(TypeError):
+        RedisStreamsAdapter("redis://127.0.0.1:6379/0")  # the URL where the namespace goes
+    template = RedisStreamsAdapter(url="redis://127.0.0.1:1/0", max_len=50)
+    assert template.settings()["max_len"] == 50
+    assert template.settings()["session_key_prefix"] == "socket.io#session#"
