@@ -14,20 +14,21 @@ import gc
 import http.client
 import logging
 import math
+import os
 import socket
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Dict, Optional
 
 from gevent import pywsgi
 from geventwebsocket.handler import WebSocketHandler
 from geventwebsocket.websocket import Stream
 
-from . import runtime
+from . import lean_http, runtime
 from .http import Response
 from .transports.wsconn import DEFLATE_KEY, TakeableWebSocket
 from .websocket import WebSocketProtocolError, accept_key, check_key
 
 __all__ = ["SioWebSocketHandler", "make_server", "run", "serve_forever", "find_websocket_check",
-           "HttpTimeouts", "TIMEOUT_KEYWORDS", "KEEPALIVE_GRACE"]
+           "HttpTimeouts", "TIMEOUT_KEYWORDS", "KEEPALIVE_GRACE", "HTTP_PARSER_ENV"]
 
 log = logging.getLogger(__name__)
 
@@ -171,7 +172,8 @@ class SioWebSocketHandler(WebSocketHandler):
         keep-alive connection the peer delays its ACK of the first and Nagle holds the
         second until then (~40 ms per long-polling request).
         """
-        self._accepted = runtime.monotonic()
+        if not self._accepted:
+            self._accepted = runtime.monotonic()
         try:
             self.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         except OSError:  # not TCP (a unix socket) or already closed
@@ -182,6 +184,11 @@ class SioWebSocketHandler(WebSocketHandler):
             # pywsgi writes its own error answers (400 for a malformed head) with a bare
             # sendall: a client that has already gone is not a server error
             log.debug("client %s left before its answer was written: %s", self._peer(), exc)
+
+    def accepted_at(self, when: float) -> None:
+        """Time the first request's head from ``when`` (a connection handed over by
+        ``sio_core.lean_http`` after it read part of a request) instead of from ``handle``."""
+        self._accepted = when
 
     def handle_one_request(self) -> Any:
         """Read and answer one request, within the deadlines.
@@ -359,11 +366,17 @@ def make_server(app: Any, host: str = "127.0.0.1", port: int = 5000,
                 headers_timeout: Optional[float] = None,
                 request_timeout: Optional[float] = None,
                 keepalive_timeout: Optional[float] = None,
+                http_parser: Optional[str] = None,
                 **kwargs: Any) -> pywsgi.WSGIServer:
     """A gevent WSGI server for ``app`` with websockets.
 
     The three timeouts default to ``app.http_timeouts`` (a ``Server``'s), else to
     Node's (60 s, 300 s, 5 s); 0 turns one off. See ``HttpTimeouts``.
+
+    ``http_parser`` chooses who reads the Engine.IO requests: ``"httptools"`` the lean
+    path of ``sio_core.lean_http`` (pywsgi still serves every other request),
+    ``"pywsgi"`` pywsgi alone, ``"auto"`` the lean path when ``httptools`` is installed.
+    Without it, the ``SIO_HTTP_PARSER`` environment variable, else ``"auto"``.
 
     :param app: the WSGI application (``WSGIApp``, ``Middleware``, a Flask app...)
     :param host: interface to bind
@@ -373,30 +386,67 @@ def make_server(app: Any, host: str = "127.0.0.1", port: int = 5000,
     :param headers_timeout: seconds for a request's line and headers to arrive
     :param request_timeout: seconds for a whole request, body included, to arrive
     :param keepalive_timeout: seconds an idle keep-alive connection is kept
+    :param http_parser: ``"auto"``, ``"httptools"`` or ``"pywsgi"`` (see above)
     :param kwargs: gevent ``WSGIServer`` keywords (``backlog``, ``certfile``...)
-    :raises ValueError: on an invalid timeout
+    :raises ValueError: on an invalid timeout or ``http_parser``
+    :raises ImportError: ``http_parser="httptools"`` without ``httptools`` installed
     """
     given = {"headers_timeout": headers_timeout, "request_timeout": request_timeout,
              "keepalive_timeout": keepalive_timeout}
     base = getattr(app, "http_timeouts", None)
     timeouts = dataclasses.replace(base if isinstance(base, HttpTimeouts) else _DEFAULT_TIMEOUTS,
                                    **{k: v for k, v in given.items() if v is not None})
+    lean_app = _lean_app(app, http_parser, kwargs)
     runtime.set_hub_thread()
+    handler_class: Any = SioWebSocketHandler if lean_app is None else lean_http.LeanHandler
     server = pywsgi.WSGIServer(
-        (host, port), app, handler_class=SioWebSocketHandler,
+        (host, port), app, handler_class=handler_class,
         log=None, error_log=_QuietLog(), **kwargs,
     )
     server.websocket_check = websocket_check or find_websocket_check(None, app)
     server.log_requests = log_output
     server.http_timeouts = timeouts
+    # what the lean path needs of this module (it does not import it)
+    server.lean_app = lean_app
+    server.fallback_handler_class = SioWebSocketHandler
+    server.keepalive_grace = KEEPALIVE_GRACE
     return server
+
+
+#: the environment variable read when ``make_server`` is given no ``http_parser``
+HTTP_PARSER_ENV = "SIO_HTTP_PARSER"
+
+
+def _lean_app(app: Any, http_parser: Optional[str], kwargs: Dict[str, Any]) -> Any:
+    """The ``WSGIApp`` the lean path serves for ``app``, or None for pywsgi alone."""
+    choice = http_parser or os.environ.get(HTTP_PARSER_ENV) or "auto"
+    if choice not in lean_http.HTTP_PARSERS:
+        raise ValueError("http_parser must be one of %s, not %r"
+                         % (", ".join(lean_http.HTTP_PARSERS), choice))
+    if choice == "pywsgi":
+        return None
+    if not lean_http.lean_available():
+        if choice == "httptools":
+            raise ImportError("http_parser='httptools' needs httptools: "
+                              "pip install 'flask-sio[http]'")
+        return None
+    if "handler_class" in kwargs or any(key in kwargs for key in _TLS_KEYWORDS):
+        return None  # TLS, or a handler of the caller's: pywsgi serves everything
+    found = lean_http.find_engine_app(app)
+    if found is None:
+        log.debug("the lean HTTP path does not know how %r reaches its Engine.IO app: "
+                  "pywsgi serves everything", app)
+    return found
+
+
+_TLS_KEYWORDS = ("ssl_context", "keyfile", "certfile")
 
 
 def run(app: Any, host: str = "127.0.0.1", port: int = 5000, **kwargs: Any) -> None:
     """Serve ``app`` forever on ``host:port`` (blocks).
 
     :param kwargs: ``make_server`` keywords: ``headers_timeout``, ``request_timeout``,
-        ``keepalive_timeout``, ``log_output``, gevent ``WSGIServer`` keywords
+        ``keepalive_timeout``, ``http_parser``, ``log_output``, gevent ``WSGIServer`` keywords
     """
     runtime.check_monkey_patch("sio_core.serving.run")
     server = make_server(app, host, port, **kwargs)
