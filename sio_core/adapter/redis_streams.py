@@ -72,6 +72,17 @@ def stream_position(entry_id: Any) -> Optional[Tuple[int, int]]:
     return (int(match.group(1)), int(match.group(2))) if match else None
 
 
+def _batches(reply: Any) -> Iterator[List[Any]]:
+    """The entry lists of an ``XREAD`` answer: ``[[name, entries]]`` as RESP2 gives it, or
+    ``{name: [entries]}`` as redis-py gives RESP3's."""
+    if isinstance(reply, dict):
+        for value in reply.values():
+            yield value[0] if value and isinstance(value[0], list) else value
+    else:
+        for _name, entries in reply or ():
+            yield entries
+
+
 class _Hold:
     """A session being restored: its replay, then what the stream reader delivered for it
     until the socket connects."""
@@ -145,7 +156,9 @@ class _StreamBroker(_Broker):
     def remove(self, adapter: Any) -> None:
         super().remove(adapter)
         if not self.adapters and self._reader is not None:
-            self._reader.kill(block=False)
+            # its blocked XREAD ends (and redis-py drops that connection) before the pool
+            # is closed under it
+            self._reader.kill(block=True, timeout=2)
             self._reader = None
             self.reader_redis.connection_pool.disconnect()
 
@@ -176,7 +189,7 @@ class _StreamBroker(_Broker):
                 runtime.sleep(delay)
                 delay = min(delay * 2, 5.0)
                 continue
-            for _stream, entries in reply or ():
+            for entries in _batches(reply):
                 self._deliver(entries)
 
     def _deliver(self, entries: List[Any]) -> None:
