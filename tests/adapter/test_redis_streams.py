@@ -12,6 +12,8 @@ broadcasts and acks without recovery.
 """
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any, Dict, List
@@ -21,7 +23,7 @@ import redis
 
 from sio_core.adapter.redis_streams import RedisStreamsAdapter, stream_position
 from sio_core.client import SocketIOClient
-from tests.helpers import RedisServer, ServerProcess, free_port
+from tests.helpers import ROOT, RedisServer, ServerProcess, free_port
 from tests.interop.test_recovery_clients import (
     MISSED,
     STEP,
@@ -353,3 +355,33 @@ def test_stream_positions_and_option_checks() -> None:
     template = RedisStreamsAdapter(url="redis://127.0.0.1:1/0", max_len=50)
     assert template.settings()["max_len"] == 50
     assert template.settings()["session_key_prefix"] == "socket.io#session#"
+
+
+CLOSE_SCRIPT = """
+from gevent import monkey; monkey.patch_all()
+import sys
+from sio_core import Server
+from sio_core.adapter.redis_streams import RedisStreamsAdapter
+from sio_core.testing import TestClient
+io = Server(adapter=RedisStreamsAdapter.factory(url=sys.argv[1]), connection_state_recovery=True)
+client = TestClient(io)
+got = []
+client.on("news", lambda *args: got.append(args))
+assert client.connect("/")
+io.emit("news", 1)
+from tests.helpers import wait_until
+assert wait_until(lambda: got, timeout=10), "no read-back"
+io.close()
+print("offset", got[0][-1])
+"""
+
+
+def test_a_node_closes_cleanly(redis_server) -> None:
+    """A server with the adapter delivers its own broadcast (read back from the stream)
+    and closes without a traceback (the blocked XREAD ends before its pool closes)."""
+    proc = subprocess.run([sys.executable, "-c", CLOSE_SCRIPT, redis_server.url],
+                          cwd=str(ROOT), capture_output=True, timeout=60, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr, proc.stderr
+    offset = proc.stdout.split()[-1]
+    assert redis.Redis.from_url(redis_server.url).xrange(STREAM, offset, offset)
