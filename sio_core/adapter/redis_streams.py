@@ -318,7 +318,7 @@ class RedisStreamsAdapter(RedisAdapter):
         offset is its entry id); any other packet reaches this node's clients at once.
 
         :raises BrokerUnavailable: Redis is unreachable (this node's clients got the packet,
-            without offset)
+            without offset), unless the packet is for one socket of this node
         """
         streams = self.streams
         if opts.local or streams is None:
@@ -338,9 +338,17 @@ class RedisStreamsAdapter(RedisAdapter):
             streams.publish(streams.stream, self._message(MessageType.BROADCAST, body,
                                                           attachments))
         except BrokerUnavailable:
-            if stamped:
-                self.broadcast_local(self.encode(packet), opts)
-            raise
+            if not stamped:
+                raise
+            self.broadcast_local(self.encode(packet), opts)
+            if not self._for_one_local_socket(opts):
+                raise
+            # a socket's own emit (or io.to(sid) of a socket here) needs no Redis to arrive
+            log.debug("sent to %s without offset: Redis is unreachable", next(iter(opts.rooms)))
+
+    def _for_one_local_socket(self, opts: BroadcastOptions) -> bool:
+        return (len(opts.rooms) == 1 and not opts.except_rooms
+                and next(iter(opts.rooms)) in self.nsp.connected)
 
     def _on_stream_entry(self, entry_id: str, message: BrokerMessage) -> None:
         """Deliver a stream entry to this node's clients (its sender's unstamped ones have

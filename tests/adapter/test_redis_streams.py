@@ -385,3 +385,34 @@ def test_a_node_closes_cleanly(redis_server) -> None:
     assert "Traceback" not in proc.stderr, proc.stderr
     offset = proc.stdout.split()[-1]
     assert redis.Redis.from_url(redis_server.url).xrange(STREAM, offset, offset)
+
+
+def test_redis_restart_is_survived(redis_server, node) -> None:
+    """During an outage a stamped emit reaches its node's clients without offset and fails
+    loudly; after Redis is back, each node's reader goes on and broadcasts cross again."""
+    pair = Pair(redis_server)
+    try:
+        redis_server.stop()
+        out = node("cluster_client.js", {
+            "clients": {"a": pair.a.url, "a2": pair.a.url},
+            "steps": [{"do": "emit", "client": "a", "event": "emit-safe", "args": [1],
+                       "ack": True, "as": "during"},
+                      {"do": "wait", "client": "a2", "event": "safe"}]}, timeout=20)
+        assert out["results"]["during"]["error"] == "broker unavailable"
+        assert [e for e in out["received"]["a2"] if e[0] == "safe"] == [["safe", 1]]
+        redis_server.start()
+        back = None
+        for _attempt in range(20):  # the listener and the reader retry, backoff at most 5 s
+            result = node("cluster_client.js", {
+                "clients": {"a": pair.a.url, "b": pair.b.url},
+                "steps": [{"do": "emit", "client": "a", "event": "broadcast", "args": ["back"]},
+                          {"do": "quiet", "ms": 500}]})
+            back = [e for e in result["received"]["b"] if e[0] == "bcast"]
+            if back:
+                break
+        assert back is not None and back[0][1] == "back" and isinstance(back[0][2], str)
+        logs = pair.a.stop()
+    finally:
+        pair.stop()
+    assert "lost Redis" in logs and "while reading stream" in logs
+    assert "reading stream 'socket.io' from Redis" in logs
