@@ -27,7 +27,7 @@ __all__ = [
     "in_hub_thread", "run_in_hub", "check_monkey_patch", "patch_blockers", "patch_if_safe",
     "set_hub_thread", "HubThread", "is_patched",
     "call_later", "call_soon", "TimerHandle", "getcurrent", "watch_readable",
-    "ReadableWatch", "run_now",
+    "ReadableWatch", "run_now", "Batch",
 ]
 
 log = logging.getLogger(__name__)
@@ -295,7 +295,8 @@ class SerialQueue:
     exists only while calls are queued.
 
     A socket's handlers run this way: a handler that blocks (on an ack, on I/O) delays
-    the next one, never the reader that queued them.
+    the next one, never the reader that queued them. Within a ``Batch`` the greenlet is
+    the batch's own, lent once that greenlet is done with its other work.
 
     :param on_error: called with the exception when a call raises one; it runs inside the
         ``except`` block, so ``log.exception`` there logs the traceback
@@ -322,7 +323,15 @@ class SerialQueue:
             calls = self._calls = deque()
         calls.append((fn, args))
         if self.worker is None:
-            self.worker = gevent.spawn(self._drain)
+            batch = _batch
+            if batch is not None and batch.owner is getcurrent():
+                self.worker = batch.owner  # it runs the calls when its batch ends
+                batch.queues.append(self)
+            else:
+                self.worker = gevent.spawn(self._drain)
+
+    def _start(self) -> None:
+        self.worker = gevent.spawn(self._drain)
 
     def _drain(self) -> None:
         calls = self._calls
@@ -339,6 +348,51 @@ class SerialQueue:
                 self.worker = gevent.spawn(self._drain)
             elif self._calls is calls:
                 self._calls = None
+
+
+class Batch:
+    """Puts off starting ``SerialQueue`` workers while the creating greenlet feeds queues.
+
+    A reader made from a readable socket (``run_now``) hands each message to its socket's
+    queue; a queue that has no worker would spawn a greenlet for every message that
+    arrives alone. Within a batch, a queue scheduled from the batch's own greenlet waits
+    instead, and ``run`` then runs the first such queue's calls in that greenlet (which
+    has nothing else to do) and spawns workers for the others, so that each queue still
+    has its own greenlet. ``start`` spawns them all, for a reader about to yield.
+    Batches do not nest: a new one ends the one before, whose queues get workers.
+    """
+
+    __slots__ = ("owner", "queues")
+
+    def __init__(self) -> None:
+        global _batch
+        if _batch is not None:
+            _batch.start()
+        #: the greenlet whose scheduling is batched
+        self.owner = getcurrent()
+        #: the queues that wait for this batch to end
+        self.queues: List[SerialQueue] = []
+        _batch = self
+
+    def start(self) -> None:
+        """Give every queue waiting so far a worker greenlet of its own."""
+        queues, self.queues = self.queues, []
+        for queue in queues:
+            queue._start()
+
+    def run(self) -> None:
+        """End the batch: run the first waiting queue here, spawn workers for the rest."""
+        global _batch
+        if _batch is self:
+            _batch = None
+        queues, self.queues = self.queues, []
+        if queues:
+            for queue in queues[1:]:
+                queue._start()
+            queues[0]._drain()
+
+
+_batch: Optional[Batch] = None
 
 
 # real OS threads and locks, even where gevent has patched threading

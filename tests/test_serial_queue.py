@@ -82,3 +82,56 @@ def test_lock_is_a_greenlet_mutex_that_refuses_a_stray_release() -> None:
         pass
     else:  # pragma: no cover - the assertion below reports it
         raise AssertionError("a release without an acquire was accepted")
+
+
+def test_a_batch_runs_its_first_queue_in_its_own_greenlet_and_spawns_for_the_others() -> None:
+    ran: List[Any] = []
+    first, second = runtime.SerialQueue(ran.append), runtime.SerialQueue(ran.append)
+    outside = runtime.SerialQueue(ran.append)
+
+    def reader() -> None:
+        batch = runtime.Batch()
+        first.schedule(lambda: ran.append(("first", gevent.getcurrent())))
+        second.schedule(lambda: ran.append(("second", gevent.getcurrent())))
+        first.schedule(lambda: ran.append(("first again", gevent.getcurrent())))
+        assert first.worker is me and second.worker is me  # no greenlet spawned yet
+        workers: List[Any] = []
+        gevent.spawn(lambda: (outside.schedule(ran.append, ("outside", None)),
+                              workers.append(outside.worker))).join()
+        assert workers[0] is not None and workers[0] is not me  # not batched: spawned
+        workers[0].join(timeout=2)
+        assert [name for name, _ in ran] == ["outside"]  # the batched ones still wait
+        ran.clear()
+        batch.run()
+
+    me = gevent.spawn(reader)
+    me.join(timeout=2)
+    assert me.successful()
+    gevent.sleep(0)
+    assert [(name, who is me) for name, who in ran] == [
+        ("first", True), ("first again", True), ("second", False)]
+    assert first.worker is second.worker is None
+
+
+def test_a_batch_starting_its_queues_before_yielding_and_a_new_batch_ending_the_old() -> None:
+    ran: List[str] = []
+    queue, other = runtime.SerialQueue(ran.append), runtime.SerialQueue(ran.append)
+    batch = runtime.Batch()
+    queue.schedule(ran.append, "queued")
+    batch.start()  # e.g. a reader about to yield: the queue gets a greenlet of its own
+    worker = queue.worker
+    assert worker is not None and worker is not gevent.getcurrent()
+    queue.schedule(ran.append, "after start")  # the worker is running: no new batch entry
+    later = runtime.Batch()  # a new batch ends this one
+    other.schedule(ran.append, "in the new batch")
+    assert other.worker is gevent.getcurrent()
+    batch.run()  # not the current batch any more: nothing of the new one is touched
+    assert other.worker is gevent.getcurrent()
+    later.run()
+    worker.join(timeout=2)
+    assert ran == ["in the new batch", "queued", "after start"]
+    queue.schedule(ran.append, "no batch")  # no batch now: a worker is spawned
+    assert queue.worker is not None and queue.worker is not gevent.getcurrent()
+    queue.worker.join(timeout=2)
+    assert ran[-1] == "no batch"
+

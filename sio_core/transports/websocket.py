@@ -284,17 +284,26 @@ class _Reader:
         runtime.run_now(self.read)
 
     def read(self) -> None:
-        """Handle what the socket holds, then watch it again (unless the session closed)."""
-        _read(self.conn, self.ws, self.writer, wait=False)
-        if self.conn.session.closed:
-            self.conn.wake()
-        elif not self.writer.finished:
-            self.watch.start()
+        """Handle what the socket holds, then watch it again (unless the session closed).
+
+        The handlers of what was read then run in this greenlet if their socket's queue
+        was idle (``runtime.Batch``): no greenlet is spawned for a message that came alone.
+        """
+        batch = runtime.Batch()
+        try:
+            _read(self.conn, self.ws, self.writer, False, batch)
+            if self.conn.session.closed:
+                self.conn.wake()
+            elif not self.writer.finished:
+                self.watch.start()
+        finally:
+            batch.run()
 
 
-def _read(conn: Connection, ws: wsconn.WebSocket, writer: _Writer, wait: bool) -> None:
+def _read(conn: Connection, ws: wsconn.WebSocket, writer: _Writer, wait: bool,
+          batch: Optional[runtime.Batch] = None) -> None:
     """Read messages into the session until it closes or, unless ``wait``, until the
-    socket holds no more."""
+    socket holds no more (``batch``: the reader's, whose handlers start before it yields)."""
     session = conn.session
     version = session.version
     unyielded = 0
@@ -323,6 +332,8 @@ def _read(conn: Connection, ws: wsconn.WebSocket, writer: _Writer, wait: bool) -
                 # handlers and the writer keep up, so that queues stay within their
                 # bounds for a client that pipelines many requests
                 unyielded = 0
+                if batch is not None:
+                    batch.start()
                 runtime.sleep(0)
     except Exception as exc:
         _read_failed(conn, writer, exc)
