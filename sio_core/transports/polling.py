@@ -8,7 +8,6 @@ from typing import Any, BinaryIO, Callable, List, Optional
 from .. import debug, runtime
 from ..debug import trace
 from ..engineio import (
-    BadRequest,
     CloseReason,
     EngineQuery,
     OverlappingRequest,
@@ -184,7 +183,10 @@ def handle_post(conn: Connection, query: EngineQuery, req: Request,
 
     :param body_stream: the request body (``wsgi.input``), read up to ``max_http_buffer_size``
 
-    :raises RequestError: on overlap, oversize or malformed bodies (the session is closed)
+    A malformed payload is answered ``ok``, as engine.io answers it, and closes the session
+    with a close packet, which a waiting GET carries to the client.
+
+    :raises RequestError: on overlap, oversize or unreadable bodies (the session is closed)
     """
     session = conn.session
     try:
@@ -221,8 +223,8 @@ def handle_post(conn: Connection, query: EngineQuery, req: Request,
                     conn.dispatch([event])
         except ProtocolError as exc:
             log.info("closing %s: malformed payload: %s", conn.sid, exc)
-            conn.close(exc.reason, notify=False)
-            raise BadRequest(str(exc)) from None
+            conn.close(exc.reason)
+            return ok_response()
     finally:
         session.end_post()
     conn.received()
