@@ -368,17 +368,19 @@ client = TestClient(io)
 got = []
 client.on("news", lambda *args: got.append(args))
 assert client.connect("/")
-io.emit("news", 1)
+io.emit("news", 1, {"bin": b"\\x00\\xff"})
 from tests.helpers import wait_until
 assert wait_until(lambda: got, timeout=10), "no read-back"
 io.close()
+assert got[0][:2] == (1, {"bin": b"\\x00\\xff"}), got
 print("offset", got[0][-1])
 """
 
 
 def test_a_node_closes_cleanly(redis_server) -> None:
-    """A server with the adapter delivers its own broadcast (read back from the stream)
-    and closes without a traceback (the blocked XREAD ends before its pool closes)."""
+    """A server with the adapter delivers its own broadcast (read back from the stream,
+    binary included) and closes without a traceback (the blocked XREAD ends before its
+    pool closes)."""
     proc = subprocess.run([sys.executable, "-c", CLOSE_SCRIPT, redis_server.url],
                           cwd=str(ROOT), capture_output=True, timeout=60, text=True)
     assert proc.returncode == 0, proc.stderr
