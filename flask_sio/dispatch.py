@@ -36,6 +36,17 @@ def _any_namespace(name: str, auth: Any) -> bool:
     return True
 
 
+def _handled(fn: Callable[..., Any], on_error: Callable[[Exception], Any], *values: Any) -> Any:
+    """``fn(*values)``; what it raises, a refusal of the connection aside, goes to
+    ``on_error(exc)``, whose return value is then the result."""
+    try:
+        return fn(*values)
+    except ConnectionRefusedError:
+        raise
+    except Exception as exc:
+        return on_error(exc)
+
+
 class Dispatcher:
     """Runs one app's handlers for the events of its server's sockets.
 
@@ -99,20 +110,17 @@ class Dispatcher:
         return None
 
     def _run(self, socket: "Socket", event: str, args: Sequence[Any], found: _Call) -> Any:
-        """Run a found handler in context; on an exception, the namespace's error handler."""
+        """Run a found handler in context; on an exception, the namespace's error handler
+        (in the same context, as in Flask-SocketIO: same ``g`` and ``request``, and the
+        teardown functions see no exception when it handled it)."""
         fn, values = found
-        try:
-            return run_in_context(self.app, socket, event, args, fn, *values,
-                                  manage_session=self.manage_session)
-        except ConnectionRefusedError:
-            raise
-        except Exception as exc:
-            table = self.handlers
-            handler = table.error_handlers.get(socket.nsp.name, table.default_error_handler)
-            if handler is None:
-                raise
-            return run_in_context(self.app, socket, event, args, handler, exc,
-                                  manage_session=self.manage_session)
+        table = self.handlers
+        on_error = table.error_handlers.get(socket.nsp.name, table.default_error_handler)
+        if on_error is not None:
+            return run_in_context(self.app, socket, event, args, _handled, fn, on_error,
+                                  *values, manage_session=self.manage_session)
+        return run_in_context(self.app, socket, event, args, fn, *values,
+                              manage_session=self.manage_session)
 
     # -- connecting -----------------------------------------------------------------------
 

@@ -194,3 +194,29 @@ def test_a_request_class_with_its_own_close_is_closed_after_each_event(app: Flas
     client.emit("ping")
     client.emit("ping")
     assert _ClosingRequest.closed == ["session", "ping", "ping"]
+
+
+def test_the_error_handler_runs_in_the_failed_handlers_context(app: Flask) -> None:
+    sio = SocketIO(app)
+    torn: List[Any] = []
+    seen: List[Any] = []
+    sio.on_event("ping", lambda: None)
+
+    @sio.on("fail")
+    def fail(n):
+        g.mark = request.mark = n
+        raise ValueError(n)
+
+    @sio.on_error_default
+    def on_error(exc):
+        seen.append((str(exc), g.mark, request.mark, request.event["message"]))
+        return "handled"
+
+    client = sio.test_client(app)
+    client.emit("ping")  # opens the socket's session
+    app.teardown_request(lambda exc: torn.append(("request", exc)))
+    app.teardown_appcontext(lambda exc: torn.append(("app", exc)))
+    # as in Flask-SocketIO: one context, its teardowns see the exception handled
+    assert client.emit("fail", 7, callback=True) == "handled"
+    assert seen == [("7", 7, 7, "fail")]
+    assert torn == [("request", None), ("app", None)]
