@@ -10,14 +10,30 @@ __all__ = ["has_binary", "split_binary", "join_binary"]
 _BINARY = (bytes, bytearray, memoryview)
 
 
+#: types that never hold binary data, looked at before anything else (the usual case)
+_SCALARS = frozenset((str, int, float, bool, type(None)))
+
+
 def has_binary(value: Any) -> bool:
     """Whether ``value`` holds bytes, bytearray or memoryview anywhere."""
-    if isinstance(value, _BINARY):
+    kind = type(value)
+    if kind in _SCALARS:
+        return False
+    if kind is list or kind is tuple:
+        items: Any = value
+    elif kind is dict:
+        items = value.values()
+    elif isinstance(value, _BINARY):
         return True
-    if isinstance(value, (list, tuple)):
-        return any(has_binary(item) for item in value)
-    if isinstance(value, dict):
-        return any(has_binary(item) for item in value.values())
+    elif isinstance(value, (list, tuple)):
+        items = value
+    elif isinstance(value, dict):
+        items = value.values()
+    else:
+        return False
+    for item in items:
+        if type(item) not in _SCALARS and has_binary(item):
+            return True
     return False
 
 

@@ -48,6 +48,8 @@ default_dumps = jsontext.dumps
 default_loads = jsontext.loads
 
 _BINARY_OF = {PacketType.EVENT: PacketType.BINARY_EVENT, PacketType.ACK: PacketType.BINARY_ACK}
+#: the type digit that starts a packet without attachments
+_HEAD = {ptype: str(int(ptype)) for ptype in PacketType}
 
 
 def encode(packet: Packet, dumps: Callable[[Any], str] = default_dumps) -> EncodedPacket:
@@ -56,21 +58,19 @@ def encode(packet: Packet, dumps: Callable[[Any], str] = default_dumps) -> Encod
     :param packet: the packet
     :param dumps: JSON encoder returning ``str``
     """
-    ptype = packet.type
-    data = packet.data
+    ptype, namespace, data, ack_id = packet
     attachments: List[bytes] = []
-    head = ""
     if ptype in _BINARY_OF and has_binary(data):
         data, attachments = split_binary(data)
         ptype = _BINARY_OF[ptype]
-    if ptype in (PacketType.BINARY_EVENT, PacketType.BINARY_ACK):
+    if ptype is PacketType.BINARY_EVENT or ptype is PacketType.BINARY_ACK:
         head = "%d%d-" % (ptype, len(attachments))
     else:
-        head = str(int(ptype))
-    if packet.namespace != "/":
-        head += packet.namespace + ","
-    if packet.id is not None:
-        head += str(packet.id)
+        head = _HEAD[ptype]
+    if namespace != "/":
+        head += namespace + ","
+    if ack_id is not None:
+        head += str(ack_id)
     if data is not None:
         head += dumps(data)
     return EncodedPacket(head, attachments)
