@@ -54,8 +54,13 @@ class Pair:
             extra += ["--recovery", str(window)]
         self.redis = redis.Redis.from_url(redis_server.url)
         self.nodes: List[ServerProcess] = []
-        for _ in range(2):
-            self.nodes.append(ServerProcess(STREAMS_APP, "--redis", redis_server.url, *extra))
+        try:
+            for _ in range(2):
+                self.nodes.append(ServerProcess(STREAMS_APP, "--redis", redis_server.url,
+                                                *extra))
+        except BaseException:
+            self.stop()
+            raise
         self.a, self.b = self.nodes
 
     def stop(self) -> None:
