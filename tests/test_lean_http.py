@@ -1,0 +1,236 @@
+"""The lean HTTP/1.1 path (``sio_core.lean_http``): when it serves, what it hands to pywsgi
+on the same connection, and the HTTP-level behaviour suites run again on pywsgi alone.
+
+Every other test file runs on the default path (``http_parser="auto"``: the lean one, with
+``httptools`` installed); ``test_the_http_edge_suites_pass_on_pywsgi_too`` reruns the
+suites of the HTTP edge with ``SIO_HTTP_PARSER=pywsgi``.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from sio_core import Server
+from sio_core.lean_http import LeanHandler, find_engine_app, lean_available
+from sio_core.serving import HTTP_PARSER_ENV, SioWebSocketHandler, make_server
+from sio_core.wsgi.middleware import Middleware
+from tests.helpers import ROOT, ServerProcess
+from tests.transports.wsclient import (
+    OP_TEXT,
+    ConnectionEnded,
+    RawReply,
+    WebSocketClient,
+    encode_frame,
+)
+
+pytestmark = pytest.mark.skipif(not lean_available(), reason="httptools is not installed")
+
+TIMEOUTS_APP = Path(__file__).resolve().parent / "transports" / "timeouts_app.py"
+
+
+@pytest.fixture(scope="module")
+def lean() -> Iterator[ServerProcess]:
+    """A standalone ``Server(port)`` on the lean path."""
+    server = ServerProcess(TIMEOUTS_APP, env={HTTP_PARSER_ENV: "httptools"})
+    yield server
+    server.stop()
+
+
+def _head(method: str, target: str, *headers: str, body: bytes = b"") -> bytes:
+    lines = ["%s %s HTTP/1.1" % (method, target), "Host: 127.0.0.1"] + list(headers)
+    if body:
+        lines.append("Content-Length: %d" % len(body))
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+
+
+def _sid(body: bytes) -> str:
+    return body.split(b'"sid":"', 1)[1].split(b'"', 1)[0].decode()
+
+
+def _connect(port: int) -> socket.socket:
+    return socket.create_connection(("127.0.0.1", port), timeout=5.0)
+
+
+class _Responses:
+    """Successive HTTP responses read from one connection (several may come in one read)."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.buffer = b""
+
+    def _fill(self, size: int) -> None:
+        while len(self.buffer) < size:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise ConnectionEnded("closed after %r" % self.buffer[:200])
+            self.buffer += chunk
+
+    def next(self) -> RawReply:
+        while b"\r\n\r\n" not in self.buffer:
+            self._fill(len(self.buffer) + 1)
+        head, _, self.buffer = self.buffer.partition(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        headers = {name.strip().lower(): value.strip() for name, _, value in
+                   (line.partition(":") for line in lines[1:])}
+        length = int(headers.get("content-length", "0"))
+        self._fill(length)
+        body, self.buffer = self.buffer[:length], self.buffer[length:]
+        return RawReply(int(lines[0].split(" ")[1]), headers, body)
+
+
+# -- choosing the path -----------------------------------------------------------------
+
+
+def test_the_lean_path_serves_the_known_shapes_and_pywsgi_the_others() -> None:
+    import flask
+
+    from flask_sio import SocketIO
+
+    server = Server()
+    flask_app = flask.Flask(__name__)
+    SocketIO(flask_app)
+    known = [(server, server.wsgi_app), (server.wsgi_app, server.wsgi_app),
+             (Middleware(server.wsgi_app, None), server.wsgi_app),
+             (flask_app, flask_app.extensions["socketio"].server.wsgi_app)]
+    for app, engine_app in known:
+        assert find_engine_app(app) is engine_app
+        http = make_server(app, port=0, http_parser="httptools")
+        assert http.handler_class is LeanHandler and http.lean_app is engine_app
+        assert make_server(app, port=0, http_parser="pywsgi").handler_class \
+            is SioWebSocketHandler
+
+    def wrapper(environ, start_response):  # a middleware of the user's: it may change
+        return server(environ, start_response)  # the environ, so pywsgi serves all
+
+    wrapped = flask.Flask("wrapped")
+    SocketIO(wrapped)
+    wrapped.wsgi_app = lambda environ, start: wrapped.extensions["socketio"].server(
+        environ, start)
+    for app in (wrapper, wrapped):
+        assert find_engine_app(app) is None
+        assert make_server(app, port=0, http_parser="httptools").handler_class \
+            is SioWebSocketHandler
+
+
+def test_the_option_and_the_environment_variable(monkeypatch) -> None:
+    server = Server()
+    monkeypatch.setenv(HTTP_PARSER_ENV, "pywsgi")
+    assert make_server(server, port=0).handler_class is SioWebSocketHandler
+    assert make_server(server, port=0, http_parser="auto").handler_class is LeanHandler
+    monkeypatch.delenv(HTTP_PARSER_ENV)
+    assert make_server(server, port=0).handler_class is LeanHandler  # auto by default
+    with pytest.raises(ValueError, match="http_parser"):
+        make_server(server, port=0, http_parser="llhttp")
+
+
+# -- serving -----------------------------------------------------------------------------
+
+
+def test_pipelined_requests_are_answered_in_order(lean) -> None:
+    with _connect(lean.port) as sock:
+        replies = _Responses(sock)
+        sock.sendall(_head("GET", "/socket.io/?EIO=4&transport=polling"))
+        handshake = replies.next()
+        sid = _sid(handshake.body)
+        target = "/socket.io/?EIO=4&transport=polling&sid=" + sid
+        sock.sendall(_head("POST", target, body=b"40") + _head("GET", target)
+                     + _head("OPTIONS", target, "Origin: http://elsewhere"))
+        posted, polled, preflight = (replies.next() for _ in range(3))
+    assert handshake.status == 200 and handshake.headers["keep-alive"] == "timeout=5"
+    assert (posted.status, posted.body) == (200, b"ok")
+    assert polled.status == 200 and polled.body.startswith(b'40{"sid":"')
+    assert preflight.status == 204
+
+
+def test_other_requests_go_to_pywsgi_on_the_same_connection(lean) -> None:
+    """A request the lean path does not serve (here the client bundle under the path, then
+    HTTP/1.0) is handed to pywsgi with the bytes already read: the requests pipelined
+    behind it are served too, by pywsgi from then on."""
+    with _connect(lean.port) as sock:
+        replies = _Responses(sock)
+        sock.sendall(_head("GET", "/socket.io/?EIO=4&transport=polling"))
+        assert replies.next().status == 200
+        sock.sendall(_head("GET", "/socket.io/socket.io.js")
+                     + _head("GET", "/socket.io/?EIO=4&transport=bogus")
+                     + _head("GET", "/socket.io/?EIO=4&transport=polling"))
+        bundle, refused, handshake = (replies.next() for _ in range(3))
+    assert bundle.status == 200 and b"io" in bundle.body
+    assert bundle.headers["content-type"].startswith("application/javascript")
+    assert (refused.status, refused.body) == (400, b'{"code":0,"message":"Transport unknown"}')
+    assert handshake.status == 200 and b'"sid"' in handshake.body
+
+
+@pytest.mark.parametrize("request_bytes", [
+    # HTTP/1.0 and a chunked body with Expect: left to pywsgi, which serves them
+    b"GET /socket.io/?EIO=4&transport=polling HTTP/1.0\r\n\r\n",
+    b"POST /socket.io/?EIO=4&transport=polling&sid=%s HTTP/1.1\r\nHost: x\r\n"
+    b"Expect: 100-continue\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n40\r\n0\r\n\r\n",
+], ids=["http-1.0", "chunked-expect"])
+def test_what_the_lean_path_does_not_read_is_served_by_pywsgi(lean, request_bytes) -> None:
+    with _connect(lean.port) as sock:
+        replies = _Responses(sock)
+        sock.sendall(_head("GET", "/socket.io/?EIO=4&transport=polling"))
+        sid = _sid(replies.next().body).encode()
+        sock.sendall(request_bytes.replace(b"%s", sid))
+        reply = replies.next()
+        if reply.status == 100:
+            reply = replies.next()
+    assert reply.status == 200
+    assert reply.body == b"ok" or b'"sid"' in reply.body
+
+
+def test_frames_sent_right_behind_the_upgrade_head_reach_the_session(lean) -> None:
+    """The bytes read past the head go to the websocket transport with the connection."""
+    with _connect(lean.port) as sock:
+        sock.sendall(_head("GET", "/socket.io/?EIO=3&transport=websocket", "Upgrade: websocket",
+                           "Connection: Upgrade", "Sec-WebSocket-Version: 13",
+                           "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==")
+                     + encode_frame(OP_TEXT, b"2probe"))
+        head = b""
+        while b"\r\n\r\n" not in head:
+            chunk = sock.recv(4096)
+            assert chunk, "closed during the handshake"
+            head += chunk
+        status, _, rest = head.partition(b"\r\n\r\n")
+        assert status.startswith(b"HTTP/1.1 101 ")
+        ws = WebSocketClient(sock, rest)
+        first = ws.recv()
+        assert isinstance(first, str) and first.startswith("0{")  # the open packet
+        # the pong of the ping sent with the head (and Socket.IO's connect of EIO=3)
+        assert "3probe" in (ws.recv(), ws.recv())
+
+
+# -- both paths ----------------------------------------------------------------------------
+
+#: the suites of the HTTP edge (vetting, error bodies, CORS, limits, deadlines, hostile
+#: input), run again on pywsgi alone; the rest of the suite runs on the default path
+PYWSGI_SUITES = [
+    "tests/transports/test_hostile.py",
+    "tests/transports/test_protocol_edges.py",
+    "tests/transports/test_timeouts.py",
+    "tests/transports/test_edge_guards.py",
+    "tests/wsgi/test_error_bodies.py",
+    "tests/wsgi/test_app.py", "-k", "not test_app.py or origin or cors or preflight "
+                                    "or credentials",
+    # the slowest, about websockets and descriptors more than HTTP: the default path only
+    "--deselect", "tests/transports/test_timeouts.py::"
+                  "test_thousands_of_slow_connections_do_not_lock_out_a_real_client",
+    "--deselect", "tests/transports/test_hostile.py::"
+                  "test_a_dropped_client_that_never_reads_is_reset_after_the_ping_timeout",
+]
+
+
+def test_the_http_edge_suites_pass_on_pywsgi_too() -> None:
+    env = dict(os.environ, **{HTTP_PARSER_ENV: "pywsgi"})
+    run = subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",
+                          *PYWSGI_SUITES], cwd=str(ROOT), env=env, capture_output=True,
+                         timeout=600)
+    output = run.stdout.decode(errors="replace")
+    assert run.returncode == 0, output[-4000:]
+    assert " passed" in output and "failed" not in output
