@@ -185,7 +185,7 @@ class Connection:
         if due < self.scheduled and not session.closed:
             self.engine._schedule(self, due)  # a pong moved the next ping earlier
 
-    def dispatch(self, events: List[Any]) -> None:
+    def dispatch(self, events: Iterable[Any]) -> None:
         """Hand events from ``Session.receive`` to the layer above, in order."""
         handler = self.engine.handler
         for event in events:

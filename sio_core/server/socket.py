@@ -334,12 +334,14 @@ class Socket(Listeners):
             return
         if self._middlewares and not self._run_packet_middlewares(data):
             return
-        event, args = data[0], list(data[1:])
-        ack = Ack(self, ack_id) if ack_id is not None else None
-        if ack is not None:
+        event, args = data[0], data[1:]
+        ack = None
+        if ack_id is not None:
+            ack = Ack(self, ack_id)
             args.append(ack)
-        for fn in self.any_listeners():
-            fn(event, *args)
+        if self._any:
+            for fn in self.any_listeners():
+                fn(event, *args)
         result = None
         for fn in self.listeners(event):
             result = fn(*args)
@@ -410,6 +412,9 @@ class Socket(Listeners):
                                      self.nsp.clock).emit(event, *args)
         ack_id = None if callback is None else self.nsp.next_ack_id()  # thread-safe counter
         messages = self._encode([event, *args], ack_id)  # in the caller: TypeError is its own
+        if callback is None and self._early is None and runtime.in_hub_thread():
+            self.client.write_messages(messages, volatile, compress)  # _send_event's case
+            return True
         # from an OS thread, the rest (acks, queues) is handed to the server's thread
         runtime.run_in_hub(self._send_event, messages, ack_id, callback, volatile, timeout,
                            compress)

@@ -225,15 +225,15 @@ def _abort(ws: wsconn.WebSocket) -> None:
     ws.abort()
 
 
-def _receive(conn: Connection, message: Any, version: int) -> None:
-    """One message from the client, into the session and up."""
+def _receive(conn: Connection, message: Any, version: int, now: float) -> None:
+    """One message from the client, into the session and up (``conn.received()`` is the
+    caller's, once for the messages read together)."""
     packet = decode_frame(message, version)
     if trace.engine_packets:
         debug.engine_packets(conn.sid, "websocket", "recv", (packet,))
-    event = conn.session.receive(packet, runtime.monotonic())
+    event = conn.session.receive(packet, now)
     if event is not None:
-        conn.dispatch([event])
-    conn.received()
+        conn.dispatch((event,))
 
 
 def _read_failed(conn: Connection, writer: _Writer, exc: Exception) -> None:
@@ -307,34 +307,45 @@ def _read(conn: Connection, ws: wsconn.WebSocket, writer: _Writer, wait: bool,
     session = conn.session
     version = session.version
     unyielded = 0
+    unreported = 0  # messages handed up since the last conn.received()
     short = False  # the last read did not fill its buffer: the socket is empty
+    now = runtime.monotonic()  # about when the bytes being handled arrived
     try:
         while not session.closed:
             message = ws.next_message()
             if message is PENDING:
+                if unreported:
+                    unreported = 0
+                    conn.received()
                 if wait:
                     ws.read()
-                    continue
-                if short:
+                elif short:
                     return
-                got = ws.read_nowait()
-                if not got:
-                    return
-                short = got < wsconn.READ_SIZE
+                else:
+                    got = ws.read_nowait()
+                    if not got:
+                        return
+                    short = got < wsconn.READ_SIZE
+                now = runtime.monotonic()
                 continue
             if message is None:
                 conn.close(CloseReason.TRANSPORT_CLOSE, notify=False)
                 return
-            _receive(conn, message, version)
+            _receive(conn, message, version, now)
+            unreported += 1
             unyielded += 1
             if unyielded == YIELD_EVERY:
                 # messages that arrived together are read without waiting: let the
                 # handlers and the writer keep up, so that queues stay within their
                 # bounds for a client that pipelines many requests
-                unyielded = 0
+                unyielded = unreported = 0
+                conn.received()
                 if batch is not None:
                     batch.start()
                 runtime.sleep(0)
+                now = runtime.monotonic()
+        if unreported:
+            conn.received()
     except Exception as exc:
         _read_failed(conn, writer, exc)
 
