@@ -28,10 +28,11 @@ IGNORED_RUN_KEYWORDS = frozenset({"allow_unsafe_werkzeug"})
 #: keywords gevent's ``WSGIServer`` takes: the listen backlog, a greenlet pool, a base
 #: environ, and the TLS settings of ``ssl.wrap_socket``/``SSLContext.wrap_socket``; and
 #: ``headers_timeout``, ``request_timeout``, ``keepalive_timeout`` (sio_core's deadlines)
+#: and ``http_parser`` (sio_core's lean HTTP path or pywsgi alone)
 SERVER_KEYWORDS = frozenset({
     "backlog", "spawn", "environ", "ssl_context", "keyfile", "certfile", "server_side",
     "cert_reqs", "ssl_version", "ca_certs", "do_handshake_on_connect",
-    "suppress_ragged_eofs", "ciphers",
+    "suppress_ragged_eofs", "ciphers", "http_parser",
 }) | TIMEOUT_KEYWORDS
 
 #: ``reloader_options`` keys of werkzeug's reloader that ours honours

@@ -129,6 +129,12 @@ def test_the_option_and_the_environment_variable(monkeypatch) -> None:
         make_server(server, port=0, http_parser="llhttp")
 
 
+def test_socketio_run_takes_the_option() -> None:
+    from flask_sio.serving import server_keywords
+
+    assert server_keywords({"http_parser": "pywsgi"}, {})[0] == {"http_parser": "pywsgi"}
+
+
 # -- serving -----------------------------------------------------------------------------
 
 
