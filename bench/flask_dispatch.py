@@ -20,7 +20,9 @@ feeds the server-side socket ``echo`` and ``ack`` events directly (``Socket._run
 what a transport's reader ends in), timing ``--events`` of them with ``time.process_time``
 per repetition. Printed: median µs per event of each server and kind, the difference,
 and the ratio flask_sio/sio_core of that part of the work. ``--profile`` prints the
-flask_sio server's cProfile of one more repetition per kind.
+flask_sio server's cProfile of one more repetition per kind; ``--bytecodes N`` counts the
+bytecodes each server runs per event (``sys.settrace`` with opcode events: the same on a
+loaded machine as on a quiet one) and lists flask_sio's N busiest functions.
 """
 import argparse
 import json
@@ -30,8 +32,9 @@ import statistics
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from servers import cpu_seconds, free_port, wait_for_port
 
@@ -115,9 +118,11 @@ def build_in_process(server: str) -> Any:
     return state_of(app).server
 
 
-def time_in_process(core: Any, kind: str, events: int, profile: bool = False) -> float:
-    """Server CPU µs per ``kind`` event fed to a socket of ``core`` (one in-memory client;
-    what the handlers send is taken from the session's outbox every 100 events)."""
+def _feed(core: Any, kind: str, events: int, around: Callable[[Callable[[], None]], None]
+          ) -> None:
+    """Feed ``events`` ``kind`` events to the server-side socket of a new in-memory client
+    of ``core``, inside ``around(loop)`` (what the handlers send is taken from the
+    session's outbox every 100 events)."""
     from sio_core.testing import TestClient
 
     client = TestClient(core)
@@ -125,25 +130,64 @@ def time_in_process(core: Any, kind: str, events: int, profile: bool = False) ->
     socket = core.of("/").connected[client.sids["/"]]
     session = client.conn.session
     run = socket._run_event
-    profiler = None
-    if profile:
-        import cProfile
 
-        profiler = cProfile.Profile()
-        profiler.enable()
-    start = time.process_time()
-    for number in range(events):
-        run([kind, "hello", number], number if kind == "ack" else None)
-        if number % 100 == 99:
-            session.take()
-    spent = time.process_time() - start
-    if profiler is not None:
-        import pstats
+    def loop() -> None:
+        for number in range(events):
+            run([kind, "hello", number], number if kind == "ack" else None)
+            if number % 100 == 99:
+                session.take()
 
-        profiler.disable()
-        pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+    loop()  # warm: the socket's Flask context, caches
+    around(loop)
     client.disconnect()
-    return 1e6 * spent / events
+
+
+def time_in_process(core: Any, kind: str, events: int, profile: bool = False) -> float:
+    """Server CPU µs per ``kind`` event fed to a socket of ``core``; with ``profile``,
+    print the cProfile of the timed loop."""
+    spent: List[float] = []
+
+    def timed(loop: Callable[[], None]) -> None:
+        profiler = None
+        if profile:
+            import cProfile
+
+            profiler = cProfile.Profile()
+            profiler.enable()
+        start = time.process_time()
+        loop()
+        spent.append(time.process_time() - start)
+        if profiler is not None:
+            import pstats
+
+            profiler.disable()
+            pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+
+    _feed(core, kind, events, timed)
+    return 1e6 * spent[0] / events
+
+
+def count_bytecodes(core: Any, kind: str, events: int) -> Counter:
+    """Bytecodes run per ``kind`` event fed to a socket of ``core``, by function
+    (``file:function``): a count the machine's load does not change."""
+    counts: Counter = Counter()
+
+    def trace(frame: Any, event: str, arg: Any) -> Any:
+        frame.f_trace_opcodes = True
+        if event == "opcode":
+            code = frame.f_code
+            counts["/".join(code.co_filename.rsplit("/", 2)[-2:]) + ":" + code.co_name] += 1
+        return trace
+
+    def traced(loop: Callable[[], None]) -> None:
+        sys.settrace(trace)
+        try:
+            loop()
+        finally:
+            sys.settrace(None)
+
+    _feed(core, kind, events, traced)
+    return Counter({name: count / events for name, count in counts.items()})
 
 
 def in_process(args: argparse.Namespace) -> None:
@@ -164,6 +208,14 @@ def in_process(args: argparse.Namespace) -> None:
     if args.profile:
         for kind in KINDS:
             time_in_process(cores["flask_sio"], kind, args.events, profile=True)
+    if args.bytecodes:
+        for kind in KINDS:
+            counts = {server: count_bytecodes(cores[server], kind, 500) for server in SERVERS}
+            core, flask = (sum(counts[server].values()) for server in SERVERS)
+            log.info("bytecodes per %s event: sio_core %.0f, flask_sio %.0f (%.0f more); "
+                     "flask_sio's most:", kind, core, flask, flask - core)
+            for name, count in counts["flask_sio"].most_common(args.bytecodes):
+                log.info("  %6.1f  %s", count, name)
 
 
 def main(argv: Optional[List[str]] = None) -> None:
@@ -181,6 +233,9 @@ def main(argv: Optional[List[str]] = None) -> None:
                         help="events per repetition with --in-process")
     parser.add_argument("--profile", action="store_true",
                         help="with --in-process: cProfile of flask_sio's handler path")
+    parser.add_argument("--bytecodes", type=int, default=0, metavar="N",
+                        help="with --in-process: bytecodes run per event (sys.settrace), "
+                             "and flask_sio's N functions that run the most")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     log.setLevel(logging.INFO)  # the servers' own loggers stay quiet, as when serving
