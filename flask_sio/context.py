@@ -1,7 +1,7 @@
 """Running handlers the Flask way: inside a request context for the Socket.IO connection."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, Dict, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, Optional, Sequence
 
 import flask
 from flask import Request
@@ -94,20 +94,28 @@ class SocketContext:
         what werkzeug parsed and cached is shared, attributes set on it are not)."""
         base = self.request
         request = base.__class__.__new__(base.__class__)
-        attributes = request.__dict__
-        attributes.update(base.__dict__)
-        attributes["sid"] = socket.id
-        attributes["namespace"] = socket.nsp.name
-        attributes["event"] = {"message": event, "args": tuple(args)}
-        attributes["sio_socket"] = socket
+        request.__dict__.update(base.__dict__, sid=socket.id, namespace=socket.nsp.name,
+                                event={"message": event, "args": tuple(args)},
+                                sio_socket=socket)
         return request
 
-    def run(self, socket: "Socket", event: str, args: Any, session: Any,
-            fn: Callable[..., Any], call_args: Tuple[Any, ...]) -> Any:
-        """``fn(*call_args)`` in a request context for ``event`` of ``socket`` whose
-        session is ``session`` (None: the app's session interface opens one, and saves
-        it after ``fn`` if changed)."""
+    def run(self, socket: "Socket", event: str, args: Any, fn: Callable[..., Any],
+            call_args: Sequence[Any], manage_session: bool = True) -> Any:
+        """``fn(*call_args)`` in a request context for ``event`` of ``socket``.
+
+        ``flask.request`` carries ``sid``, ``namespace`` and ``event`` (``{"message":
+        name, "args": (values...)}``, as in Flask-SocketIO); ``flask.session`` is the
+        session of the connect request, kept per socket (changes stay with the Socket.IO
+        connection); with ``manage_session=False`` it is opened by the app's session
+        interface for every event and saved after it if changed; ``flask.g`` is fresh for
+        every event.
+        """
         request = self.copy_request(socket, event, args)
+        session = None
+        if manage_session:
+            session = socket.data.get(SESSION_KEY)
+            if session is None:
+                session = socket.data[SESSION_KEY] = _open_session(self.app, socket.environ)
         ctx = self._ctx
         if session is None or self._busy:
             return _run_in(_SocketRequestContext(self.app, request.environ, request=request,
@@ -123,7 +131,17 @@ class SocketContext:
             ctx._after_request_functions = []
         self._busy = True
         try:
-            self._push(ctx)
+            # what Flask's RequestContext.push does for a matched request with its session
+            app = self.app
+            app_ctx: Optional[AppContext] = _cv_app.get(None)
+            if app_ctx is None or app_ctx.app is not app:
+                app_ctx = app.app_context()  # a fresh g
+                app_ctx._cv_tokens.append(_cv_app.set(app_ctx))
+                if appcontext_pushed.receivers:
+                    appcontext_pushed.send(app, _async_wrapper=app.ensure_sync)
+            else:
+                app_ctx = None  # the handler runs in the app context around it
+            ctx._cv_tokens.append((_cv_request.set(ctx), app_ctx))
             try:
                 result = fn(*call_args)
             except BaseException as exc:
@@ -135,25 +153,11 @@ class SocketContext:
             ctx.request = self.request  # no handler's copy (nor its socket) kept
             self._busy = False
 
-    # What Flask's RequestContext.push and pop do for a request that is already matched
-    # and has its session, without the calls that have nothing to do: a signal without
-    # receivers, the teardown of an app without teardown functions, closing a request
-    # that parsed no files. The context variables, the app context with its fresh ``g``
-    # and the tokens kept on both contexts are Flask's.
-
-    def _push(self, ctx: RequestContext) -> None:
-        app = self.app
-        app_ctx: Optional[AppContext] = _cv_app.get(None)
-        if app_ctx is None or app_ctx.app is not app:
-            app_ctx = app.app_context()
-            app_ctx._cv_tokens.append(_cv_app.set(app_ctx))
-            if appcontext_pushed.receivers:
-                appcontext_pushed.send(app, _async_wrapper=app.ensure_sync)
-        else:
-            app_ctx = None  # the handler runs in the app context around it
-        ctx._cv_tokens.append((_cv_request.set(ctx), app_ctx))
-
     def _pop(self, ctx: RequestContext, exc: Optional[BaseException]) -> None:
+        """What Flask's RequestContext.pop (and the app context's) does, without the calls
+        that have nothing to do: a signal without receivers, the teardown of an app
+        without teardown functions, closing a request that parsed no files. The context
+        variables, the tokens kept on both contexts and the checks are Flask's."""
         app = self.app
         request = ctx.request
         try:
@@ -168,26 +172,22 @@ class SocketContext:
             _cv_request.reset(token)
             request.environ["werkzeug.request"] = None
             if app_ctx is not None:
-                self._pop_app(app_ctx, exc)
+                try:
+                    if len(app_ctx._cv_tokens) == 1 and (
+                            app.teardown_appcontext_funcs or appcontext_tearing_down.receivers
+                            or self._hooks_overridden):
+                        app.do_teardown_appcontext(exc)
+                finally:
+                    current_app = _cv_app.get()
+                    _cv_app.reset(app_ctx._cv_tokens.pop())
+                if current_app is not app_ctx:
+                    raise AssertionError("popped wrong app context (%r instead of %r)"
+                                         % (current_app, app_ctx))
+                if appcontext_popped.receivers:
+                    appcontext_popped.send(app, _async_wrapper=app.ensure_sync)
         if current is not ctx:
             raise AssertionError("popped wrong request context (%r instead of %r)"
                                  % (current, ctx))
-
-    def _pop_app(self, app_ctx: AppContext, exc: Optional[BaseException]) -> None:
-        app = self.app
-        try:
-            if len(app_ctx._cv_tokens) == 1 and (
-                    app.teardown_appcontext_funcs or appcontext_tearing_down.receivers
-                    or self._hooks_overridden):
-                app.do_teardown_appcontext(exc)
-        finally:
-            current = _cv_app.get()
-            _cv_app.reset(app_ctx._cv_tokens.pop())
-        if current is not app_ctx:
-            raise AssertionError("popped wrong app context (%r instead of %r)"
-                                 % (current, app_ctx))
-        if appcontext_popped.receivers:
-            appcontext_popped.send(app, _async_wrapper=app.ensure_sync)
 
 
 def _overridden(app: flask.Flask, request: Request) -> bool:
@@ -198,7 +198,7 @@ def _overridden(app: flask.Flask, request: Request) -> bool:
             or type(request).close is not WerkzeugRequest.close)
 
 
-def _run_in(ctx: RequestContext, fn: Callable[..., Any], call_args: Tuple[Any, ...],
+def _run_in(ctx: RequestContext, fn: Callable[..., Any], call_args: Sequence[Any],
             save_session: bool) -> Any:
     """``fn(*call_args)`` in ``ctx``, a context of its own; with ``save_session``, the
     session the app's session interface opened for it is saved after ``fn`` (see
@@ -233,25 +233,9 @@ def forget(socket: "Socket") -> None:
 def run_in_context(app: flask.Flask, socket: "Socket", event: str, args: Any,
                    fn: Callable[..., Any], *call_args: Any,
                    manage_session: bool = True) -> Any:
-    """Call ``fn(*call_args)`` in a request context built from the connection's environ.
-
-    ``flask.request`` carries ``sid``, ``namespace`` and ``event`` (``{"message": name,
-    "args": (values...)}``, as in Flask-SocketIO); ``flask.session``
-    is the session of the connect request, kept per socket (changes stay with the
-    Socket.IO connection); with ``manage_session=False`` it is opened by the app's session
-    interface for every event and saved after it if changed; ``flask.g`` is fresh for every
-    event. The request object and URL match are made once per socket (see
-    ``SocketContext``).
-    """
-    context = _contexts.get(socket)
-    if context is None or context.app is not app:
-        context = context_of(app, socket)
-    session = None
-    if manage_session:
-        session = socket.data.get(SESSION_KEY)
-        if session is None:
-            session = socket.data[SESSION_KEY] = _open_session(app, socket.environ)
-    return context.run(socket, event, args, session, fn, call_args)
+    """Call ``fn(*call_args)`` in a request context built from the connection's environ
+    (see ``SocketContext.run``)."""
+    return context_of(app, socket).run(socket, event, args, fn, call_args, manage_session)
 
 
 def _save_session(app: flask.Flask, session: Any) -> None:

@@ -11,7 +11,7 @@ from sio_core import ConnectionRefusedError, Server
 from sio_core.server import Ack
 from sio_core.socketio import ack_values
 
-from .context import forget, report_to_test_client, run_in_context
+from .context import context_of, forget, report_to_test_client
 from .handler import HandlerTable, Registered
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -51,7 +51,7 @@ class Dispatcher:
     """Runs one app's handlers for the events of its server's sockets.
 
     Each handler runs inside a request context built from the connection's handshake
-    (see ``context.run_in_context``); an exception it raises goes to the namespace's
+    (see ``context.SocketContext.run``); an exception it raises goes to the namespace's
     error handler, if any; what a handler returns is the ack, when the client asked.
 
     :param app: the Flask app whose context handlers run in
@@ -99,14 +99,15 @@ class Dispatcher:
             handlers = table.events.get(name, _NO_HANDLERS)
             registered = handlers.get(event)
             if registered is not None:
-                return registered.call_with_accepted, values
+                return registered.target(len(values)), values
             namespace = table.namespaces.get(name)
             if namespace is not None:
                 if event == "connect":
                     values = (socket.environ, *values)
                 return namespace.trigger_event, (event, socket.id, *values)
             if "*" in handlers and event not in _LIFECYCLE:
-                return handlers["*"].call_with_accepted, (event, *values)
+                values = (event, *values)
+                return handlers["*"].target(len(values)), values
         return None
 
     def _run(self, socket: "Socket", event: str, args: Sequence[Any], found: _Call) -> Any:
@@ -117,10 +118,9 @@ class Dispatcher:
         table = self.handlers
         on_error = table.error_handlers.get(socket.nsp.name, table.default_error_handler)
         if on_error is not None:
-            return run_in_context(self.app, socket, event, args, _handled, fn, on_error,
-                                  *values, manage_session=self.manage_session)
-        return run_in_context(self.app, socket, event, args, fn, *values,
-                              manage_session=self.manage_session)
+            fn, values = _handled, (fn, on_error, *values)
+        return context_of(self.app, socket).run(socket, event, args, fn, values,
+                                                self.manage_session)
 
     # -- connecting -----------------------------------------------------------------------
 

@@ -42,6 +42,13 @@ class Registered:
         self.fn = fn
         self.capacity, self.varargs = _positional_capacity(fn)
 
+    def target(self, count: int) -> Handler:
+        """What to call with ``count`` values: the handler itself when it takes them
+        all, else ``call_with_accepted``."""
+        if self.varargs or count <= self.capacity:
+            return self.fn
+        return self.call_with_accepted
+
     def call_with_accepted(self, *values: Any) -> Any:
         """Call the handler with the first of ``values``, as many as it accepts."""
         if self.varargs:
