@@ -5,16 +5,22 @@ dashboard finds:
 
 - ``config`` with the features this server offers, when it connects;
 - ``server_stats`` from every node every ``stats_interval`` seconds (server id, host name,
-  pid, uptime, client counts, each namespace with its socket count);
+  pid, uptime, client counts, each namespace with its socket count, and the node's
+  ``aggregatedEvents`` since the last ones: Engine.IO connections and disconnections,
+  messages and bytes in and out, per second);
 - in development mode, ``all_sockets`` when it connects, then ``socket_connected``,
-  ``socket_disconnected``, ``room_joined``, ``room_left`` and ``event_received`` as they
-  happen;
+  ``socket_disconnected``, ``socket_updated``, ``room_joined``, ``room_left``,
+  ``event_received`` and ``event_sent`` as they happen;
 - the actions it sends (unless ``read_only``): ``emit``, ``join``, ``leave`` and
   ``_disconnect`` on the sockets of a namespace, optionally only those in a room.
 
 Everything goes through the namespaces' adapters, so with a multi-node adapter
 (``RedisAdapter``) the dashboard sees the stats of every node and its actions apply to
 the sockets of every node.
+
+While instrumented, the server makes its connections' ``Client`` objects of a subclass
+that counts what passes (``ServerCore.client_class``): a server that is not instrumented
+runs no counting code at all.
 
 Authentication is ``auth=False`` or ``{"type": "basic", "username": ...,
 "password": <bcrypt hash>}`` (the hash the Node server takes, ``$2a$``/``$2b$``); it needs
@@ -28,15 +34,29 @@ import os
 import platform
 import secrets
 import time
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Set, Union
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Callable,
+    Dict,
+    List,
+    Optional,
+    Set,
+    Tuple,
+    Type,
+    Union,
+)
 
 from . import runtime
 from .errors import ConnectionRefusedError
+from .server.client import Client
 from .server.namespace import Namespace, ParentNamespace
 from .server.socket import Ack, Socket
+from .socketio import Decoder, Packet, PacketType, ProtocolError
 
 if TYPE_CHECKING:  # pragma: no cover
     from .server.core import ServerCore
+    from .server.engine import Connection
 
 __all__ = ["Instrumentation", "instrument"]
 
@@ -47,6 +67,13 @@ AuthOption = Union[bool, Dict[str, str]]
 
 #: the dashboard's names for what the server lets it do
 ACTION_FEATURES = ["EMIT", "JOIN", "LEAVE", "DISCONNECT", "MJOIN", "MLEAVE", "MDISCONNECT"]
+
+#: the aggregated events counted in attributes of ``Instrumentation`` (by the type's name)
+_COUNTERS = (("packetsIn", "packets_in"), ("bytesIn", "bytes_in"),
+             ("packetsOut", "packets_out"), ("bytesOut", "bytes_out"))
+
+#: the first character of the EVENT and BINARY_EVENT packets (the ones ``event_sent`` reports)
+_EVENT_HEADS = (str(int(PacketType.EVENT)), str(int(PacketType.BINARY_EVENT)))
 
 
 def _timestamp() -> str:
@@ -81,6 +108,104 @@ def _public_data(data: Any) -> Any:
     return data
 
 
+def _size(message: Any) -> int:
+    """The bytes of an Engine.IO message (text counts as UTF-8, as Node's ``byteLength``)."""
+    if isinstance(message, str) and not message.isascii():
+        return len(message.encode("utf-8", "surrogatepass"))
+    return len(message)
+
+
+class _WatchedData(dict):  # type: ignore[type-arg]
+    """A socket's ``data`` in development mode: each change of its entries (set, delete,
+    ``update``...) calls ``changed(nsp, sid, self)``, whence ``socket_updated``. Values
+    changed inside an entry are not seen (set the entry again). Copies and pickles are
+    plain dicts."""
+
+    __slots__ = ("_changed", "_nsp", "_sid")
+
+    def __init__(self, content: Any, changed: Callable[[str, str, Dict[str, Any]], None],
+                 nsp: str, sid: str) -> None:
+        super().__init__(content)
+        self._changed, self._nsp, self._sid = changed, nsp, sid
+
+    def _tell(self) -> None:
+        self._changed(self._nsp, self._sid, self)
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        super().__setitem__(key, value)
+        self._tell()
+
+    def __delitem__(self, key: Any) -> None:
+        super().__delitem__(key)
+        self._tell()
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        super().update(*args, **kwargs)
+        self._tell()
+
+    def __ior__(self, other: Any) -> "_WatchedData":  # type: ignore[misc]
+        self.update(other)
+        return self
+
+    def setdefault(self, key: Any, default: Any = None) -> Any:
+        if key in self:
+            return self[key]
+        self[key] = default
+        return default
+
+    def pop(self, key: Any, *default: Any) -> Any:
+        present = key in self
+        value = super().pop(key, *default)
+        if present:
+            self._tell()
+        return value
+
+    def popitem(self) -> Tuple[Any, Any]:
+        item = super().popitem()
+        self._tell()
+        return item
+
+    def clear(self) -> None:
+        super().clear()
+        self._tell()
+
+    def __reduce__(self) -> Any:
+        return dict, (dict(self),)
+
+
+def _counting_client(feed: "Instrumentation") -> Type[Client]:
+    """The ``Client`` subclass an instrumented server makes: it counts the connection and
+    its messages for ``feed`` (and, in development mode, hands it what it sends)."""
+
+    class CountingClient(Client):
+        __slots__ = ()  # the layout of Client: a connected client's class can be swapped
+
+        def __init__(self, server: "ServerCore", conn: "Connection") -> None:
+            feed.raw_connection(self, conn)
+            super().__init__(server, conn)
+
+        def on_message(self, data: Any) -> None:
+            feed.packets_in += 1
+            feed.bytes_in += _size(data)
+            Client.on_message(self, data)
+
+        def write_messages(self, messages: List[Any], volatile: bool = False,
+                           compress: bool = True) -> None:
+            if volatile and not self.conn.session.writable():
+                return  # dropped: not counted
+            feed.packets_out += len(messages)
+            feed.bytes_out += sum(map(_size, messages))
+            if feed.development:
+                feed.sent(self, messages)
+            Client.write_messages(self, messages, False, compress)
+
+        def on_close(self, reason: str) -> None:
+            feed.count("rawDisconnection", reason)
+            Client.on_close(self, reason)
+
+    return CountingClient
+
+
 class Instrumentation:
     """The Admin UI namespace of one server; made by ``instrument()``.
 
@@ -113,12 +238,26 @@ class Instrumentation:
         # run where blocking on a multi-node adapter's broker is not allowed)
         self._outbox = runtime.SerialQueue(self._emit_failed)
         self.features: List[str] = [] if read_only else list(ACTION_FEATURES)
+        self.features.append("AGGREGATED_EVENTS")
         if self.development:
             self.features.append("ALL_EVENTS")
         hostname = platform.node()
         self._base_stats = {"serverId": server_id or "%s#%d" % (hostname, os.getpid()),
                             "hostname": hostname, "pid": os.getpid()}
+        #: Engine.IO messages and their bytes, in and out, since the last ``server_stats``
+        self.packets_in = self.bytes_in = self.packets_out = self.bytes_out = 0
+        # (second in ms, type, subType) -> count: the aggregated events not sent yet
+        self._buckets: Dict[Tuple[int, str, Optional[str]], int] = {}
+        self._polling: Set[Client] = set()  # clients on polling, watched for their upgrade
+        self._last_sent: Optional[Tuple[List[Any], Optional[Packet]]] = None
         self.nsp = server.of(namespace)
+        self._own_prefix = _EVENT_HEADS[0] + self.nsp.name + ","
+        self._client_class = _counting_client(self)
+        server.client_class = self._client_class
+        for conn in list(server.engine.sessions.values()):  # connected before: counted too
+            if type(conn.owner) is Client:
+                conn.owner.__class__ = self._client_class
+                self._watch_transport(conn.owner, conn)
         if self._basic is not None:
             self.nsp.use(self._authenticate)
         self.nsp.on("connection", self._on_admin)
@@ -245,7 +384,38 @@ class Instrumentation:
         return dict(self._base_stats, uptime=time.monotonic() - self._started,
                     clientsCount=len(sessions),
                     pollingClientsCount=sum(1 for c in sessions if c.transport == "polling"),
-                    aggregatedEvents=[], namespaces=namespaces)
+                    aggregatedEvents=self.take_aggregated_events(), namespaces=namespaces)
+
+    # -- aggregated events (the dashboard's charts) -----------------------------------------
+
+    def count(self, kind: str, sub_type: Optional[str] = None, n: int = 1) -> None:
+        """Add ``n`` to this second's count of ``kind`` (and ``sub_type``)."""
+        key = (int(time.time()) * 1000, kind, sub_type)
+        self._buckets[key] = self._buckets.get(key, 0) + n
+
+    def raw_connection(self, client: Client, conn: "Connection") -> None:
+        """An Engine.IO connection opened (its ``Client`` is being made)."""
+        self.count("rawConnection")
+        self._watch_transport(client, conn)
+
+    def take_aggregated_events(self) -> List[Dict[str, Any]]:
+        """The counts since the last call, as admin-ui's ``aggregatedEvents``: one
+        ``{timestamp, type, subType, count}`` per second and kind (``rawConnection``,
+        ``rawDisconnection`` by reason, ``packetsIn``, ``bytesIn``, ``packetsOut``,
+        ``bytesOut``); messages and bytes are stamped with the second they are taken in."""
+        for kind, attr in _COUNTERS:
+            value = getattr(self, attr)
+            if value:
+                setattr(self, attr, 0)
+                self.count(kind, None, value)
+        buckets, self._buckets = self._buckets, {}
+        events = []
+        for (timestamp, kind, sub_type), n in buckets.items():
+            event: Dict[str, Any] = {"timestamp": timestamp, "type": kind, "count": n}
+            if sub_type is not None:
+                event["subType"] = sub_type
+            events.append(event)
+        return events
 
     def _schedule_stats(self, delay: float) -> None:
         if not self._closed:
@@ -260,6 +430,7 @@ class Instrumentation:
 
     def _emit_stats(self) -> None:
         if not self._closed:
+            self._check_upgrades()
             self.nsp.emit("server_stats", self.stats())
 
     # -- development mode: sockets, rooms and events as they happen -------------------------
@@ -279,9 +450,11 @@ class Instrumentation:
         name = socket.nsp.name
         described = self.serialize(socket, name)
         if isinstance(socket.data, dict):  # travels with the socket to other nodes' queries
-            socket.data["_admin"] = {"clientId": socket.conn.sid[:12],
-                                     "transport": socket.conn.transport,
-                                     "handshake": described["handshake"]}
+            data = dict(socket.data)
+            data["_admin"] = {"clientId": socket.conn.sid[:12],
+                              "transport": socket.conn.transport,
+                              "handshake": described["handshake"]}
+            socket.data = _WatchedData(data, self._data_changed, name, socket.id)
             described["clientId"] = socket.conn.sid[:12]
         self._send("socket_connected", described, _timestamp())
         if socket.nsp is not self.nsp:
@@ -292,9 +465,66 @@ class Instrumentation:
         socket.on("disconnect", lambda reason: self._send(
             "socket_disconnected", name, socket.id, reason, _timestamp()))
 
+    def _data_changed(self, nsp: str, sid: str, data: Dict[str, Any]) -> None:
+        self._send("socket_updated", {"id": sid, "nsp": nsp, "data": _public_data(data)})
+
+    def _watch_transport(self, client: Client, conn: "Connection") -> None:
+        if self.development and conn.transport == "polling":
+            self._polling.add(client)
+
+    def _check_upgrades(self) -> None:
+        """``socket_updated`` with the new transport for each socket of the clients that
+        left polling since the last look (at each ``server_stats``)."""
+        for client in list(self._polling):
+            conn = client.conn
+            if conn.closed:
+                self._polling.discard(client)
+            elif conn.transport != "polling":
+                self._polling.discard(client)
+                for socket in list(client.sockets.values()):
+                    admin = socket.data.get("_admin") if isinstance(socket.data, dict) else None
+                    if isinstance(admin, dict):
+                        admin["transport"] = conn.transport
+                    if socket.connected:
+                        self.nsp.emit("socket_updated", {"id": socket.id,
+                                                         "nsp": socket.nsp.name,
+                                                         "transport": conn.transport})
+
+    def sent(self, client: Client, messages: List[Any]) -> None:
+        """Development mode: ``client`` sends the messages of one packet; an EVENT
+        becomes ``event_sent`` for the socket it goes to (unless it is the Admin UI's)."""
+        text = messages[0]
+        if not isinstance(text, str) or text[:1] not in _EVENT_HEADS \
+                or text.startswith(self._own_prefix):
+            return
+        last = self._last_sent
+        if last is not None and last[0] is messages:  # a broadcast: decoded once
+            packet = last[1]
+        else:
+            packet = self._decode(messages)
+            self._last_sent = (messages, packet)
+        if packet is None or packet.namespace == self.nsp.name:
+            return
+        socket = client.sockets.get(packet.namespace)
+        if socket is not None:
+            self._send("event_sent", packet.namespace, socket.id, packet.data, _timestamp())
+
+    def _decode(self, messages: List[Any]) -> Optional[Packet]:
+        decoder = Decoder(self.server.loads)
+        packet = None
+        try:
+            for message in messages:
+                packet = decoder.feed(message)
+        except ProtocolError as exc:  # pragma: no cover  (we encoded it)
+            log.debug("event_sent: cannot read back %r: %s", messages[0][:80], exc)
+            return None
+        return packet
+
     def close(self) -> None:
-        """Stop sending stats (the server is closing)."""
+        """Stop sending stats and counting (the server is closing)."""
         self._closed = True
+        if self.server.client_class is self._client_class:
+            self.server.client_class = Client
         timer, self._stats_timer = self._stats_timer, None
         if timer is not None:
             timer.cancel()

@@ -1,5 +1,6 @@
 """The conformance app with the Admin UI set as a test asks, for tests/test_admin.py and
-tests/js/test_admin_ui.py.
+tests/js/test_admin_ui.py; its sockets also take ``set-data`` (key, value[, ack]), which
+sets ``socket.data[key]``.
 
     python tests/admin_app.py --port N [--auth USER:BCRYPT_HASH] [--mode production]
         [--read-only] [--redis URL] [--server-id NAME] [--stats-interval SECONDS]
@@ -34,6 +35,15 @@ def main() -> None:
 
         adapter = RedisAdapter(url=args.redis, channel="admin-test")
     io = build(args.port, args.host, adapter=adapter)
+
+    @io.on("connection")
+    def data_events(socket):
+        @socket.on("set-data")
+        def set_data(key, value, ack=None):
+            socket.data[key] = value  # the dashboard hears socket_updated
+            if ack is not None:
+                ack()
+
     auth = False
     if args.auth:
         user, _, hashed = args.auth.partition(":")

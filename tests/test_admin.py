@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import queue
+import time
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
@@ -31,9 +32,15 @@ class Recorder:
         self.client = SocketIOClient(reconnection=False)
         self.closed = False
         self.events: "queue.Queue[Tuple[str, str, Tuple[Any, ...]]]" = queue.Queue()
+        #: every event received, also those ``next`` skipped
+        self.log: List[Tuple[str, str, Tuple[Any, ...]]] = []
+
+    def _put(self, namespace: str, event: str, *args: Any) -> None:
+        self.log.append((namespace, event, args))
+        self.events.put((namespace, event, args))
 
     def listen(self, namespace: str) -> None:
-        self.client.on("*", lambda event, *args: self.events.put((namespace, event, args)),
+        self.client.on("*", lambda event, *args: self._put(namespace, event, *args),
                        namespace=namespace)
         self.client.on("disconnect", lambda *args: self.events.put((namespace, "disconnect", args)),
                        namespace=namespace)
@@ -48,9 +55,10 @@ class Recorder:
 
     def next(self, event: str, match: Any = None, timeout: float = WAIT) -> Tuple[Any, ...]:
         """The args of the next ``event`` (for which ``match(args)`` holds), skipping others."""
+        deadline = time.monotonic() + timeout
         while True:
             try:
-                _, name, args = self.events.get(timeout=timeout)
+                _, name, args = self.events.get(timeout=max(0.0, deadline - time.monotonic()))
             except queue.Empty:
                 raise AssertionError(f"no {event!r} within {timeout} s") from None
             if name == event and (match is None or match(args)):
@@ -98,8 +106,9 @@ def test_config_all_sockets_and_stats(app, clients) -> None:
     assert user.client.call("join", "room-a") is not None
     admin = recorder(clients).connect(app.url, ["/admin"])
     [config] = admin.next("config")
-    assert set(config["supportedFeatures"]) >= {"EMIT", "JOIN", "LEAVE", "DISCONNECT",
-                                               "MJOIN", "MLEAVE", "MDISCONNECT", "ALL_EVENTS"}
+    assert config["supportedFeatures"] == ["EMIT", "JOIN", "LEAVE", "DISCONNECT", "MJOIN",
+                                           "MLEAVE", "MDISCONNECT", "AGGREGATED_EVENTS",
+                                           "ALL_EVENTS"]
     [sockets] = admin.next("all_sockets")
     mine = by_id(sockets)[user_id]
     assert mine["nsp"] == "/" and mine["transport"] == "websocket"
@@ -170,7 +179,15 @@ def test_basic_auth_refuses_wrong_credentials_and_gives_a_session(clients) -> No
         [session] = admin.next("session")
         [config] = admin.next("config")
         assert "ALL_EVENTS" not in config["supportedFeatures"]  # production mode
+        assert "AGGREGATED_EVENTS" in config["supportedFeatures"]
         assert admin.next("server_stats")[0]["clientsCount"] == 1
+        # production mode counts too, but reports no event
+        user = recorder(clients).connect(srv.url, ["/"])
+        user.client.emit("echo", ("x" * 500,))
+        user.next("echo")
+        sum_aggregated(admin, lambda t: t.get(("bytesOut", None), 0) > 500)
+        assert not [name for _, name, _ in admin.log
+                    if name in ("event_sent", "event_received", "socket_connected")]
         # the dashboard reconnects with its session id instead of the password
         again = recorder(clients).connect(srv.url, ["/admin"], auth={"sessionId": session})
         again.next("config")
@@ -183,7 +200,7 @@ def test_read_only_offers_and_honours_no_action(clients) -> None:
     try:
         admin = recorder(clients).connect(srv.url, ["/admin"])
         [config] = admin.next("config")
-        assert config["supportedFeatures"] == ["ALL_EVENTS"]
+        assert config["supportedFeatures"] == ["AGGREGATED_EVENTS", "ALL_EVENTS"]
         user = recorder(clients).connect(srv.url, ["/"])
         user_id = user.client.get_sid("/")
         admin.client.emit("_disconnect", ("/", False, user_id), namespace="/admin")
@@ -192,6 +209,105 @@ def test_read_only_offers_and_honours_no_action(clients) -> None:
         assert "hello" not in [name for _, name, _ in list(user.events.queue)]
     finally:
         srv.stop()
+
+
+def test_event_sent_for_emits_and_broadcasts_not_acks(app, clients) -> None:
+    """Development mode: each EVENT a socket is sent (its own emit, a broadcast reaching
+    it, a binary one) is an ``event_sent`` with the namespace, socket id, ``[event,
+    *args]`` and a timestamp, as admin-ui's ``onAnyOutgoing`` listener reports it; acks
+    and the admin namespace's own packets are not."""
+    admin = recorder(clients).connect(app.url, ["/admin"])
+    admin.next("all_sockets")
+    one = recorder(clients).connect(app.url, ["/"])
+    two = recorder(clients).connect(app.url, ["/"])
+    one_id, two_id = one.client.get_sid("/"), two.client.get_sid("/")
+    sent = lambda a: a[1] in (one_id, two_id)  # noqa: E731
+    # the conformance app greets each socket when it connects
+    welcomes = {admin.next("event_sent", sent)[1] for _ in range(2)}
+    assert welcomes == {one_id, two_id}
+    assert one.client.call("ack-echo", 5) == 5  # an ack: no event_sent
+    one.client.emit("echo", ("hi", {"n": 1}))
+    nsp, sid, args, when = admin.next("event_sent", sent)
+    assert (nsp, sid, args) == ("/", one_id, ["echo", "hi", {"n": 1}])
+    assert when.endswith("Z") and "T" in when
+    one.client.call("join", "room-s")
+    two.client.call("join", "room-s")
+    one.client.emit("to-room", ("room-s", "to all"))
+    got = [admin.next("event_sent", sent)[1:3] for _ in range(2)]
+    assert {sid for sid, _ in got} == {one_id, two_id}
+    assert all(args == ["room-msg", "to all"] for _, args in got)
+    one.client.emit("echo", (b"\x00\x01",))
+    assert admin.next("event_sent", sent)[1:3] == (one_id, ["echo", b"\x00\x01"])
+    nsps = {args[0] for _, name, args in admin.log if name == "event_sent"}
+    assert nsps == {"/"}  # the dashboard's own packets are not reported
+
+
+def test_socket_updated_on_data_change_and_upgrade(app, clients) -> None:
+    """``socket_updated``: ``{id, nsp, data}`` when ``socket.data`` changes (without the
+    ``_admin`` entry), ``{id, nsp, transport}`` after a polling client upgrades."""
+    admin = recorder(clients).connect(app.url, ["/admin"])
+    admin.next("all_sockets")
+    user = recorder(clients).connect(app.url, ["/"])
+    user_id = user.client.get_sid("/")
+    user.client.call("set-data", ("room", "blue"))
+    [update] = admin.next("socket_updated", lambda a: "data" in a[0])
+    assert update == {"id": user_id, "nsp": "/", "data": {"room": "blue"}}
+    user.client.call("set-data", ("score", [1, 2]))
+    [update] = admin.next("socket_updated", lambda a: "data" in a[0])
+    assert update["data"] == {"room": "blue", "score": [1, 2]}
+    # all_sockets of a later dashboard lists the data too
+    later = recorder(clients).connect(app.url, ["/admin"])
+    [sockets] = later.next("all_sockets")
+    assert by_id(sockets)[user_id]["data"] == {"room": "blue", "score": [1, 2]}
+
+    poller = recorder(clients).connect(app.url, ["/"], transports=["polling", "websocket"])
+    poller_id = poller.client.get_sid("/")
+    [described, _] = admin.next("socket_connected", lambda a: a[0]["id"] == poller_id)
+    assert described["transport"] == "polling"
+    [update] = admin.next("socket_updated", lambda a: a[0]["id"] == poller_id)
+    assert update == {"id": poller_id, "nsp": "/", "transport": "websocket"}
+    again = recorder(clients).connect(app.url, ["/admin"])
+    [sockets] = again.next("all_sockets")
+    assert by_id(sockets)[poller_id]["transport"] == "websocket"
+
+
+def sum_aggregated(admin: Recorder, enough: Any, server_id: Optional[str] = None,
+                   timeout: float = WAIT) -> Dict[Tuple[str, Any], int]:
+    """The counts of the ``aggregatedEvents`` of the ``server_stats`` (of ``server_id``,
+    or any) received until ``enough(totals)`` holds, by (type, subType)."""
+    totals: Dict[Tuple[str, Any], int] = {}
+    deadline = time.monotonic() + timeout
+    while not enough(totals):
+        assert time.monotonic() < deadline, f"only {totals} within {timeout} s"
+        [stats] = admin.next("server_stats",
+                             lambda a: server_id is None or a[0]["serverId"] == server_id)
+        for event in stats["aggregatedEvents"]:
+            assert set(event) <= {"timestamp", "type", "subType", "count"}
+            assert event["timestamp"] % 1000 == 0 and event["count"] > 0
+            key = (event["type"], event.get("subType"))
+            totals[key] = totals.get(key, 0) + event["count"]
+    return totals
+
+
+def test_aggregated_events_count_connections_messages_and_bytes(app, clients) -> None:
+    """``server_stats.aggregatedEvents``: Engine.IO connections, disconnections by
+    reason, messages and their UTF-8 bytes in and out, per second, each counted once."""
+    admin = recorder(clients).connect(app.url, ["/admin"])
+    admin.next("all_sockets")
+    sum_aggregated(admin, lambda t: ("rawConnection", None) in t)  # the dashboard's own
+    user = recorder(clients).connect(app.url, ["/"])
+    user.client.emit("echo", ("é" * 1000,))  # 1,000 characters, 2,000 bytes in UTF-8
+    user.next("echo")
+    user.close()
+    totals = sum_aggregated(admin, lambda t: ("rawDisconnection", "transport close") in t)
+    assert totals[("rawConnection", None)] == 1
+    assert totals[("rawDisconnection", "transport close")] == 1
+    # in: the user's CONNECT and echo (the dashboard sent nothing); out: the CONNECT
+    # answer, welcome and echo to the user, and what the dashboard was told meanwhile
+    assert totals[("packetsIn", None)] == 2
+    assert 2000 < totals[("bytesIn", None)] < 2100
+    assert totals[("packetsOut", None)] >= 3
+    assert totals[("bytesOut", None)] > 4000  # the echo, and its event_sent/received
 
 
 @pytest.mark.interop
@@ -210,6 +326,10 @@ def test_two_nodes_through_redis(redis_server, clients) -> None:
         seen = set()
         while seen != {"one", "two"}:
             seen.add(admin.next("server_stats")[0]["serverId"])
+        # node two's own counts and events reach the dashboard on node one
+        far.client.emit("echo", ("far away",))
+        assert admin.next("event_sent", lambda a: a[1] == far_id)[2] == ["echo", "far away"]
+        sum_aggregated(admin, lambda t: ("packetsIn", None) in t, server_id="two")
         admin.client.emit("join", ("/", "vip", far_id), namespace="/admin")
         assert admin.next("room_joined", lambda a: a[1] == "vip")[2] == far_id
         admin.client.emit("_disconnect", ("/", False, far_id), namespace="/admin")

@@ -60,6 +60,10 @@ class ServerCore(EngineHandler):
         #: the main namespace ``/``
         self.sockets = self.of("/")
 
+    #: the class of the ``Client`` made for each Engine.IO connection (the Admin UI's
+    #: ``instrument()`` puts a counting subclass here)
+    client_class = Client
+
     #: ``fn(environ) -> request``: what ``Socket.request`` and ``Client.request`` return,
     #: set by the serving edge (``sio_core.Server`` makes werkzeug ``Request`` objects);
     #: None on a bare ``ServerCore``
@@ -223,7 +227,7 @@ class ServerCore(EngineHandler):
         return self
 
     def on_connect(self, conn: Connection) -> None:
-        conn.owner = Client(self, conn)
+        conn.owner = self.client_class(self, conn)
 
     def on_message(self, conn: Connection, data: Any) -> None:
         conn.owner.on_message(data)
