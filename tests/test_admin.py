@@ -3,7 +3,9 @@ speaks to it, driven with our Python client against servers in subprocesses; acr
 nodes through a real redis-server."""
 from __future__ import annotations
 
+import copy
 import gc
+import pickle
 import queue
 import time
 from pathlib import Path
@@ -367,3 +369,49 @@ def test_flask_sio_instrument_forwards_to_the_server() -> None:
         user.disconnect()
         admin.disconnect(namespace="/admin")
         instrumentation.close()
+
+
+def test_counting_runs_only_while_instrumented_and_data_copies_are_plain() -> None:
+    """In process: a server not instrumented makes plain ``Client`` objects; instrument()
+    switches the connected ones to the counting class, whose counts and ``socket.data``
+    watching then work; copies and pickles of the watched data are plain dicts."""
+    from sio_core import Client, Server
+    from sio_core.testing import TestClient
+
+    io = Server()
+    sockets: list = []
+    io.on("connection", sockets.append)
+    early = TestClient(io)
+    assert early.connect() is True
+    assert type(early.conn.owner) is Client and io.client_class is Client
+    instrumentation = io.instrument(auth=False, stats_interval=60)
+    try:
+        assert type(early.conn.owner) is io.client_class is not Client
+        admin = TestClient(io)
+        assert admin.connect("/admin") is True
+        instrumentation.take_aggregated_events()
+        early.emit("hello", "é")
+        counts = {e["type"]: e["count"] for e in instrumentation.take_aggregated_events()}
+        assert counts == {"packetsIn": 1, "bytesIn": len('2["hello","é"]') + 1}
+
+        late = TestClient(io)
+        assert late.connect() is True
+        socket = sockets[-1]
+        assert socket.data == {"_admin": socket.data["_admin"]}
+        admin.get_received("/admin")
+        socket.data["a"] = 1
+        socket.data.update(b=2)
+        socket.data.setdefault("a", 5)  # present: no change
+        del socket.data["b"]
+        socket.data.pop("missing", None)  # absent: no change
+        late.settle()
+        early.settle()
+        updates = [e["args"][0]["data"] for e in admin.get_received("/admin")
+                   if e["name"] == "socket_updated"]
+        assert updates == [{"a": 1}, {"a": 1, "b": 2}, {"a": 1}]
+        assert type(copy.deepcopy(socket.data)) is dict
+        assert type(pickle.loads(pickle.dumps(socket.data))) is dict
+        assert type(socket.data.copy()) is dict
+    finally:
+        instrumentation.close()
+    assert io.client_class is Client

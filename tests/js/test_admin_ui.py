@@ -1,7 +1,8 @@
 """The official Admin UI (``@socket.io/admin-ui``'s ``ui/dist``, installed from
 tests/interop's lockfile and served as static files) in headless Chromium against our
 server: it logs in with basic auth, lists our sockets, rooms and namespaces with the right
-counts, and its disconnect button disconnects the socket on the server."""
+counts, shows the events sent to a socket and the counts of its charts, and its disconnect
+button disconnects the socket on the server."""
 from __future__ import annotations
 
 import functools
@@ -88,6 +89,18 @@ def test_dashboard_lists_and_disconnects_our_sockets(chromium, ui, server) -> No
         page.goto(ui + "/#/sockets/")
         for sid in ids:
             page.locator("tr", has_text=sid).wait_for()
+
+        # what the sockets are sent (event_sent) on the events page, and the counts of the
+        # charts (server_stats' aggregatedEvents) in the dashboard's store
+        users[0].emit("echo", "seen-by-the-dashboard")
+        page.goto(ui + "/#/events/")
+        page.locator("tr", has_text="Event sent").filter(has_text="echo").first.wait_for()
+        page.goto(ui + "/#/")
+        page.get_by_text("Bytes received and sent").wait_for()
+        page.wait_for_function(
+            "() => ['rawConnection', 'bytesIn', 'bytesOut'].every(type => document"
+            ".getElementById('app').__vue__.$store.state.main.aggregatedEvents"
+            ".some(e => e.type === type && e.count > 0))")
 
         # the rooms of "/", with their member counts (private rooms hidden)
         page.goto(ui + "/#/rooms/")
