@@ -152,7 +152,9 @@ class _Upgraded(TakeableWebSocket):
 
     def detach(self) -> Tuple[Any, bytes]:
         self.taken = True
-        return self._release()
+        # the session keeps the environ, hence this object: it must not keep the handler
+        release, self._release = self._release, _released
+        return release()
 
     def take_over(self) -> Tuple[Any, Any]:  # never called: detachable
         raise NotImplementedError
@@ -342,6 +344,7 @@ class LeanHandler:
             if not complete:
                 keep_alive = False
         environ["wsgi.input"] = body
+        self.socket.settimeout(None)  # the deadlines bound the request, not the answer
         status, headers, payload = self._call(app, environ)
         if body is _TIMED_OUT:
             self._send_quietly(_REQUEST_TIMEOUT_RESPONSE)
@@ -433,7 +436,7 @@ class LeanHandler:
                 head += b"Connection: close\r\n"
         elif self.timeouts.keepalive_timeout >= 1 and "keep-alive" not in names:
             head += b"Keep-Alive: timeout=%d\r\n" % int(self.timeouts.keepalive_timeout)
-        self.socket.sendall(head + b"\r\n" + body)
+        _send_all(self.socket, head + b"\r\n" + body)
 
     def _answer(self, response: Response, extra: List[Tuple[str, str]]) -> None:
         headers = response.headers + extra + [("Content-Length", str(len(response.body)))]
@@ -474,7 +477,7 @@ class LeanHandler:
         if deflate is not None:
             head += [b"\r\nSec-WebSocket-Extensions: ", deflate.params.header().encode("ascii")]
         self.socket.settimeout(None)
-        self.socket.sendall(b"".join(head) + b"\r\n\r\n")
+        _send_all(self.socket, b"".join(head) + b"\r\n\r\n")
         for _ in app(environ, _no_start_response):
             pass
         return False
@@ -487,6 +490,7 @@ class LeanHandler:
         sock = type(old)(old.family, old.type, old.proto, fileno=old.detach())
         pending, self._buffer = self._buffer, b""
         self._released = True
+        self.socket = None
         return sock, pending
 
     # -- handing over to pywsgi ---------------------------------------------------------
@@ -543,6 +547,19 @@ class _FailingBody(io.RawIOBase):
 
 _TIMED_OUT = _FailingBody("request body not received within request_timeout")
 _CUT_SHORT = _FailingBody("the client closed the connection mid-body")
+
+
+def _send_all(sock: Any, data: bytes) -> None:
+    """``sendall`` without the ``getsockopt`` call gevent's makes per write
+    (``bench/PROFILE.md``, item 3); ``send`` waits for the socket when it is full."""
+    sent = sock.send(data)
+    while sent < len(data):
+        data = data[sent:]
+        sent = sock.send(data)
+
+
+def _released() -> Tuple[Any, bytes]:
+    raise RuntimeError("the connection was handed over already")
 
 
 def _no_write(data: bytes) -> None:
