@@ -13,10 +13,14 @@ import subprocess
 import sys
 from pathlib import Path
 from typing import Iterator
+from urllib.parse import parse_qsl
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from sio_core import Server
+from sio_core.http import Request
 from sio_core.lean_http import LeanHandler, find_engine_app, lean_available
 from sio_core.serving import HTTP_PARSER_ENV, SioWebSocketHandler, make_server
 from sio_core.wsgi.middleware import Middleware
@@ -133,6 +137,15 @@ def test_socketio_run_takes_the_option() -> None:
     from flask_sio.serving import server_keywords
 
     assert server_keywords({"http_parser": "pywsgi"}, {})[0] == {"http_parser": "pywsgi"}
+
+
+@given(st.lists(st.text(alphabet="ab=&%+;é2", max_size=6), max_size=6).map("&".join))
+def test_the_request_query_is_parse_qsls_first_values(query_string: str) -> None:
+    """``Request.from_environ`` skips ``parse_qsl`` when there is nothing to unquote."""
+    expected: dict = {}
+    for key, value in parse_qsl(query_string, keep_blank_values=True):
+        expected.setdefault(key, value)
+    assert dict(Request.from_environ({"QUERY_STRING": query_string}).query) == expected
 
 
 # -- serving -----------------------------------------------------------------------------

@@ -44,7 +44,11 @@ class Request(NamedTuple):
         """Read a WSGI environ (first value wins for repeated query keys)."""
         query_string = environ.get("QUERY_STRING", "")
         query: Dict[str, str] = {}
-        for key, value in parse_qsl(query_string, keep_blank_values=True):
+        if "%" in query_string or "+" in query_string:
+            pairs = parse_qsl(query_string, keep_blank_values=True)
+        else:  # nothing to unquote (the clients' usual query): what parse_qsl would give
+            pairs = [pair.partition("=")[::2] for pair in query_string.split("&") if pair]
+        for key, value in pairs:
             query.setdefault(key, value)
         raw_length = environ.get("CONTENT_LENGTH") or ""
         try:
