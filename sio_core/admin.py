@@ -181,7 +181,7 @@ def _counting_client(feed: "Instrumentation") -> Type[Client]:
         __slots__ = ()  # the layout of Client: a connected client's class can be swapped
 
         def __init__(self, server: "ServerCore", conn: "Connection") -> None:
-            feed.raw_connection(self, conn)
+            feed._raw_connection(self, conn)
             super().__init__(server, conn)
 
         def on_message(self, data: Any) -> None:
@@ -196,11 +196,11 @@ def _counting_client(feed: "Instrumentation") -> Type[Client]:
             feed.packets_out += len(messages)
             feed.bytes_out += sum(map(_size, messages))
             if feed.development:
-                feed.sent(self, messages)
+                feed._report_sent(self, messages)
             Client.write_messages(self, messages, False, compress)
 
         def on_close(self, reason: str) -> None:
-            feed.count("rawDisconnection", reason)
+            feed._count("rawDisconnection", reason)
             Client.on_close(self, reason)
 
     return CountingClient
@@ -388,14 +388,14 @@ class Instrumentation:
 
     # -- aggregated events (the dashboard's charts) -----------------------------------------
 
-    def count(self, kind: str, sub_type: Optional[str] = None, n: int = 1) -> None:
+    def _count(self, kind: str, sub_type: Optional[str] = None, n: int = 1) -> None:
         """Add ``n`` to this second's count of ``kind`` (and ``sub_type``)."""
         key = (int(time.time()) * 1000, kind, sub_type)
         self._buckets[key] = self._buckets.get(key, 0) + n
 
-    def raw_connection(self, client: Client, conn: "Connection") -> None:
+    def _raw_connection(self, client: Client, conn: "Connection") -> None:
         """An Engine.IO connection opened (its ``Client`` is being made)."""
-        self.count("rawConnection")
+        self._count("rawConnection")
         self._watch_transport(client, conn)
 
     def take_aggregated_events(self) -> List[Dict[str, Any]]:
@@ -407,7 +407,7 @@ class Instrumentation:
             value = getattr(self, attr)
             if value:
                 setattr(self, attr, 0)
-                self.count(kind, None, value)
+                self._count(kind, None, value)
         buckets, self._buckets = self._buckets, {}
         events = []
         for (timestamp, kind, sub_type), n in buckets.items():
@@ -490,7 +490,7 @@ class Instrumentation:
                                                          "nsp": socket.nsp.name,
                                                          "transport": conn.transport})
 
-    def sent(self, client: Client, messages: List[Any]) -> None:
+    def _report_sent(self, client: Client, messages: List[Any]) -> None:
         """Development mode: ``client`` sends the messages of one packet; an EVENT
         becomes ``event_sent`` for the socket it goes to (unless it is the Admin UI's)."""
         text = messages[0]
