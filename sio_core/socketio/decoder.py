@@ -11,6 +11,7 @@ __all__ = ["Decoder", "decode_text", "MAX_DEPTH"]
 
 _TYPES = {str(t.value): t for t in PacketType}
 _MAX_DIGITS = 15
+_DIGITS = "0123456789"
 
 #: deepest nesting of arrays and objects accepted in a packet's data (the event's own
 #: array is level 1); deeper data could not be re-encoded or walked without a
@@ -45,7 +46,7 @@ def decode_text(text: str,
         raise ProtocolError("unknown packet type %r" % text[0])
     pos, end = 1, len(text)
     count = 0
-    if ptype in (PacketType.BINARY_EVENT, PacketType.BINARY_ACK):
+    if ptype is PacketType.BINARY_EVENT or ptype is PacketType.BINARY_ACK:
         dash = text.find("-", pos, pos + _MAX_DIGITS + 1)
         digits = text[pos:dash] if dash > 0 else ""
         if not digits.isascii() or not digits.isdigit():
@@ -59,12 +60,14 @@ def decode_text(text: str,
             namespace, pos = text[pos:], end
         else:
             namespace, pos = text[pos:comma], comma + 1
-    start = pos
-    while pos < end and "0" <= text[pos] <= "9":
-        pos += 1
-    if pos - start > _MAX_DIGITS:
-        raise ProtocolError("ack id too long")
-    ack_id = int(text[start:pos]) if pos > start else None
+    ack_id = None
+    if pos < end and "0" <= text[pos] <= "9":
+        head = text[pos:pos + _MAX_DIGITS + 1]
+        digits = len(head) - len(head.lstrip(_DIGITS))
+        if digits > _MAX_DIGITS:
+            raise ProtocolError("ack id too long")
+        ack_id = int(text[pos:pos + digits])
+        pos += digits
     data = None
     present = pos < end
     if present:
@@ -80,11 +83,13 @@ def decode_text(text: str,
 
 
 def _validate(ptype: PacketType, data: Any, ack_id: Optional[int], present: bool) -> None:
-    if ptype in (PacketType.EVENT, PacketType.BINARY_EVENT):
+    if ptype is PacketType.EVENT or ptype is PacketType.BINARY_EVENT:
+        if type(data) is list and data and type(data[0]) is str:
+            return  # the usual event
         if not isinstance(data, list) or not data or not isinstance(data[0], (str, int)) \
                 or isinstance(data[0], bool):
             raise ProtocolError("an event needs a non-empty array starting with its name")
-    elif ptype in (PacketType.ACK, PacketType.BINARY_ACK):
+    elif ptype is PacketType.ACK or ptype is PacketType.BINARY_ACK:
         if not isinstance(data, list) or ack_id is None:
             raise ProtocolError("an ack needs an id and an array")
     elif ptype is PacketType.CONNECT:
