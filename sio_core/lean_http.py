@@ -330,8 +330,10 @@ class LeanHandler:
             length = int(length_text)
         upgrade = environ.get("HTTP_UPGRADE")
         if upgrade is not None:
-            if upgrade.lower() != "websocket" or method != "GET" or length:
-                return None
+            if upgrade.lower() != "websocket" or method != "GET" or length \
+                    or "upgrade" not in environ.get("HTTP_CONNECTION", "").lower() \
+                    or not environ.get("HTTP_SEC_WEBSOCKET_VERSION"):
+                return None  # pywsgi's and gevent-websocket's own answers
             return self._upgrade(app, environ, end)
         body_limit = app.engine.options.max_http_buffer_size
         if length > body_limit:

@@ -289,7 +289,11 @@ class SioWebSocketHandler(WebSocketHandler):
             if self.request_version != "HTTP/1.1":
                 self.start_response("400 Bad Request", [])
                 return [b"websocket needs HTTP/1.1"]
-        return super().upgrade_websocket()
+        result = super().upgrade_websocket()
+        if result:  # gevent-websocket's own refusals (426 without a version) are str
+            result = [part.encode("latin-1") if isinstance(part, str) else part
+                      for part in result]
+        return result
 
     def upgrade_connection(self) -> Any:
         """Answer the handshake with 101 as gevent-websocket does, with a websocket object

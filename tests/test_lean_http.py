@@ -46,6 +46,14 @@ def lean() -> Iterator[ServerProcess]:
     server.stop()
 
 
+@pytest.fixture(scope="module")
+def plain() -> Iterator[ServerProcess]:
+    """The same server on pywsgi alone."""
+    server = ServerProcess(TIMEOUTS_APP, env={HTTP_PARSER_ENV: "pywsgi"})
+    yield server
+    server.stop()
+
+
 def _head(method: str, target: str, *headers: str, body: bytes = b"") -> bytes:
     lines = ["%s %s HTTP/1.1" % (method, target), "Host: 127.0.0.1"] + list(headers)
     if body:
@@ -202,6 +210,53 @@ def test_what_the_lean_path_does_not_read_is_served_by_pywsgi(lean, request_byte
             reply = replies.next()
     assert reply.status == 200
     assert reply.body == b"ok" or b'"sid"' in reply.body
+
+
+_UPGRADE = ("Upgrade: websocket", "Connection: Upgrade", "Sec-WebSocket-Version: 13",
+            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==")
+
+
+@pytest.mark.parametrize("request_bytes", [
+    _head("GET", "/socket.io/?EIO=4&transport=websocket", *_UPGRADE[:1] + _UPGRADE[2:]),
+    _head("GET", "/socket.io/?EIO=4&transport=websocket", *_UPGRADE[:2] + _UPGRADE[3:]),
+    _head("GET", "/socket.io/?EIO=4&transport=websocket", *_UPGRADE[:2],
+          "Sec-WebSocket-Version: 12", _UPGRADE[3]),
+    _head("GET", "/socket.io/?EIO=4&transport=websocket", *_UPGRADE[:3],
+          "Sec-WebSocket-Key: short"),
+    _head("GET", "/socket.io/?EIO=4&transport=websocket&sid=unknown", *_UPGRADE),
+    _head("GET", "/socket.io/?EIO=4&transport=polling", *_UPGRADE),
+    _head("GET", "/socket.io/?EIO=4&transport=websocket"),
+    _head("POST", "/socket.io/?EIO=4&transport=polling", body=b"40"),
+    _head("PUT", "/socket.io/?EIO=4&transport=polling"),
+    _head("GET", "/socket.io/?EIO=4&transport=polling&sid=unknown"),
+    _head("GET", "/socket.io/?EIO=9&transport=polling"),
+    _head("GET", "/socket.io/?EIO=4&transport=polling&j=1"),
+    _head("POST", "/socket.io/?EIO=4&transport=polling&sid=%s", "Content-Length: 2000000"),
+    _head("OPTIONS", "/socket.io/?EIO=4&transport=polling", "Origin: http://elsewhere",
+          "Access-Control-Request-Headers: x-custom"),
+    _head("GET", "/socket.io/?EIO=4&transport=polling", "Origin: http://elsewhere",
+          "Connection: close"),
+], ids=["no-connection-upgrade", "no-version", "version-12", "bad-key", "unknown-sid-ws",
+        "upgrade-on-polling", "websocket-without-upgrade", "post-handshake", "put",
+        "unknown-sid", "bad-eio", "jsonp", "oversize-length", "preflight", "close"])
+def test_both_paths_give_the_same_answer(lean, plain, request_bytes) -> None:
+    """Refusals and odd requests (``%s``: a session's id) get the same status, headers
+    and body on the lean path (or from pywsgi, to which it hands them) as on pywsgi."""
+    replies = []
+    for server in (lean, plain):
+        with _connect(server.port) as sock:
+            responses = _Responses(sock)
+            sent = request_bytes
+            if b"%s" in sent:
+                sock.sendall(_head("GET", "/socket.io/?EIO=4&transport=polling"))
+                sent = sent.replace(b"%s", _sid(responses.next().body).encode())
+            sock.sendall(sent)
+            reply = responses.next()
+        headers = {name: value for name, value in reply.headers.items()
+                   if name not in ("date", "content-length")}
+        body = reply.body if b"sid" not in reply.body else b"<handshake>"
+        replies.append((reply.status, headers, body))
+    assert replies[0] == replies[1]
 
 
 def test_frames_sent_right_behind_the_upgrade_head_reach_the_session(lean) -> None:
