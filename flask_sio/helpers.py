@@ -74,9 +74,11 @@ def emit(event: str, *args: Any, to: Target = None, room: Target = None,
             return
         if log.isEnabledFor(logging.INFO):
             log.info("emitting event %r to %s [%s]", event, socket.id, socket.nsp.name)
-        socket.emit(event, *event_values(args),
-                    callback=None if callback is None else in_handler_context(
-                        callback, _state().dispatcher.manage_session))
+        if callback is None:
+            socket.emit(event, *event_values(args))
+        else:
+            socket.emit(event, *event_values(args), callback=in_handler_context(
+                callback, _state().dispatcher.manage_session))
         return
     _state().extension.emit(event, *args, to=target, include_self=include_self,
                             skip_sid=skip_sid, namespace=_namespace(namespace),
