@@ -351,9 +351,7 @@ class LeanHandler:
         if body is _TIMED_OUT:
             self._send_quietly(_REQUEST_TIMEOUT_RESPONSE)
             return False
-        close = not keep_alive or any(
-            name.lower() == "connection" and value.lower() == "close" for name, value in headers)
-        self._respond(status, headers, payload, close)
+        close = self._respond(status, headers, payload, not keep_alive)
         self._log(method, url, status, len(payload))
         return not close
 
@@ -426,23 +424,33 @@ class LeanHandler:
         return answer[0], answer[1], body
 
     def _respond(self, status: str, headers: List[Tuple[str, str]], body: bytes,
-                 close: bool) -> None:
-        """Write the answer with one ``send``, with pywsgi's Date and connection headers."""
+                 close: bool) -> bool:
+        """Write the answer with one ``send``, with pywsgi's Date and connection headers;
+        whether the connection closes after it (``close``, or the application said so)."""
         lines = ["HTTP/1.1 %s\r\n" % status]
+        connection = keep_alive = False
         for name, value in headers:
             lines.append("%s: %s\r\n" % (name, value))
+            if name[0] in "CcKk":
+                lowered = name.lower()
+                if lowered == "connection":
+                    connection = True
+                    close = close or value.lower() == "close"
+                elif lowered == "keep-alive":
+                    keep_alive = True
         head = "".join(lines).encode("latin-1") + b"Date: " + _date() + b"\r\n"
-        names = {name.lower() for name, _ in headers}
         if close:
-            if "connection" not in names:
+            if not connection:
                 head += b"Connection: close\r\n"
-        elif self.timeouts.keepalive_timeout >= 1 and "keep-alive" not in names:
+        elif self.timeouts.keepalive_timeout >= 1 and not keep_alive:
             head += b"Keep-Alive: timeout=%d\r\n" % int(self.timeouts.keepalive_timeout)
         _send_all(self.socket, head + b"\r\n" + body)
+        return close
 
-    def _answer(self, response: Response, extra: List[Tuple[str, str]]) -> None:
-        headers = response.headers + extra + [("Content-Length", str(len(response.body)))]
-        self._respond(response.status_line, headers, response.body, False)
+    def _answer(self, response: Response) -> bool:
+        """Write ``response``; True to go on with the connection."""
+        headers = response.headers + [("Content-Length", str(len(response.body)))]
+        return not self._respond(response.status_line, headers, response.body, False)
 
     # -- websockets ---------------------------------------------------------------------
 
@@ -455,19 +463,17 @@ class LeanHandler:
             refusal = check(environ)
             if refusal is not None:
                 self._buffer = self._buffer[end:]
-                self._answer(refusal, [])
-                return True
+                return self._answer(refusal)
         self._buffer = self._buffer[end:]
         version = environ.get("HTTP_SEC_WEBSOCKET_VERSION")
         if version not in _WEBSOCKET_VERSIONS:
-            self._answer(Response(400, [("Sec-WebSocket-Version", ", ".join(_WEBSOCKET_VERSIONS))],
-                                  b"unsupported websocket version"), [])
-            return True
+            return self._answer(Response(400, [("Sec-WebSocket-Version",
+                                                ", ".join(_WEBSOCKET_VERSIONS))],
+                                         b"unsupported websocket version"))
         try:
             key = check_key(environ.get("HTTP_SEC_WEBSOCKET_KEY", ""))
         except WebSocketProtocolError as exc:
-            self._answer(Response(400, [], str(exc).encode("ascii", "replace")), [])
-            return True
+            return self._answer(Response(400, [], str(exc).encode("ascii", "replace")))
         upgraded = _Upgraded(environ, self._release)
         environ["wsgi.input"] = io.BytesIO()
         environ["wsgi.input_terminated"] = False
