@@ -124,10 +124,14 @@ class Ack:
         self.sent = False
 
     def __call__(self, *values: Any) -> None:
+        self._send(list(values))
+
+    def _send(self, values: List[Any]) -> None:
+        """Send ``values`` (a list of its own) unless the ack went out already."""
         if self.sent:
             return
         socket = self.socket
-        messages = encode(Packet(PacketType.ACK, socket.nsp.name, list(values), self.id),
+        messages = encode(Packet(PacketType.ACK, socket.nsp.name, values, self.id),
                           socket.nsp.server.dumps).messages()  # raises before "sent" is set
         self.sent = True
         socket.client.write_messages(messages)
@@ -348,7 +352,7 @@ class Socket(Listeners):
         if ack is not None and result is not None and not ack.sent \
                 and not isinstance(result, _CHAINABLE):
             try:
-                ack(*ack_values(result))
+                ack._send(ack_values(result))
             except (TypeError, ValueError) as exc:
                 log.error("the %r handler of %r returned %r as its ack, which cannot be sent "
                           "as JSON: %s", event, self, type(result).__name__, exc)
