@@ -48,6 +48,7 @@ from typing import (
 )
 
 from . import runtime
+from .adapter import Adapter, MemoryAdapter
 from .errors import ConnectionRefusedError
 from .server.client import Client
 from .server.namespace import Namespace, ParentNamespace
@@ -251,6 +252,9 @@ class Instrumentation:
         self._polling: Set[Client] = set()  # clients on polling, watched for their upgrade
         self._last_sent: Optional[Tuple[List[Any], Optional[Packet]]] = None
         self.nsp = server.of(namespace)
+        # with a one-process adapter, live events are not even made while no dashboard is
+        # connected here (a multi-node adapter may have dashboards on other nodes)
+        self._single_node = type(self.nsp.adapter) in (Adapter, MemoryAdapter)
         self._own_prefix = _EVENT_HEADS[0] + self.nsp.name + ","
         self._client_class = _counting_client(self)
         server.client_class = self._client_class
@@ -334,8 +338,12 @@ class Instrumentation:
 
     # -- what the dashboard is sent ----------------------------------------------------------
 
+    def _heard(self) -> bool:
+        """Whether a dashboard may hear what is sent now."""
+        return not self._closed and (bool(self.nsp.connected) or not self._single_node)
+
     def _send(self, event: str, *args: Any) -> None:
-        if not self._closed:
+        if self._heard():
             self._outbox.schedule(self.nsp.emit, event, *args)
 
     def _emit_failed(self, exc: Exception) -> None:
@@ -459,8 +467,10 @@ class Instrumentation:
         self._send("socket_connected", described, _timestamp())
         if socket.nsp is not self.nsp:
             def received(event: str, *args: Any) -> None:
-                values = [a for a in args if not isinstance(a, Ack)]
-                self._send("event_received", name, socket.id, [event, *values], _timestamp())
+                if self._heard():
+                    values = [a for a in args if not isinstance(a, Ack)]
+                    self._send("event_received", name, socket.id, [event, *values],
+                               _timestamp())
             socket.on_any(received)
         socket.on("disconnect", lambda reason: self._send(
             "socket_disconnected", name, socket.id, reason, _timestamp()))
@@ -495,7 +505,7 @@ class Instrumentation:
         becomes ``event_sent`` for the socket it goes to (unless it is the Admin UI's)."""
         text = messages[0]
         if not isinstance(text, str) or text[:1] not in _EVENT_HEADS \
-                or text.startswith(self._own_prefix):
+                or text.startswith(self._own_prefix) or not self._heard():
             return
         last = self._last_sent
         if last is not None and last[0] is messages:  # a broadcast: decoded once
