@@ -343,8 +343,8 @@ class Instrumentation:
         return not self._closed and (bool(self.nsp.connected) or not self._single_node)
 
     def _send(self, event: str, *args: Any) -> None:
-        if self._heard():
-            self._outbox.schedule(self.nsp.emit, event, *args)
+        if self._heard():  # (the queue is the hub's: from an OS thread, handed over)
+            runtime.run_in_hub(self._outbox.schedule, self.nsp.emit, event, *args)
 
     def _emit_failed(self, exc: Exception) -> None:
         log.exception("could not send to the Admin UI: %s", exc)
