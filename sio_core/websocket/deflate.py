@@ -207,19 +207,23 @@ def _accept_offer(params: Dict[str, Optional[str]],
 def negotiate(offers: str, options: Optional[DeflateOptions]) -> Optional[DeflateParams]:
     """The server's answer to a client's ``Sec-WebSocket-Extensions`` header: the first
     permessage-deflate offer it can accept, or None (no extension: the header is absent,
-    malformed, or offers nothing acceptable, or ``options`` is None).
+    offers nothing acceptable, or ``options`` is None).
+
+    A malformed offer (a parameter repeated, a value that is no token) is declined alone,
+    as RFC 7692 (section 7) says: the offers after it are still considered.
     """
     if options is None or not offers:
         return None
-    try:
-        extensions = parse_extensions(offers)
-    except WebSocketProtocolError:
-        return None
-    for name, params in extensions:
-        if name == EXTENSION:
-            agreed = _accept_offer(params, options)
-            if agreed is not None:
-                return agreed
+    for item in offers.split(","):
+        try:
+            extensions = parse_extensions(item)
+        except WebSocketProtocolError:
+            continue
+        for name, params in extensions:
+            if name == EXTENSION:
+                agreed = _accept_offer(params, options)
+                if agreed is not None:
+                    return agreed
     return None
 
 

@@ -279,6 +279,10 @@ def test_12_x_client_context_takeover_is_honoured(echo) -> None:
     # a list of offers, the first unacceptable (window 8), the second taken
     ("permessage-deflate; server_max_window_bits=8, permessage-deflate; "
      "client_max_window_bits", "permessage-deflate; server_no_context_takeover", 15, False),
+    # a malformed first offer (a parameter repeated) declined alone (RFC 7692, section 7)
+    ("permessage-deflate; client_no_context_takeover; client_no_context_takeover, "
+     "permessage-deflate; client_max_window_bits=11",
+     "permessage-deflate; server_no_context_takeover; client_max_window_bits=11", 11, False),
 ])
 def test_13_x_parameter_combinations(echo, offer: str, answer: str, client_bits: int,
                                      client_reset: bool) -> None:

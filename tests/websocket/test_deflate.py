@@ -101,6 +101,15 @@ def test_parse_extensions_refuses_malformed_values(value: str) -> None:
      DeflateOptions(), "permessage-deflate; server_no_context_takeover"),
     ("x-webkit-deflate-frame, permessage-deflate; foo=1, permessage-deflate",
      DeflateOptions(), "permessage-deflate; server_no_context_takeover"),
+    # RFC 7692 section 7: an offer with a parameter repeated, or a value that is not a
+    # token, is declined; the next offer is still taken (the whole list is not)
+    ("permessage-deflate; server_no_context_takeover; server_no_context_takeover, "
+     "permessage-deflate; client_max_window_bits=10", DeflateOptions(),
+     "permessage-deflate; server_no_context_takeover; client_max_window_bits=10"),
+    ('permessage-deflate; client_max_window_bits="1 0", permessage-deflate; '
+     "client_max_window_bits", DeflateOptions(), "permessage-deflate; server_no_context_takeover"),
+    ("x-other;;, permessage-deflate", DeflateOptions(),
+     "permessage-deflate; server_no_context_takeover"),
 ])
 def test_negotiate_answers(offer: str, options: DeflateOptions, answer: str) -> None:
     agreed = negotiate(offer, options)
