@@ -182,8 +182,8 @@ def _counting_client(feed: "Instrumentation") -> Type[Client]:
         __slots__ = ()  # the layout of Client: a connected client's class can be swapped
 
         def __init__(self, server: "ServerCore", conn: "Connection") -> None:
-            feed._raw_connection(self, conn)
             super().__init__(server, conn)
+            feed._raw_connection(self, conn)
 
         def on_message(self, data: Any) -> None:
             feed.packets_in += 1
