@@ -12,6 +12,7 @@ import json
 import os
 import struct
 import zlib
+from pathlib import Path
 from typing import Dict, Iterator, List, Optional, Tuple
 
 import pytest
@@ -481,3 +482,38 @@ def test_compress_false_holds_for_an_emit_queued_before_admission(sio, compress:
     assert (compressed, opcode) == (compress, OP_TEXT)
     assert event.startswith(b'42/early,["big",{"items":["item-000000"')
     client.close()
+
+
+@pytest.mark.parametrize("options, answer", [
+    (None, _ANSWERED),
+    ('{"threshold": 0, "server_no_context_takeover": false}',
+     "permessage-deflate; client_no_context_takeover"),
+])
+def test_the_rfc6455_echo_app_offers_deflate(options: Optional[str], answer: str) -> None:
+    """``rfc6455_echo_app.py --deflate`` (what the real fuzzingclient ran against for 12
+    and 13): the offer is answered in the 101 and any text comes back, compressed from
+    the threshold on; without ``--deflate`` nothing is agreed."""
+    app = str(Path(__file__).with_name("rfc6455_echo_app.py"))
+    args = ["--deflate"] + ([options] if options else [])
+    for flags, expected in ((args, answer), ([], "")):
+        server = ServerProcess(app, *flags)
+        try:
+            ws = ws_handshake(server.port, "", {"Sec-WebSocket-Extensions": _AUTOBAHN},
+                              path="/")
+            assert not isinstance(ws, Refused), ws
+            ws.settimeout(10)
+            client = DeflateClient(ws, ws.headers.get("sec-websocket-extensions", ""),
+                                   client_reset=True)
+            if not expected:  # no --deflate: nothing agreed
+                ws.sock.close()
+                assert client.answer == ""
+                continue
+            assert client.answer == expected
+            for size in (16, 5000):
+                data = b"not an engine.io packet " * (size // 24 + 1)
+                client.send(data[:size])
+                assert client.recv() == (size >= 1024 or options is not None, OP_TEXT,
+                                         data[:size])
+            client.close()
+        finally:
+            server.stop()
