@@ -446,7 +446,9 @@ class Instrumentation:
     def _watch(self, nsp: Namespace) -> None:
         """Report the sockets, rooms and events of ``nsp`` (and of a dynamic one's children)."""
         if nsp.parent is None:  # children share their parent's listeners
-            nsp.on("connection", self._on_socket)
+            # first, as admin-ui's prependListener: the dashboard hears of the socket
+            # before the events the application's handlers send it
+            nsp.prepend_listener("connection", self._on_socket)
         if not isinstance(nsp, ParentNamespace):
             name = nsp.name
             nsp.adapter.observe_rooms(

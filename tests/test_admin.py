@@ -134,6 +134,8 @@ def test_live_sockets_rooms_and_events_in_development_mode(app, clients) -> None
     user_id = user.client.get_sid("/")
     [described, when] = admin.next("socket_connected", lambda a: a[0]["id"] == user_id)
     assert described["nsp"] == "/" and described["transport"] == "websocket"
+    # before the event the application's connection handler sends it (welcome)
+    assert admin.next("event_sent", lambda a: a[1] == user_id)[2][0] == "welcome"
     assert when.endswith("Z") and "T" in when
     user.client.call("join", "room-b")
     assert admin.next("room_joined", lambda a: a[1] == "room-b")[:3] == ("/", "room-b", user_id)
@@ -412,6 +414,12 @@ def test_counting_runs_only_while_instrumented_and_data_copies_are_plain() -> No
         assert type(copy.deepcopy(socket.data)) is dict
         assert type(pickle.loads(pickle.dumps(socket.data))) is dict
         assert type(socket.data.copy()) is dict
+        # what the Admin UI relies on to hear of a socket first: prepend_listener
+        order: list = []
+        io.of("/x").on("connection", lambda s: order.append("app"))
+        io.of("/x").prepend_listener("connection", lambda s: order.append("first"))
+        assert late.connect("/x") is True
+        assert order == ["first", "app"]
     finally:
         instrumentation.close()
     assert io.client_class is Client

@@ -46,6 +46,14 @@ class Listeners:
 
     add_listener = on
 
+    def prepend_listener(self, event: str, fn: Handler) -> Any:
+        """Add ``fn`` for ``event`` before the listeners it already has (Node's
+        ``prependListener``)."""
+        self.on(event, fn)
+        handlers = self._listeners[self.aliases.get(event, event)]  # type: ignore[index]
+        handlers.insert(0, handlers.pop())
+        return self
+
     def once(self, event: str, fn: Optional[Handler] = None) -> Any:
         """Like ``on``, but the listener runs at most once."""
         if fn is None:
