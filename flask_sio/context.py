@@ -4,15 +4,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Callable, Dict, Optional, Sequence
 
 import flask
-from flask import Request
+from flask import Request, signals
 from flask.ctx import AppContext, RequestContext
 from flask.globals import _cv_app, _cv_request
-from flask.signals import (
-    appcontext_popped,
-    appcontext_pushed,
-    appcontext_tearing_down,
-    request_tearing_down,
-)
 from werkzeug.wrappers import Request as WerkzeugRequest
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -40,6 +34,25 @@ def report_to_test_client(socket: "Socket", exc: BaseException) -> bool:
         return False
     errors.append(exc)
     return True
+
+
+class _Unconnectable:
+    """What Flask < 2.3 has for a signal when blinker is missing, seen as one that has
+    no receivers (it can have none)."""
+
+    receivers: Dict[Any, Any] = {}
+
+
+def _signal(name: str) -> Any:
+    """Flask's signal ``name``, checked for receivers before each send."""
+    signal = getattr(signals, name)
+    return signal if hasattr(signal, "receivers") else _Unconnectable()
+
+
+appcontext_pushed = _signal("appcontext_pushed")
+appcontext_popped = _signal("appcontext_popped")
+appcontext_tearing_down = _signal("appcontext_tearing_down")
+request_tearing_down = _signal("request_tearing_down")
 
 
 def _open_session(app: flask.Flask, environ: Dict[str, Any]) -> Any:

@@ -220,3 +220,16 @@ def test_the_error_handler_runs_in_the_failed_handlers_context(app: Flask) -> No
     assert client.emit("fail", 7, callback=True) == "handled"
     assert seen == [("7", 7, 7, "fail")]
     assert torn == [("request", None), ("app", None)]
+
+
+def test_a_signal_without_blinker_counts_as_one_without_receivers(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Flask < 2.3 without blinker has signals that only take send(); this Flask requires
+    # blinker, so one of that shape stands in
+    class SendOnly:
+        def send(self, *args: Any, **kwargs: Any) -> None:
+            raise AssertionError("not sent to when nothing can listen")
+
+    monkeypatch.setattr(signals, "appcontext_pushed", SendOnly())
+    assert not flask_context._signal("appcontext_pushed").receivers
+    assert flask_context._signal("appcontext_popped") is signals.appcontext_popped
