@@ -505,7 +505,7 @@ class Instrumentation:
     def _report_sent(self, client: Client, messages: List[Any]) -> None:
         """Development mode: ``client`` sends the messages of one packet; an EVENT
         becomes ``event_sent`` for the socket it goes to (unless it is the Admin UI's)."""
-        text = messages[0]
+        text = messages[0] if messages else None
         if not isinstance(text, str) or text[:1] not in _EVENT_HEADS \
                 or text.startswith(self._own_prefix) or not self._heard():
             return
