@@ -93,12 +93,16 @@ def test_dashboard_lists_and_disconnects_our_sockets(chromium, ui, server) -> No
         # what the sockets are sent (event_sent) on the events page, and the counts of the
         # charts (server_stats' aggregatedEvents) in the dashboard's store
         users[0].emit("echo", "seen-by-the-dashboard")
+        extra = SocketIOClient(reconnection=False)  # a connection the charts count
+        extra.connect(server.url, transports=["websocket"])
+        extra.disconnect()
         page.goto(ui + "/#/events/")
         page.locator("tr", has_text="Event sent").filter(has_text="echo").first.wait_for()
         page.goto(ui + "/#/")
         page.get_by_text("Bytes received and sent").wait_for()
         page.wait_for_function(
-            "() => ['rawConnection', 'bytesIn', 'bytesOut'].every(type => document"
+            "() => ['rawConnection', 'rawDisconnection', 'bytesIn', 'bytesOut']"
+            ".every(type => document"
             ".getElementById('app').__vue__.$store.state.main.aggregatedEvents"
             ".some(e => e.type === type && e.count > 0))")
 
