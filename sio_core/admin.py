@@ -383,7 +383,8 @@ class Instrumentation:
         return found
 
     def stats(self) -> Dict[str, Any]:
-        """This node's ``server_stats``."""
+        """This node's ``server_stats`` (taking the aggregated events counted since the last
+        call: see ``take_aggregated_events``)."""
         engine = self.server.engine
         sessions = list(engine.sessions.values())
         namespaces = [{"name": nsp.name, "socketsCount": len(nsp.connected)}
@@ -402,7 +403,7 @@ class Instrumentation:
         self._buckets[key] = self._buckets.get(key, 0) + n
 
     def _raw_connection(self, client: Client, conn: "Connection") -> None:
-        """An Engine.IO connection opened (its ``Client`` is being made)."""
+        """An Engine.IO connection opened (its ``Client`` was just made)."""
         self._count("rawConnection")
         self._watch_transport(client, conn)
 
