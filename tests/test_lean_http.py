@@ -262,18 +262,11 @@ def test_both_paths_give_the_same_answer(lean, plain, request_bytes) -> None:
 def test_frames_sent_right_behind_the_upgrade_head_reach_the_session(lean) -> None:
     """The bytes read past the head go to the websocket transport with the connection."""
     with _connect(lean.port) as sock:
-        sock.sendall(_head("GET", "/socket.io/?EIO=3&transport=websocket", "Upgrade: websocket",
-                           "Connection: Upgrade", "Sec-WebSocket-Version: 13",
-                           "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==")
+        sock.sendall(_head("GET", "/socket.io/?EIO=3&transport=websocket", *_UPGRADE)
                      + encode_frame(OP_TEXT, b"2probe"))
-        head = b""
-        while b"\r\n\r\n" not in head:
-            chunk = sock.recv(4096)
-            assert chunk, "closed during the handshake"
-            head += chunk
-        status, _, rest = head.partition(b"\r\n\r\n")
-        assert status.startswith(b"HTTP/1.1 101 ")
-        ws = WebSocketClient(sock, rest)
+        replies = _Responses(sock)
+        assert replies.next().status == 101
+        ws = WebSocketClient(sock, replies.buffer)
         first = ws.recv()
         assert isinstance(first, str) and first.startswith("0{")  # the open packet
         # the pong of the ping sent with the head (and Socket.IO's connect of EIO=3)
