@@ -259,10 +259,13 @@ def test_both_paths_give_the_same_answer(lean, plain, request_bytes) -> None:
     assert replies[0] == replies[1]
 
 
-def test_frames_sent_right_behind_the_upgrade_head_reach_the_session(lean) -> None:
-    """The bytes read past the head go to the websocket transport with the connection."""
+@pytest.mark.parametrize("extra", [(), ("X-Twice: 1", "X-Twice: 2")],
+                         ids=["lean", "handed-to-pywsgi"])
+def test_frames_sent_right_behind_the_upgrade_head_reach_the_session(lean, extra) -> None:
+    """The bytes read past the head go to the websocket transport with the connection,
+    also when pywsgi upgrades it (a repeated header: the lean path hands it over)."""
     with _connect(lean.port) as sock:
-        sock.sendall(_head("GET", "/socket.io/?EIO=3&transport=websocket", *_UPGRADE)
+        sock.sendall(_head("GET", "/socket.io/?EIO=3&transport=websocket", *_UPGRADE, *extra)
                      + encode_frame(OP_TEXT, b"2probe"))
         replies = _Responses(sock)
         assert replies.next().status == 101
