@@ -7,6 +7,7 @@ import copy
 import gc
 import pickle
 import queue
+import subprocess
 import time
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Tuple
@@ -15,7 +16,7 @@ import pytest
 
 from sio_core.client import SocketIOClient
 from sio_core.client.errors import ConnectionError
-from tests.helpers import ServerProcess
+from tests.helpers import NODE_MODULES, ServerProcess, node_result, require_node
 
 ADMIN_APP = Path(__file__).with_name("admin_app.py")
 #: bcryptjs's hash of "changeit" (as the Node server's docs make them: ``$2a$``)
@@ -285,12 +286,17 @@ def sum_aggregated(admin: Recorder, enough: Any, server_id: Optional[str] = None
         assert time.monotonic() < deadline, f"only {totals} within {timeout} s"
         [stats] = admin.next("server_stats",
                              lambda a: server_id is None or a[0]["serverId"] == server_id)
-        for event in stats["aggregatedEvents"]:
-            assert set(event) <= {"timestamp", "type", "subType", "count"}
-            assert event["timestamp"] % 1000 == 0 and event["count"] > 0
-            key = (event["type"], event.get("subType"))
-            totals[key] = totals.get(key, 0) + event["count"]
+        add_aggregated(totals, stats)
     return totals
+
+
+def add_aggregated(totals: Dict[Tuple[str, Any], int], stats: Dict[str, Any]) -> None:
+    """Add the ``aggregatedEvents`` of ``stats`` to ``totals``, checking their shape."""
+    for event in stats["aggregatedEvents"]:
+        assert set(event) <= {"timestamp", "type", "subType", "count"}
+        assert event["timestamp"] % 1000 == 0 and event["count"] > 0
+        key = (event["type"], event.get("subType"))
+        totals[key] = totals.get(key, 0) + event["count"]
 
 
 def test_aggregated_events_count_connections_messages_and_bytes(app, clients) -> None:
@@ -312,6 +318,56 @@ def test_aggregated_events_count_connections_messages_and_bytes(app, clients) ->
     assert 2000 < totals[("bytesIn", None)] < 2100
     assert totals[("packetsOut", None)] >= 3
     assert totals[("bytesOut", None)] > 4000  # the echo, and its event_sent/received
+
+
+#: socket.io-client 2 (Engine.IO 3, Socket.IO protocol 4) under node: polling then
+#: websocket, an echo with a binary argument; prints its socket id once answered and
+#: upgraded
+V2_CLIENT = """
+const io = require(process.argv[1]);
+const socket = io(process.argv[2], {transports: ["polling", "websocket"]});
+socket.on("echo", () => {  // stays upgraded past two stats ticks (0.3 s) before it goes
+  const done = () => { console.log(JSON.stringify({id: socket.id})); process.exit(0); };
+  if (socket.io.engine.transport.name === "websocket") setTimeout(done, 700);
+  else socket.io.engine.once("upgrade", () => setTimeout(done, 700));
+});
+socket.on("connect", () => socket.emit("echo", "from-v2", Buffer.from([1, 2])));
+setTimeout(() => process.exit(3), 15000);
+"""
+
+
+@pytest.mark.interop
+def test_socket_io_client_2_is_reported_too(app, clients) -> None:
+    """A socket.io 2 client (protocol 4, where the server's packets are read back the
+    same way): its connection, events both ways, upgrade and disconnection reach the
+    dashboard."""
+    require_node()
+    admin = recorder(clients).connect(app.url, ["/admin"])
+    admin.next("all_sockets")
+    admin.next("server_stats")  # taken once the dashboard was in: what came before is out
+    start = len(admin.log)
+    proc = subprocess.run(["node", "-e", V2_CLIENT, str(NODE_MODULES / "sio2"), app.url],
+                          capture_output=True, timeout=30)
+    sid = node_result("socket.io-client 2", proc.returncode, proc.stdout, proc.stderr)["id"]
+    [described, _] = admin.next("socket_connected", lambda a: a[0]["id"] == sid)
+    assert described["transport"] == "polling"
+    assert admin.next("event_received", lambda a: a[1] == sid)[2] == \
+        ["echo", "from-v2", b"\x01\x02"]
+    assert admin.next("event_sent", lambda a: a[1] == sid and a[2][0] == "echo")[2] == \
+        ["echo", "from-v2", b"\x01\x02"]
+    assert admin.next("socket_disconnected", lambda a: a[1] == sid)[2] == "transport close"
+    assert {"id": sid, "nsp": "/", "transport": "websocket"} in \
+        [args[0] for _, name, args in admin.log if name == "socket_updated"]
+    sum_aggregated(admin, lambda t: ("rawDisconnection", "transport close") in t)
+    totals: Dict[Tuple[str, Any], int] = {}
+    for _, name, args in admin.log[start:]:
+        if name == "server_stats":
+            add_aggregated(totals, args[0])
+    assert totals[("rawConnection", None)] == 1
+    assert totals[("rawDisconnection", "transport close")] == 1
+    # the echo's text and attachment (protocol 4 joins "/" without a CONNECT; pings are
+    # Engine.IO packets, not messages)
+    assert totals[("packetsIn", None)] == 2
 
 
 @pytest.mark.interop
