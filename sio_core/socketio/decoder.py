@@ -63,11 +63,11 @@ def decode_text(text: str,
     ack_id = None
     if pos < end and "0" <= text[pos] <= "9":
         head = text[pos:pos + _MAX_DIGITS + 1]
-        digits = len(head) - len(head.lstrip(_DIGITS))
-        if digits > _MAX_DIGITS:
+        width = len(head) - len(head.lstrip(_DIGITS))
+        if width > _MAX_DIGITS:
             raise ProtocolError("ack id too long")
-        ack_id = int(text[pos:pos + digits])
-        pos += digits
+        ack_id = int(text[pos:pos + width])
+        pos += width
     data = None
     present = pos < end
     if present:
