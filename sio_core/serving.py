@@ -243,11 +243,13 @@ class SioWebSocketHandler(WebSocketHandler):
         """Parse the head; its deadline ends here, before the application runs.
 
         A head past ``http.client``'s limits (a header line over 64 KiB, more than 100
-        headers) is a client error, answered 400 without a traceback like the others.
+        headers), a version pywsgi cannot read (``HTTP/1``: an ``IndexError`` in it) or a
+        connection that breaks while the head is read is a client error, answered 400
+        without a traceback like the others.
         """
         try:
             return super().read_request(raw_requestline)
-        except http.client.HTTPException as exc:
+        except (http.client.HTTPException, IndexError, OSError) as exc:
             raise ValueError("malformed request head: %s" % exc) from None
         finally:
             if self._head_timer is not None:

@@ -259,6 +259,21 @@ def test_both_paths_give_the_same_answer(lean, plain, request_bytes) -> None:
     assert replies[0] == replies[1]
 
 
+@pytest.mark.parametrize("parser", ["httptools", "pywsgi"])
+def test_a_version_pywsgi_cannot_read_is_400_without_a_traceback(parser) -> None:
+    """``HTTP/1`` made pywsgi raise an IndexError, logged with a traceback (the lean path
+    hands such a head to pywsgi)."""
+    server = ServerProcess(TIMEOUTS_APP, env={HTTP_PARSER_ENV: parser})
+    try:
+        for line in (b"GET /socket.io/?EIO=4&transport=polling HTTP/1", b"GET / HTTP/1"):
+            with _connect(server.port) as sock:
+                sock.sendall(line + b"\r\nHost: x\r\n\r\n")
+                assert _Responses(sock).next().status == 400
+    finally:
+        output = server.stop()
+    assert "Traceback" not in output
+
+
 @pytest.mark.parametrize("extra", [(), ("X-Twice: 1", "X-Twice: 2")],
                          ids=["lean", "handed-to-pywsgi"])
 def test_frames_sent_right_behind_the_upgrade_head_reach_the_session(lean, extra) -> None:
