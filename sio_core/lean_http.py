@@ -6,7 +6,10 @@ installed). It reads each request head itself and parses it with ``httptools``' 
 parser; a plain request for the Engine.IO path (a long-polling GET or POST, a CORS
 preflight, a websocket upgrade) is answered directly: a small WSGI environ, the
 ``WSGIApp`` called as pywsgi would call it, the answer written with one ``send``. The
-checks, the answers and the deadlines (``HttpTimeouts``) are the same.
+checks, the answers and the deadlines (``HttpTimeouts``) are the same, with one
+difference: a body (up to ``max_http_buffer_size``) is read whole before the application
+runs, so a request whose body never arrives gets ``408`` at ``request_timeout`` even where
+pywsgi would have answered it at once without reading the body (an unknown session's POST).
 
 Everything else, and anything unusual, is handed to pywsgi's handler (the server's
 ``fallback_handler_class``: ``SioWebSocketHandler``) on the same connection, with the
