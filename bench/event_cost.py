@@ -122,7 +122,7 @@ def _child(args: argparse.Namespace) -> None:
                 got += _frames(buffer)
 
     result: Dict[str, float] = {}
-    for kind in KINDS:
+    for kind in args.kinds.split(","):
         gevent.joinall([gevent.spawn(drive, c, batches[kind], max(1, args.rounds // 10))
                         for c in clients])  # warm-up
         started = time.process_time()
@@ -143,12 +143,14 @@ def main(argv: Optional[List[str]] = None) -> None:
     parser.add_argument("--clients", type=int, default=100)
     parser.add_argument("--inflight", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=100, help="batches per client and run")
+    parser.add_argument("--kinds", default=",".join(KINDS), help="echo,ack (default), or one")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
         _child(args)
         return
     trees = [spec.split("=", 1) for spec in args.tree] or [["tree", str(BENCH.parent)]]
+    kinds = args.kinds.split(",")
     samples: Dict[Tuple[str, str], List[float]] = {}
     for number in range(args.runs):
         for name, path in (trees if number % 2 == 0 else trees[::-1]):
@@ -157,14 +159,14 @@ def main(argv: Optional[List[str]] = None) -> None:
                 [sys.executable, str(Path(path).resolve() / "bench" / "event_cost.py")
                  if (Path(path) / "bench" / "event_cost.py").exists() else __file__,
                  "--child", "--clients", str(args.clients), "--inflight", str(args.inflight),
-                 "--rounds", str(args.rounds)],
+                 "--rounds", str(args.rounds), "--kinds", args.kinds],
                 env=env, cwd=os.path.abspath(path), check=True, capture_output=True,
                 text=True, timeout=600).stdout
             figures = json.loads(out.strip().splitlines()[-1])
-            for kind in KINDS:
+            for kind in kinds:
                 samples.setdefault((name, kind), []).append(figures[kind])
-            print("run %d %-8s echo %.2f us, ack %.2f us" % (number + 1, name, figures["echo"],
-                                                          figures["ack"]), flush=True)
+            print("run %d %-8s " % (number + 1, name) + ", ".join(
+                "%s %.2f us" % (kind, figures[kind]) for kind in kinds), flush=True)
     print("medians of %d runs (%d clients x %d in flight, %d batches each), server and "
           "clients' CPU per round trip:" % (args.runs, args.clients, args.inflight,
                                             args.rounds))
@@ -173,7 +175,7 @@ def main(argv: Optional[List[str]] = None) -> None:
             "%s %.2f us, min %.2f (%s)" % (kind, statistics.median(samples[(name, kind)]),
                                            min(samples[(name, kind)]),
                                            " ".join("%.1f" % v for v in samples[(name, kind)]))
-            for kind in KINDS))
+            for kind in kinds))
 
 
 if __name__ == "__main__":
