@@ -249,7 +249,6 @@ class Instrumentation:
         self.packets_in = self.bytes_in = self.packets_out = self.bytes_out = 0
         # (second in ms, type, subType) -> count: the aggregated events not sent yet
         self._buckets: Dict[Tuple[int, str, Optional[str]], int] = {}
-        self._polling: Set[Client] = set()  # clients on polling, watched for their upgrade
         self._last_sent: Optional[Tuple[List[Any], Optional[Packet]]] = None
         self.nsp = server.of(namespace)
         # with a one-process adapter, live events are not even made while no dashboard is
@@ -261,7 +260,6 @@ class Instrumentation:
         for conn in list(server.engine.sessions.values()):  # connected before: counted too
             if type(conn.owner) is Client:
                 conn.owner.__class__ = self._client_class
-                self._watch_transport(conn.owner, conn)
         if self._basic is not None:
             self.nsp.use(self._authenticate)
         self.nsp.on("connection", self._on_admin)
@@ -271,6 +269,7 @@ class Instrumentation:
             for parent in server._parents:
                 self._watch(parent)
             server.on_new_namespace(self._watch)
+            server.engine.on_upgraded = self._upgraded
         self._schedule_stats(0)
 
     # -- authentication --------------------------------------------------------------------
@@ -405,7 +404,6 @@ class Instrumentation:
     def _raw_connection(self, client: Client, conn: "Connection") -> None:
         """An Engine.IO connection opened (its ``Client`` was just made)."""
         self._count("rawConnection")
-        self._watch_transport(client, conn)
 
     def take_aggregated_events(self) -> List[Dict[str, Any]]:
         """The counts since the last call, as admin-ui's ``aggregatedEvents``: one
@@ -439,7 +437,6 @@ class Instrumentation:
 
     def _emit_stats(self) -> None:
         if not self._closed:
-            self._check_upgrades()
             self.nsp.emit("server_stats", self.stats())
 
     # -- development mode: sockets, rooms and events as they happen -------------------------
@@ -481,27 +478,19 @@ class Instrumentation:
     def _data_changed(self, nsp: str, sid: str, data: Dict[str, Any]) -> None:
         self._send("socket_updated", {"id": sid, "nsp": nsp, "data": _public_data(data)})
 
-    def _watch_transport(self, client: Client, conn: "Connection") -> None:
-        if self.development and conn.transport == "polling":
-            self._polling.add(client)
-
-    def _check_upgrades(self) -> None:
-        """``socket_updated`` with the new transport for each socket of the clients that
-        left polling since the last look (at each ``server_stats``)."""
-        for client in list(self._polling):
-            conn = client.conn
-            if conn.closed:
-                self._polling.discard(client)
-            elif conn.transport != "polling":
-                self._polling.discard(client)
-                for socket in list(client.sockets.values()):
-                    admin = socket.data.get("_admin") if isinstance(socket.data, dict) else None
-                    if isinstance(admin, dict):
-                        admin["transport"] = conn.transport
-                    if socket.connected:
-                        self.nsp.emit("socket_updated", {"id": socket.id,
-                                                         "nsp": socket.nsp.name,
-                                                         "transport": conn.transport})
+    def _upgraded(self, conn: "Connection") -> None:
+        """``socket_updated`` with the new transport for each socket of ``conn``'s client,
+        as its upgrade completes."""
+        client = conn.owner
+        if not isinstance(client, Client):
+            return
+        for socket in list(client.sockets.values()):
+            admin = socket.data.get("_admin") if isinstance(socket.data, dict) else None
+            if isinstance(admin, dict):
+                admin["transport"] = conn.transport
+            if socket.connected:
+                self._send("socket_updated", {"id": socket.id, "nsp": socket.nsp.name,
+                                              "transport": conn.transport})
 
     def _report_sent(self, client: Client, messages: List[Any]) -> None:
         """Development mode: ``client`` sends the messages of one packet; an EVENT
@@ -538,6 +527,8 @@ class Instrumentation:
         self._closed = True
         if self.server.client_class is self._client_class:
             self.server.client_class = Client
+        if self.server.engine.on_upgraded == self._upgraded:
+            self.server.engine.on_upgraded = None
         timer, self._stats_timer = self._stats_timer, None
         if timer is not None:
             timer.cancel()

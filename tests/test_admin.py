@@ -276,6 +276,23 @@ def test_socket_updated_on_data_change_and_upgrade(app, clients) -> None:
     assert by_id(sockets)[poller_id]["transport"] == "websocket"
 
 
+def test_socket_updated_on_upgrade_at_once(clients) -> None:
+    """The upgrade is reported when it completes, not at the next ``server_stats`` (here
+    a minute away)."""
+    slow = start("--stats-interval", "60")
+    try:
+        admin = recorder(clients).connect(slow.url, ["/admin"])
+        admin.next("all_sockets")
+        poller = recorder(clients).connect(slow.url, ["/"],
+                                           transports=["polling", "websocket"])
+        poller_id = poller.client.get_sid("/")
+        [update] = admin.next("socket_updated", lambda a: a[0]["id"] == poller_id)
+        assert update == {"id": poller_id, "nsp": "/", "transport": "websocket"}
+        assert "server_stats" not in [name for _, name, _ in admin.log]
+    finally:
+        slow.stop()
+
+
 def sum_aggregated(admin: Recorder, enough: Any, server_id: Optional[str] = None,
                    timeout: float = WAIT) -> Dict[Tuple[str, Any], int]:
     """The counts of the ``aggregatedEvents`` of the ``server_stats`` (of ``server_id``,

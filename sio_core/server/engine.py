@@ -220,6 +220,8 @@ class EngineServer:
         #: ``monotonic()`` and ``call_later(delay, fn, *args)`` for the glue's deadlines
         self.clock = clock or Clock()
         self.sessions: Dict[str, Connection] = {}
+        #: ``fn(conn)`` when a polling session has finished its upgrade (the Admin UI's)
+        self.on_upgraded: Optional[Callable[[Connection], None]] = None
         self._heartbeats = {
             v: heartbeat_for(v, self.options.ping_interval, self.options.ping_timeout)
             for v in (3, 4)

@@ -391,6 +391,8 @@ def _upgrade(conn: Connection, ws: wsconn.WebSocket) -> bool:
                 return False
             session.upgrade(decode_frame(message, version))
             conn.wake()
+            if conn.engine.on_upgraded is not None:
+                conn.engine.on_upgraded(conn)
             if trace.engine:
                 debug.engine_upgraded(conn.sid, "websocket")
             return True
