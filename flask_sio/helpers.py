@@ -67,6 +67,17 @@ def emit(event: str, *args: Any, to: Target = None, room: Target = None,
     :param callback: ``fn(*values)`` for the client's ack (single recipient only)
     :param ignore_queue: with a message queue, reach this process's clients only
     """
+    if (to is None and room is None and namespace is None and callback is None
+            and not broadcast):  # the commonest call: to the sender, in its handler
+        ctx = _cv_request.get(None)
+        socket = None if ctx is None else getattr(ctx.request, "sio_socket", None)
+        if socket is not None:
+            if log.isEnabledFor(logging.INFO):
+                log.info("emitting event %r to %s [%s]", event, socket.id, socket.nsp.name)
+            if len(args) == 1 and isinstance(args[0], tuple):  # event_values, inline
+                args = args[0]
+            socket.emit(event, *args)
+            return
     target = to if to is not None else room
     if target is None and not broadcast:
         socket = _socket(namespace=namespace)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from flask import Flask, request, session
 
-from flask_sio import SocketIO, disconnect, emit, send
+from flask_sio import SocketIO, disconnect, emit, join_room, send
 
 
 def test_skip_sid_leaves_sockets_out_of_a_broadcast(app: Flask) -> None:
@@ -96,3 +96,52 @@ def test_test_client_send(app: Flask) -> None:
     client = sio.test_client(app)
     assert client.send("text", callback=True) == ["message", "text"]
     assert client.send({"x": 1}, json=True, callback=True) == ["json", {"x": 1}]
+
+
+def test_emit_inside_a_handler_with_keywords_goes_the_full_way(app: Flask) -> None:
+    """The sender's shortest path is for ``emit(event, *args)`` alone: ``to``/``room``,
+    ``broadcast`` with ``include_self``, ``namespace`` and ``callback`` still count."""
+    sio = SocketIO(app)
+    acks: list = []
+
+    @sio.on("variant")
+    def variant(kind):
+        if kind == "plain":
+            emit("got", (1, 2))  # a lone tuple: two arguments
+        elif kind == "list":
+            emit("got", [1, 2])  # a list: one argument
+        elif kind == "room":
+            emit("got", "room", to="r")
+        elif kind == "old-room":
+            emit("got", "old-room", room="r")
+        elif kind == "others":
+            emit("got", "others", broadcast=True, include_self=False)
+        elif kind == "other-namespace":
+            emit("got", "other-namespace", namespace="/other")
+        elif kind == "callback":
+            emit("got", "callback", callback=lambda answer: acks.append(answer))
+
+    sio.on_event("join", lambda: join_room("r"))
+    sio.on_event("connect", lambda: None, namespace="/other")
+    a, b = sio.test_client(app), sio.test_client(app)
+    b.emit("join")
+    a.connect("/other")
+    b.on("got", lambda *args: "answered")
+    a.on("got", lambda *args: "answered")
+
+    a.emit("variant", "plain")
+    a.emit("variant", "list")
+    assert [e["args"] for e in a.get_received()] == [[1, 2], [[1, 2]]]
+    for kind in ("room", "old-room", "others"):
+        a.emit("variant", kind)
+        assert (a.get_received(), [e["args"] for e in b.get_received()]) == ([], [[kind]])
+    a.emit("variant", "other-namespace")  # the sender's sid of "/" is none in "/other"
+    assert (a.get_received(), a.get_received("/other"), b.get_received()) == ([], [], [])
+    a.emit("variant", "callback")
+    assert acks == ["answered"]
+
+
+def test_emit_helper_outside_a_socketio_handler_is_an_error(app: Flask) -> None:
+    SocketIO(app)
+    with app.test_request_context("/"), pytest.raises(RuntimeError):
+        emit("news", 1)
