@@ -27,6 +27,9 @@ _LIFECYCLE = ("connect", "disconnect")
 #: the handlers of a namespace without any
 _NO_HANDLERS: Dict[str, Registered] = {}
 
+#: how many (namespace, event, number of values) a handler table keeps the call of
+_MAX_CALLS = 256
+
 #: a found handler: the callable and the values to call it with
 _Call = Tuple[Callable[..., Any], Sequence[Any]]
 
@@ -110,15 +113,22 @@ class Dispatcher:
                 return handlers["*"].target(len(values)), values
         return None
 
-    def _run(self, socket: "Socket", event: str, args: Sequence[Any], found: _Call) -> Any:
+    def _run(self, socket: "Socket", event: str, args: Sequence[Any], found: _Call,
+             cache: bool = False) -> Any:
         """Run a found handler in context; on an exception, the namespace's error handler
         (in the same context, as in Flask-SocketIO: same ``g`` and ``request``, and the
-        teardown functions see no exception when it handled it)."""
+        teardown functions see no exception when it handled it).
+
+        :param cache: keep what is called for the next such event (the handler takes the
+            event's values as they are; the table forgets it when a handler changes)
+        """
         fn, values = found
         table = self.handlers
         on_error = table.error_handlers.get(socket.nsp.name, table.default_error_handler)
         if on_error is not None:
-            fn, values = _handled, (fn, on_error, *values)
+            fn = functools.partial(_handled, fn, on_error)
+        if cache and len(table.calls) < _MAX_CALLS:
+            table.calls[(socket.nsp.name, event, len(values))] = fn
         return context_of(self.app, socket).run(socket, event, args, fn, values,
                                                 self.manage_session)
 
@@ -181,10 +191,15 @@ class Dispatcher:
             ack = args.pop() if args and isinstance(args[-1], Ack) else None
             if log.isEnabledFor(logging.INFO):
                 log.info("received event %r from %s [%s]", event, socket.id, socket.nsp.name)
-            found = self._find(socket, event, args)
-            if found is None:
-                return
-            result = self._run(socket, event, args, found)
+            fn = self.handlers.calls.get((socket.nsp.name, event, len(args)))
+            if fn is not None:  # a handler registered for the event, found before
+                result = context_of(self.app, socket).run(socket, event, args, fn, args,
+                                                          self.manage_session)
+            else:
+                found = self._find(socket, event, args)
+                if found is None:
+                    return
+                result = self._run(socket, event, args, found, cache=found[1] is args)
             if ack is not None and not ack.sent:
                 ack(*ack_values(result))
         except Exception as exc:

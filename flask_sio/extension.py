@@ -151,6 +151,7 @@ class SocketIO:
         """
         namespace = namespace or "/"
         self._handlers.events.setdefault(namespace, {})[event] = Registered(handler)
+        self._handlers.changed()
         self._bind(namespace)
 
     def on(self, event: str, namespace: Optional[str] = None) -> Callable[[Handler], Handler]:
@@ -171,18 +172,21 @@ class SocketIO:
         """Decorator for the error handler of ``namespace``: ``fn(exc)``."""
         def decorator(handler: Handler) -> Handler:
             self._handlers.error_handlers[namespace or "/"] = handler
+            self._handlers.changed()
             return handler
         return decorator
 
     def on_error_default(self, handler: Handler) -> Handler:
         """Decorator for the error handler of namespaces without their own."""
         self._handlers.default_error_handler = handler
+        self._handlers.changed()
         return handler
 
     def on_namespace(self, namespace_handler: Any) -> None:
         """Register a class-based ``Namespace`` instance."""
         namespace_handler._set_socketio(self)
         self._handlers.namespaces[namespace_handler.namespace] = namespace_handler
+        self._handlers.changed()
         self._bind(namespace_handler.namespace)
 
     def _bind(self, namespace: str) -> None:

@@ -62,7 +62,7 @@ class HandlerTable:
     The name ``"*"`` stands for every namespace (or event) without its own handler.
     """
 
-    __slots__ = ("events", "namespaces", "error_handlers", "default_error_handler")
+    __slots__ = ("events", "namespaces", "error_handlers", "default_error_handler", "calls")
 
     def __init__(self) -> None:
         #: namespace → event → handler
@@ -73,6 +73,13 @@ class HandlerTable:
         self.error_handlers: Dict[str, Handler] = {}
         #: the error handler of namespaces without one of their own
         self.default_error_handler: Optional[Handler] = None
+        #: (namespace, event, number of values) → what the dispatcher calls for it, for
+        #: events that a handler registered for the event takes; cleared by ``changed``
+        self.calls: Dict[Tuple[str, str, int], Handler] = {}
+
+    def changed(self) -> None:
+        """Forget the calls found so far: a handler was added or replaced."""
+        self.calls.clear()
 
     def namespace_names(self) -> List[str]:
         """The namespaces that have handlers (function ones first, then class-based)."""
