@@ -202,10 +202,7 @@ class LeanHandler:
         if type(sock) is not _PlainSocket:  # TLS: pywsgi reads through the TLS state
             self._hand_over(accepted)
             return
-        try:
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        except OSError:
-            pass
+        _no_delay(sock, self.server)
         try:
             self._serve(accepted)
         except (BrokenPipeError, ConnectionResetError, socket.timeout) as exc:
@@ -558,6 +555,30 @@ class _FailingBody(io.RawIOBase):
 
 _TIMED_OUT = _FailingBody("request body not received within request_timeout")
 _CUT_SHORT = _FailingBody("the client closed the connection mid-body")
+
+
+def _no_delay(sock: Any, server: Any) -> None:
+    """Nagle off for an accepted connection, with one ``setsockopt`` for all of them where
+    the system lets accepted sockets inherit it from the listening socket (Linux does):
+    set on the listener at the first connection, checked once on the next one."""
+    inherited = getattr(server, "lean_no_delay", None)
+    if inherited:
+        return
+    try:
+        if inherited is False:  # the listener has it: did this socket get it from there?
+            server.lean_no_delay = bool(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+            if server.lean_no_delay:
+                return
+            server.lean_no_delay = 0  # not inherited here: set it per connection
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if inherited is None:
+            server.lean_no_delay = 0
+            listener = getattr(server, "socket", None)
+            if listener is not None:
+                listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                server.lean_no_delay = False
+    except OSError:  # not TCP (a unix socket), or already closed
+        pass
 
 
 def _send_all(sock: Any, data: bytes) -> None:

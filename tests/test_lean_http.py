@@ -319,3 +319,50 @@ def test_the_http_edge_suites_pass_on_pywsgi_too() -> None:
     output = run.stdout.decode(errors="replace")
     assert run.returncode == 0, output[-4000:]
     assert " passed" in output and "failed" not in output
+
+
+def test_nagle_is_off_for_every_connection_with_one_setsockopt_where_inherited() -> None:
+    import gevent
+    from gevent import socket as gsocket
+
+    from sio_core.wsgi.app import PEER_SOCKET_KEY
+
+    seen = []
+
+    def allow(environ) -> bool:
+        seen.append(environ[PEER_SOCKET_KEY].getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+        return True
+
+    http = make_server(Server(allow_request=allow), port=0, http_parser="httptools")
+    http.start()
+    try:
+        for _ in range(4):
+            with gsocket.create_connection(("127.0.0.1", http.server_port), timeout=10) as conn:
+                conn.sendall(_head("GET", "/socket.io/?EIO=4&transport=polling"))
+                with gevent.Timeout(10):
+                    assert conn.recv(65536).startswith(b"HTTP/1.1 200")
+        assert seen == [1, 1, 1, 1]
+        assert http.socket.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
+        if sys.platform.startswith("linux"):  # inherited from the listener from then on
+            assert http.lean_no_delay is True
+    finally:
+        http.stop(timeout=1)
+
+
+def test_the_request_read_from_an_environ_has_every_field_in_its_place() -> None:
+    environ = {"REQUEST_METHOD": "post", "PATH_INFO": "/socket.io/", "QUERY_STRING": "a=1&a=2&b",
+               "HTTP_ORIGIN": "http://o", "HTTP_HOST": "h:1", "wsgi.url_scheme": "https",
+               "HTTP_ACCEPT_ENCODING": "gzip", "CONTENT_LENGTH": "12", "CONTENT_TYPE": "text/plain",
+               "HTTP_ACCESS_CONTROL_REQUEST_HEADERS": "x-a", "HTTP_UPGRADE": "WebSocket",
+               "HTTP_X_SOME_THING": "v", "REMOTE_ADDR": "10.0.0.1", "SERVER_NAME": "s"}
+    for _ in range(2):  # the header names are remembered after the first request
+        req = Request.from_environ(environ)
+        assert (req.method, req.path, dict(req.query), req.origin, req.host, req.scheme) == \
+            ("POST", "/socket.io/", {"a": "1", "b": ""}, "http://o", "h:1", "https")
+        assert (req.accept_encoding, req.content_length, req.content_type, req.request_headers,
+                req.websocket, req.remote_addr, req.query_string) == \
+            ("gzip", 12, "text/plain", "x-a", True, "10.0.0.1", "a=1&a=2&b")
+        assert dict(req.headers) == {
+            "origin": "http://o", "host": "h:1", "accept-encoding": "gzip",
+            "access-control-request-headers": "x-a", "upgrade": "WebSocket",
+            "x-some-thing": "v", "content-type": "text/plain"}

@@ -42,37 +42,52 @@ class Request(NamedTuple):
     @classmethod
     def from_environ(cls, environ: Mapping[str, Any]) -> "Request":
         """Read a WSGI environ (first value wins for repeated query keys)."""
-        query_string = environ.get("QUERY_STRING", "")
+        get = environ.get
+        query_string = get("QUERY_STRING", "")
         query: Dict[str, str] = {}
         if "%" in query_string or "+" in query_string:
-            pairs = parse_qsl(query_string, keep_blank_values=True)
+            for key, value in parse_qsl(query_string, keep_blank_values=True):
+                query.setdefault(key, value)
         else:  # nothing to unquote (the clients' usual query): what parse_qsl would give
-            pairs = [pair.partition("=")[::2] for pair in query_string.split("&") if pair]
-        for key, value in pairs:
-            query.setdefault(key, value)
-        raw_length = environ.get("CONTENT_LENGTH") or ""
+            for pair in query_string.split("&"):
+                key, _, value = pair.partition("=")
+                if pair and key not in query:
+                    query[key] = value
+        raw_length = get("CONTENT_LENGTH") or ""
         try:
             length: Optional[int] = int(raw_length) if raw_length else None
         except ValueError:
             length = -1
-        content_type = environ.get("CONTENT_TYPE", "")
-        headers = {key[5:].replace("_", "-").lower(): value for key, value in environ.items()
-                   if key.startswith("HTTP_")}
+        content_type = get("CONTENT_TYPE", "")
+        headers: Dict[str, str] = {}
+        names = _HEADER_NAMES
+        for key, value in environ.items():
+            name = names.get(key, "")
+            if name == "":
+                name = _header_name(key)
+            if name is not None:
+                headers[name] = value
         if content_type:
             headers["content-type"] = content_type
-        return cls(
-            method=environ.get("REQUEST_METHOD", "GET").upper(),
-            path=environ.get("PATH_INFO", "") or "/",
-            query=query,
-            origin=environ.get("HTTP_ORIGIN"),
-            host=environ.get("HTTP_HOST"),
-            scheme=environ.get("wsgi.url_scheme", "http"),
-            accept_encoding=environ.get("HTTP_ACCEPT_ENCODING", ""),
-            content_length=length,
-            content_type=content_type,
-            request_headers=environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS"),
-            websocket=environ.get("HTTP_UPGRADE", "").lower() == "websocket",
-            headers=headers,
-            remote_addr=environ.get("REMOTE_ADDR", ""),
-            query_string=query_string,
-        )
+        # positional, in the fields' order (keywords cost a third of building it)
+        return tuple.__new__(cls, (
+            get("REQUEST_METHOD", "GET").upper(), get("PATH_INFO", "") or "/", query,
+            get("HTTP_ORIGIN"), get("HTTP_HOST"), get("wsgi.url_scheme", "http"),
+            get("HTTP_ACCEPT_ENCODING", ""), length, content_type,
+            get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS"),
+            get("HTTP_UPGRADE", "").lower() == "websocket", headers, get("REMOTE_ADDR", ""),
+            query_string))
+
+
+#: environ key -> header name (None: not a header), for the keys seen so far
+_HEADER_NAMES: Dict[str, Optional[str]] = {}
+_MAX_HEADER_NAMES = 512
+
+
+def _header_name(key: str) -> Optional[str]:
+    """The lower-case header name of an ``HTTP_`` environ key (None for other keys),
+    remembered for the next requests while the table is small (clients choose the keys)."""
+    name = key[5:].replace("_", "-").lower() if key.startswith("HTTP_") else None
+    if len(_HEADER_NAMES) < _MAX_HEADER_NAMES:
+        _HEADER_NAMES[key] = name
+    return name

@@ -36,6 +36,8 @@ StartResponse = Callable[..., Any]
 
 #: the environ key under which ``sio_core.serving``'s handler puts the client's socket
 PEER_SOCKET_KEY = "sio_core.socket"
+#: the ``Request`` ``check_websocket`` read, for ``__call__`` to reuse (popped there)
+_REQUEST_KEY = "sio_core.request"
 
 
 def peer_socket(environ: Dict[str, Any]) -> Any:
@@ -133,6 +135,7 @@ class WSGIApp:
         req = Request.from_environ(environ)
         if not self.handles(req.path):
             return None
+        environ[_REQUEST_KEY] = req  # read once: ``_handle`` takes it back
         try:
             self.check(req, environ)
         except RequestError as exc:
@@ -170,7 +173,7 @@ class WSGIApp:
         return [response.body]
 
     def _handle(self, environ: Dict[str, Any]) -> Optional[Response]:
-        req = Request.from_environ(environ)
+        req = environ.pop(_REQUEST_KEY, None) or Request.from_environ(environ)
         if not self.handles(req.path):
             return not_found()
         if self.static is not None and req.path.rstrip("/") != self.path:
