@@ -9,7 +9,10 @@ Each run starts a process (``PYTHONPATH`` = the tree) that serves ``bench/server
 websockets (Engine.IO 4, namespace ``/``) from greenlets of the same process. Every client
 sends ``--inflight`` emits in one write and reads until all are answered, ``--rounds``
 times: ``echo`` emits (answered by an ``echo`` event) then ``ack`` emits (answered by the
-acknowledgement), with the payload of ``bench/load.js``. The process's CPU time over each
+acknowledgement), with the payload of ``bench/load.js``. With ``--stream`` each client
+instead keeps ``--inflight`` emits outstanding and sends a new one for every answer, as
+``load.js``'s round-trip scenario does, its ack ids counting up from ``--ack-start``
+(the benchmark's clients reach three to four digits). The process's CPU time over each
 timed phase, divided by the round trips, is the figure: the clients' share (one write per
 batch of emits, a loop over the answers' frame headers) is a small constant, and the
 variation between loaded machines that a second process brings does not apply, so A/B
@@ -107,13 +110,40 @@ def _child(args: argparse.Namespace) -> None:
     batches = {
         "echo": b"".join(_masked("42" + json.dumps(["echo", i, PAYLOAD], separators=(",", ":")))
                          for i in range(args.inflight)),
-        "ack": b"".join(_masked("42%d" % i + json.dumps(["ack", i, PAYLOAD],
-                                                        separators=(",", ":")))
+        "ack": b"".join(_masked("42%d" % (args.ack_start + i)
+                                + json.dumps(["ack", args.ack_start + i, PAYLOAD],
+                                             separators=(",", ":")))
                         for i in range(args.inflight)),
     }
 
-    def drive(client: Tuple[socket.socket, bytearray], batch: bytes, rounds: int) -> None:
+    # --stream: one emit per answer, as load.js's keepBusy does; the ack ids count up per
+    # client (a ring of pre-masked frames much longer than what is in flight)
+    ring = 4096
+    streams = {
+        "echo": [_masked("42" + json.dumps(["echo", i, PAYLOAD], separators=(",", ":")))
+                 for i in range(ring)],
+        "ack": [_masked("42%d" % (args.ack_start + i)
+                        + json.dumps(["ack", args.ack_start + i, PAYLOAD],
+                                     separators=(",", ":"))) for i in range(ring)],
+    }
+
+    def drive(client: Tuple[socket.socket, bytearray], kind: str, rounds: int) -> None:
         sock, buffer = client
+        batch = batches[kind]
+        if args.stream:
+            frames = streams[kind]
+            total = rounds * args.inflight
+            sock.sendall(b"".join(frames[:args.inflight]))
+            sent, got = args.inflight, 0
+            while got < total:
+                buffer += sock.recv(65536)
+                answered = _frames(buffer)
+                got += answered
+                more = min(answered, total - sent)
+                if more:
+                    sock.sendall(b"".join(frames[(sent + i) % ring] for i in range(more)))
+                    sent += more
+            return
         for _ in range(rounds):
             sock.sendall(batch)
             got = 0
@@ -123,11 +153,11 @@ def _child(args: argparse.Namespace) -> None:
 
     result: Dict[str, float] = {}
     for kind in args.kinds.split(","):
-        gevent.joinall([gevent.spawn(drive, c, batches[kind], max(1, args.rounds // 10))
+        gevent.joinall([gevent.spawn(drive, c, kind, max(1, args.rounds // 10))
                         for c in clients])  # warm-up
         started = time.process_time()
         wall = time.monotonic()
-        gevent.joinall([gevent.spawn(drive, c, batches[kind], args.rounds) for c in clients])
+        gevent.joinall([gevent.spawn(drive, c, kind, args.rounds) for c in clients])
         cpu = time.process_time() - started
         ops = args.clients * args.inflight * args.rounds
         result[kind] = 1e6 * cpu / ops
@@ -144,6 +174,10 @@ def main(argv: Optional[List[str]] = None) -> None:
     parser.add_argument("--inflight", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=100, help="batches per client and run")
     parser.add_argument("--kinds", default=",".join(KINDS), help="echo,ack (default), or one")
+    parser.add_argument("--stream", action="store_true",
+                        help="a new emit per answer (as bench/load.js), not lock-step batches")
+    parser.add_argument("--ack-start", type=int, default=0,
+                        help="first ack id (the benchmark's clients reach 3-4 digits)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -159,7 +193,8 @@ def main(argv: Optional[List[str]] = None) -> None:
                 [sys.executable, str(Path(path).resolve() / "bench" / "event_cost.py")
                  if (Path(path) / "bench" / "event_cost.py").exists() else __file__,
                  "--child", "--clients", str(args.clients), "--inflight", str(args.inflight),
-                 "--rounds", str(args.rounds), "--kinds", args.kinds],
+                 "--rounds", str(args.rounds), "--kinds", args.kinds,
+                 "--ack-start", str(args.ack_start)] + (["--stream"] if args.stream else []),
                 env=env, cwd=os.path.abspath(path), check=True, capture_output=True,
                 text=True, timeout=600).stdout
             figures = json.loads(out.strip().splitlines()[-1])
