@@ -1,8 +1,10 @@
 """Reading the Engine.IO query and building the open packet."""
 from __future__ import annotations
 
+import functools
 import json
-from typing import Mapping, NamedTuple, Optional, Sequence
+import re
+from typing import Any, Dict, Mapping, NamedTuple, Optional, Sequence, Tuple
 
 from .errors import BadRequest, TransportUnknown, UnsupportedProtocolVersion
 from .packet import SUPPORTED_VERSIONS, Packet, PacketType
@@ -68,12 +70,27 @@ def open_packet(
     :param ping_timeout: seconds to wait for a heartbeat
     :param max_payload: largest payload accepted (sent in protocol 4 only)
     """
-    info = {
-        "sid": sid,
+    if not _PLAIN_ID.fullmatch(sid):
+        sid_json = json.dumps(sid)
+    else:  # the usual ids: nothing to escape
+        sid_json = '"' + sid + '"'
+    return Packet(PacketType.OPEN, '{"sid":' + sid_json + _open_tail(
+        version >= 4, tuple(upgrades), ping_interval, ping_timeout, max_payload))
+
+
+#: an id that JSON quotes as it is
+_PLAIN_ID = re.compile(r"[A-Za-z0-9_.~-]*")
+
+
+@functools.lru_cache(maxsize=16)
+def _open_tail(with_max_payload: bool, upgrades: Tuple[str, ...], ping_interval: float,
+               ping_timeout: float, max_payload: int) -> str:
+    """What follows the sid in an open packet: the same for every session of a server."""
+    info: Dict[str, Any] = {
         "upgrades": list(upgrades),
         "pingInterval": round(ping_interval * 1000),
         "pingTimeout": round(ping_timeout * 1000),
     }
-    if version >= 4:
+    if with_max_payload:
         info["maxPayload"] = max_payload
-    return Packet(PacketType.OPEN, json.dumps(info, separators=(",", ":")))
+    return "," + json.dumps(info, separators=(",", ":"))[1:]
