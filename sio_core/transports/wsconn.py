@@ -165,20 +165,23 @@ class WebSocket:
     :param sock: the socket, for sending
     :param max_size: largest message accepted, in bytes
     :param client: we are the client: mask what we send, expect unmasked frames
+    :param nodelay: turn Nagle's algorithm off on ``sock`` (false: it is off already)
     """
 
     __slots__ = ("_read1", "_sock", "_decoder", "max_size", "_lock", "closed", "client",
                  "owns_socket", "deflate")
 
-    def __init__(self, rfile: Any, sock: Any, max_size: int, client: bool = False) -> None:
+    def __init__(self, rfile: Any, sock: Any, max_size: int, client: bool = False,
+                 *, nodelay: bool = True) -> None:
         # what is there without waiting for more (a reader without read1 waits: still
         # correct); without a reader, the socket's own recv
         self._read1 = sock.recv if rfile is None else getattr(rfile, "read1", rfile.read)
         self._sock = sock
-        try:  # small frames must not wait for Nagle's algorithm
-            sock.setsockopt(socketlib.IPPROTO_TCP, socketlib.TCP_NODELAY, 1)
-        except (OSError, AttributeError):
-            pass
+        if nodelay:  # small frames must not wait for Nagle's algorithm
+            try:
+                sock.setsockopt(socketlib.IPPROTO_TCP, socketlib.TCP_NODELAY, 1)
+            except (OSError, AttributeError):
+                pass
         self._decoder = FrameDecoder(
             max_size, client, _accelerated_unmask if _XorMasker is not None else None)
         self.max_size = max_size
@@ -212,7 +215,8 @@ class WebSocket:
             ws = cls(*upgraded.take_over(), max_size)
         else:
             sock, pending = upgraded.detach()
-            ws = cls(None, sock, max_size)
+            # sio_core.serving's handlers turned Nagle off for the connection already
+            ws = cls(None, sock, max_size, nodelay=False)
             ws.owns_socket = True
             if pending:
                 ws._decoder.feed(pending)
