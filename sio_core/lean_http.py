@@ -560,25 +560,33 @@ _CUT_SHORT = _FailingBody("the client closed the connection mid-body")
 def _no_delay(sock: Any, server: Any) -> None:
     """Nagle off for an accepted connection, with one ``setsockopt`` for all of them where
     the system lets accepted sockets inherit it from the listening socket (Linux does):
-    set on the listener at the first connection, checked once on the next one."""
-    inherited = getattr(server, "lean_no_delay", None)
-    if inherited:
+    set on the listener at the first connection, then looked for (``getsockopt``) on the
+    next ones until one has it (those already queued when the listener got it have not),
+    for ``_NO_DELAY_PROBES`` connections at most, else set per connection as before."""
+    state = getattr(server, "lean_no_delay", None)
+    if state is True:
         return
     try:
-        if inherited is False:  # the listener has it: did this socket get it from there?
-            server.lean_no_delay = bool(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
-            if server.lean_no_delay:
-                return
-            server.lean_no_delay = 0  # not inherited here: set it per connection
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        if inherited is None:
+        if state is None:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             server.lean_no_delay = 0
             listener = getattr(server, "socket", None)
             if listener is not None:
                 listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-                server.lean_no_delay = False
+                server.lean_no_delay = _NO_DELAY_PROBES
+            return
+        if state:  # probes left
+            if sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY):
+                server.lean_no_delay = True
+                return
+            server.lean_no_delay = state - 1
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     except OSError:  # not TCP (a unix socket), or already closed
         pass
+
+
+#: connections looked at for an inherited TCP_NODELAY before setting it on each one
+_NO_DELAY_PROBES = 64
 
 
 def _send_all(sock: Any, data: bytes) -> None:
