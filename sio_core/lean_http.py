@@ -57,8 +57,14 @@ MAX_HEADERS = 100
 _READ_SIZE = 65536
 _METHODS = frozenset({"GET", "POST", "OPTIONS"})
 _WEBSOCKET_VERSIONS = ("13", "8", "7")
-_REQUEST_TIMEOUT_RESPONSE = (b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n"
-                             b"Content-Length: 0\r\n\r\n")
+#: the answer to a request that missed a deadline (both HTTP paths send it)
+REQUEST_TIMEOUT_RESPONSE = (b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n"
+                            b"Content-Length: 0\r\n\r\n")
+
+
+def peer_host(address: Any) -> str:
+    """The host part of a connection's ``client_address``, for the logs (``-`` if none)."""
+    return address[0] if isinstance(address, tuple) else str(address or "-")
 
 
 def lean_available() -> bool:
@@ -283,7 +289,7 @@ class LeanHandler:
             if data is None:
                 log.debug("closing the connection of %s: no request head within "
                           "headers_timeout=%gs", self._peer(), limit)
-                self._send_quietly(_REQUEST_TIMEOUT_RESPONSE)
+                self._send_quietly(REQUEST_TIMEOUT_RESPONSE)
                 return None
             if not data:
                 return None if not buffer.strip() else -1
@@ -349,7 +355,7 @@ class LeanHandler:
         self.socket.settimeout(None)  # the deadlines bound the request, not the answer
         status, headers, payload = self._call(app, environ)
         if body is _TIMED_OUT:
-            self._send_quietly(_REQUEST_TIMEOUT_RESPONSE)
+            self._send_quietly(REQUEST_TIMEOUT_RESPONSE)
             return False
         close = self._respond(status, headers, payload, not keep_alive)
         self._log(method, url, status, len(payload))
@@ -526,8 +532,7 @@ class LeanHandler:
             pass
 
     def _peer(self) -> str:
-        address = self.client_address
-        return address[0] if isinstance(address, tuple) else str(address or "-")
+        return peer_host(self.client_address)
 
     def _log(self, method: str, url: str, status: str, length: int) -> None:
         level = logging.INFO if getattr(self.server, "log_requests", False) else logging.DEBUG

@@ -39,9 +39,6 @@ Check = Callable[[dict], Optional[Response]]
 #: connection the server is closing
 KEEPALIVE_GRACE = 1.0
 
-_REQUEST_TIMEOUT_RESPONSE = (b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n"
-                             b"Content-Length: 0\r\n\r\n")
-
 
 @dataclasses.dataclass(frozen=True)
 class HttpTimeouts:
@@ -271,13 +268,12 @@ class SioWebSocketHandler(WebSocketHandler):
     def _send_request_timeout(self) -> None:
         try:
             with runtime.Timeout(1.0, False):  # a client that reads nothing gets nothing
-                self.socket.sendall(_REQUEST_TIMEOUT_RESPONSE)
+                self.socket.sendall(lean_http.REQUEST_TIMEOUT_RESPONSE)
         except OSError:
             pass
 
     def _peer(self) -> str:
-        address = self.client_address
-        return address[0] if isinstance(address, tuple) else str(address or "-")
+        return lean_http.peer_host(self.client_address)
 
     def upgrade_websocket(self) -> Any:
         if self.environ.get("HTTP_UPGRADE", "").lower() == "websocket":
