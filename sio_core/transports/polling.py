@@ -223,7 +223,9 @@ def handle_post(conn: Connection, query: EngineQuery, req: Request,
                     conn.dispatch([event])
         except ProtocolError as exc:
             log.info("closing %s: malformed payload: %s", conn.sid, exc)
-            conn.close(exc.reason)
+            # the close packet only for a GET waiting now; else the session is gone at
+            # once and the next GET hears it is unknown (engine.io's answers, both)
+            conn.close(exc.reason, notify=session.getting)
             return ok_response()
     finally:
         session.end_post()

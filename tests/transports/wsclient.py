@@ -346,16 +346,6 @@ def assert_sid_gone(port: int, version: int, sid: str) -> None:
     assert error_of(reply)["code"] == 1
 
 
-def assert_closed_then_gone(port: int, version: int, sid: str, extra: str = "") -> None:
-    """After a malformed POST (answered ``ok``, as engine.io does): the next polling GET
-    carries the close packet, then the server no longer knows the session."""
-    reply = request(port, "GET", "EIO=%d&transport=polling&sid=%s%s" % (version, sid, extra))
-    assert reply.status == 200
-    close = b"1" if version == 4 else b"1:1"
-    assert reply.body == (close if "j=" not in extra else b'___eio[0]("%s");' % close)
-    assert_sid_gone(port, version, sid)
-
-
 def assert_closed_with(ws: WebSocketClient, code: int) -> None:
     """The server sends a close frame with ``code`` and ends the connection."""
     assert ws.recv_close() == code
