@@ -2,10 +2,24 @@
 from __future__ import annotations
 
 from types import MappingProxyType
-from typing import Any, Dict, Mapping, NamedTuple, Optional
+from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Tuple
 from urllib.parse import parse_qsl
 
-__all__ = ["Request"]
+__all__ = ["Request", "query_pairs"]
+
+
+def query_pairs(query_string: str) -> List[Tuple[str, str]]:
+    """The ``(key, value)`` pairs of a query string, in order, blank values kept: what
+    ``parse_qsl(query_string, keep_blank_values=True)`` gives, split directly when there is
+    nothing to unquote (the clients' usual query)."""
+    if "%" in query_string or "+" in query_string:
+        return parse_qsl(query_string, keep_blank_values=True)
+    pairs = []
+    for pair in query_string.split("&"):
+        if pair:
+            key, _, value = pair.partition("=")
+            pairs.append((key, value))
+    return pairs
 
 
 class Request(NamedTuple):
@@ -45,14 +59,9 @@ class Request(NamedTuple):
         get = environ.get
         query_string = get("QUERY_STRING", "")
         query: Dict[str, str] = {}
-        if "%" in query_string or "+" in query_string:
-            for key, value in parse_qsl(query_string, keep_blank_values=True):
-                query.setdefault(key, value)
-        else:  # nothing to unquote (the clients' usual query): what parse_qsl would give
-            for pair in query_string.split("&"):
-                key, _, value = pair.partition("=")
-                if pair and key not in query:
-                    query[key] = value
+        for key, value in query_pairs(query_string):
+            if key not in query:
+                query[key] = value
         raw_length = get("CONTENT_LENGTH") or ""
         try:
             length: Optional[int] = int(raw_length) if raw_length else None

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import logging
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Union
-from urllib.parse import parse_qsl
 
 from .. import debug, runtime
 from ..debug import trace
 from ..engineio import CloseReason
+from ..http import query_pairs
 from ..socketio import Decoder, Packet, PacketType, ProtocolError, encode, protocol_for
 from .socket import Handshake, Socket
 
@@ -119,7 +119,7 @@ class Client:
             return
         request = self.conn.request
         merged = dict(query)
-        merged.update(parse_qsl(request.query_string, keep_blank_values=True))
+        merged.update(query_pairs(request.query_string))
         if auth is not None and not isinstance(auth, dict):
             auth = None
         socket = Socket(nsp, self, self.protocol.socket_id(name, self.conn.sid),
