@@ -31,7 +31,7 @@ from gevent.socket import socket as _PlainSocket
 
 from . import runtime
 from .http import Response
-from .transports.wsconn import DEFLATE_KEY, TakeableWebSocket
+from .transports.wsconn import DEFLATE_KEY, UPGRADE_HEAD_KEY, TakeableWebSocket
 from .websocket import WebSocketProtocolError, accept_key, check_key
 from .wsgi.app import PEER_SOCKET_KEY, WSGIApp
 from .wsgi.middleware import Middleware
@@ -490,10 +490,14 @@ class LeanHandler:
         deflate = environ.get(DEFLATE_KEY)
         if deflate is not None:
             head += [b"\r\nSec-WebSocket-Extensions: ", deflate.params.header().encode("ascii")]
+        # the websocket transport sends the 101 with the open packet, in one write
+        environ[UPGRADE_HEAD_KEY] = b"".join(head) + b"\r\n\r\n"
         self.socket.settimeout(None)
-        _send_all(self.socket, b"".join(head) + b"\r\n\r\n")
         for _ in app(environ, _no_start_response):
             pass
+        unsent = environ.pop(UPGRADE_HEAD_KEY, None)
+        if unsent is not None and not self._released:  # the transport never got that far
+            _send_all(self.socket, unsent)
         return False
 
     def _release(self) -> Tuple[Any, bytes]:

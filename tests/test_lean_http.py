@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import socket
+import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -31,6 +32,8 @@ from tests.transports.wsclient import (
     RawReply,
     WebSocketClient,
     encode_frame,
+    polling_sid,
+    ws_connect,
 )
 
 pytestmark = pytest.mark.skipif(not lean_available(), reason="httptools is not installed")
@@ -289,6 +292,28 @@ def test_frames_sent_right_behind_the_upgrade_head_reach_the_session(lean, extra
         assert isinstance(first, str) and first.startswith("0{")  # the open packet
         # the pong of the ping sent with the head (and Socket.IO's connect of EIO=3)
         assert "3probe" in (ws.recv(), ws.recv())
+
+
+def _data_segments_in(sock: socket.socket) -> int:
+    """Segments with data this TCP socket received (Linux ``tcp_info.tcpi_data_segs_in``)."""
+    info = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 256)
+    assert len(info) >= 156, "tcp_info without tcpi_data_segs_in (Linux < 4.6)"
+    return struct.unpack_from("I", info, 152)[0]
+
+
+@pytest.mark.parametrize("version", [4, 3])
+def test_a_new_session_gets_the_101_and_its_open_packet_in_one_write(lean, version) -> None:
+    """One send, not two, per websocket set-up; an upgrade still gets its 101 at once."""
+    ws = ws_connect(lean.port, "EIO=%d&transport=websocket" % version)
+    with ws:
+        first = ws.recv()
+        assert isinstance(first, str) and first.startswith("0{")
+        assert _data_segments_in(ws.sock) == 1
+    sid = polling_sid(lean.port, version)
+    upgrading = ws_connect(lean.port, "EIO=%d&transport=websocket&sid=%s" % (version, sid))
+    with upgrading:
+        upgrading.send("2probe")
+        assert upgrading.recv() == "3probe"
 
 
 # -- both paths ----------------------------------------------------------------------------

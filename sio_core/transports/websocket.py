@@ -24,7 +24,7 @@ from ..http import Request
 from ..server.engine import Connection, EngineServer
 from ..websocket import encode_message
 from . import wsconn
-from .wsconn import DEFLATE_KEY, PENDING, ConnectionClosed, group_writes
+from .wsconn import DEFLATE_KEY, PENDING, UPGRADE_HEAD_KEY, ConnectionClosed, group_writes
 
 __all__ = ["agree_deflate", "serve_websocket"]
 
@@ -145,7 +145,16 @@ class _Writer:
             return
         if not session.outbox:
             return
-        writes = self.take_writes(cache)
+        self._try_send(self.take_writes(cache))
+
+    def write_first(self, head: bytes) -> None:
+        """Write ``head`` (the serving edge's 101) and what is queued (the open packet) now,
+        in one send."""
+        writes = self.take_writes()
+        writes[:1] = [head + writes[0]] if writes else [head]
+        self._try_send(writes)
+
+    def _try_send(self, writes: List[bytes]) -> None:
         try:
             leftover = self.ws.try_send(writes)
         except OSError:
@@ -350,12 +359,18 @@ def _read(conn: Connection, ws: wsconn.WebSocket, writer: _Writer, wait: bool,
         _read_failed(conn, writer, exc)
 
 
-def _run(conn: Connection, ws: wsconn.WebSocket) -> None:
+def _run(conn: Connection, ws: wsconn.WebSocket, head: Optional[bytes] = None) -> None:
     """Serve the session on ``ws``: returns at once when ``ws`` owns its connection
-    (the event loop drives it from then on), else when the connection has ended."""
+    (the event loop drives it from then on), else when the connection has ended.
+
+    :param head: the 101 the serving edge left unsent, written with the open packet
+    """
     writer = _Writer(conn, ws)
     conn.waiter = writer
-    conn.wake()  # what is queued already (the open packet) goes out
+    if head is None:
+        conn.wake()  # what is queued already (the open packet) goes out
+    else:
+        writer.write_first(head)
     if ws.owns_socket:
         reader = writer.reader = _Reader(conn, ws, writer)
         reader.read()  # what came with the request; then the watcher
@@ -431,19 +446,26 @@ def serve_websocket(engine: EngineServer, query: EngineQuery, environ: Any,
 
     :param environ: the request's WSGI environ (the session keeps it; gevent-websocket's
         connection is under ``wsgi.websocket``; the ``PerMessageDeflate`` agreed, if any,
-        under ``wsconn.DEFLATE_KEY``, also in the environ of a polling session that upgrades)
+        under ``wsconn.DEFLATE_KEY``, also in the environ of a polling session that upgrades;
+        the 101 under ``wsconn.UPGRADE_HEAD_KEY`` when the serving edge left it to be sent)
     :param req: the request, as the WSGI edge read it
     """
     ws = wsconn.WebSocket.from_environ(environ, engine.options.max_http_buffer_size)
     if ws.owns_socket:
         _let_request_go(environ, ws)
+    head: Optional[bytes] = environ.pop(UPGRADE_HEAD_KEY, None)
     served = False
     try:
         if query.sid is None:
             opened = engine.open(query, environ, req)
             served = True
-            _run(opened, ws)
+            _run(opened, ws, head)
             return
+        if head is not None:
+            try:
+                ws.send_writes([head])
+            except OSError:
+                return
         conn = engine.get(query.sid)
         if conn is None or not conn.session.can_upgrade() or conn.version != query.version:
             ws.close(1008)

@@ -41,7 +41,7 @@ except ImportError:  # pragma: no cover - depends on the environment
     _XorMasker = None
 
 __all__ = ["BATCH_FROM", "ConnectionClosed", "DEFLATE_KEY", "PENDING", "TakeableWebSocket",
-           "WebSocket", "WebSocketError", "accept_deflate", "group_writes"]
+           "UPGRADE_HEAD_KEY", "WebSocket", "WebSocketError", "accept_deflate", "group_writes"]
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +62,11 @@ _LINGER_RESET = struct.pack("ii", 1, 0)
 #: the environ key under which the serving edge puts the ``PerMessageDeflate`` of the
 #: permessage-deflate it agreed in the 101 (absent: no extension)
 DEFLATE_KEY = "sio_core.permessage_deflate"
+
+#: the environ key under which the serving edge may leave its ``101 Switching Protocols``
+#: answer unsent: the websocket transport then sends it with the first frames (for a new
+#: session, the open packet: one write, not two), and at once before anything else
+UPGRADE_HEAD_KEY = "sio_core.upgrade_head"
 
 
 def accept_deflate(environ: Dict[str, Any], options: Optional[DeflateOptions]) -> None:
