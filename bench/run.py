@@ -127,10 +127,10 @@ def machine(pinned: bool) -> List[tuple]:
 
 
 def run_scenario(scenario: Scenario, sizes: Sizes, runs: int) -> Runs:
-    """``runs`` rounds (at most ``scenario.max_rounds``); each runs every server once per
-    sub-scenario, the servers alternating, their order rotating from round to round."""
+    """``scenario.rounds(runs)`` rounds; each runs every server once per sub-scenario, the
+    servers alternating, their order rotating from round to round."""
     results: Runs = {name: [] for name in scenario.variants}
-    rounds = min(runs, scenario.max_rounds or runs)
+    rounds = scenario.rounds(runs)
     impls = list(scenario.impls)
     for round_no in range(1, rounds + 1):
         shift = (round_no - 1) % len(impls)
@@ -351,7 +351,20 @@ def targets(all_runs: Dict[str, Runs], sizes: Sizes) -> List[str]:
     return lines
 
 
-def _method(sizes: Sizes, runs: int, quick: bool) -> List[str]:
+def _rounds_run(all_runs: Dict[str, Runs]) -> Dict[str, int]:
+    """How many rounds each scenario of the run had (its variant with the most)."""
+    return {key: max(len(runs) for runs in runs_of.values())
+            for key, runs_of in all_runs.items() if runs_of}
+
+
+def _more_rounds(all_runs: Dict[str, Runs], runs: int) -> str:
+    """The scenarios that had another number of rounds than ``runs``, for the method."""
+    counts = _rounds_run(all_runs)
+    return "".join(", %s %d" % (s.title.split(" ", 1)[1], counts[s.key]) for s in SCENARIOS
+                   if counts.get(s.key, runs) != runs)
+
+
+def _method(all_runs: Dict[str, Runs], sizes: Sizes, runs: int, quick: bool) -> List[str]:
     lean = sizes.client == "lean"
     json_note = ("each server's default JSON library (sio_core and flask_sio: orjson when "
                  "installed; python-socketio and Flask-SocketIO: the standard library's json)"
@@ -361,8 +374,9 @@ def _method(sizes: Sizes, runs: int, quick: bool) -> List[str]:
     return [
         "## Method", "",
         "- **Servers** (`bench/servers.py`): every run starts fresh server process(es) on a "
-        "free 127.0.0.1 port. *sio_core* is `sio_core.Server` served by "
-        "`sio_core.serving.make_server`; *flask_sio* a Flask app with `flask_sio.SocketIO`, "
+        "free 127.0.0.1 port. *sio_core* is `sio_core.Server` on "
+        "`sio_core.serving.make_server`, served by its `serve_forever`; *flask_sio* a Flask "
+        "app with `flask_sio.SocketIO`, "
         "served by `SocketIO.run`; *python-socketio* is `socketio.Server(async_mode=\"gevent\")` "
         "in `socketio.WSGIApp` and *Flask-SocketIO* a Flask app with "
         "`SocketIO(async_mode=\"gevent\")`, both served by "
@@ -387,9 +401,9 @@ def _method(sizes: Sizes, runs: int, quick: bool) -> List[str]:
         "shown as % of one core. *Server CPU per op* (server CPU time / operations) is the "
         "least noisy comparison: it does not depend on who waited for whom. *Other processes' "
         "CPU* is what the rest of the machine used meanwhile.",
-        "- **Order**: every scenario runs %d round(s); each round runs every server once per "
+        "- **Order**: every scenario runs %d round(s)%s; each round runs every server once per "
         "sub-scenario, alternating the five (the order rotates from round to round). Medians, "
-        "min–max and ratios of medians are reported." % runs,
+        "min–max and ratios of medians are reported." % (runs, _more_rounds(all_runs, runs)),
         "",
         "Scenarios and sizes%s:" % (" (reduced by `--quick`)" if quick else ""),
         "",
@@ -449,8 +463,10 @@ def write_results(path: Path, all_runs: Dict[str, Runs], sizes: Sizes, runs: int
     if quick:
         out += ["**Quick run**: small sizes and one round, for a smoke test only; the numbers "
                 "are noisy. Run `python bench/run.py` for the real table.", ""]
+    counts = sorted(set(_rounds_run(all_runs).values()) - {1} or {runs})
+    span = "%d" % counts[0] if counts[0] == counts[-1] else "%d–%d" % (counts[0], counts[-1])
     out += ["## Headline (%s; README.md's speed table)" % (
-        "medians of %d rounds" % runs if runs > 1 else "one round"), ""]
+        "medians of %s rounds" % span if runs > 1 else "one round"), ""]
     out += headline(all_runs, sizes)
     others = [r["other_cpu"] for runs_of in all_runs.values() for variant_runs in runs_of.values()
               for r in variant_runs if "other_cpu" in r]
@@ -463,7 +479,7 @@ def write_results(path: Path, all_runs: Dict[str, Runs], sizes: Sizes, runs: int
 
     out += ["", "## Machine", "", "| | |", "|---|---|"]
     out += ["| %s | %s |" % tuple(row) for row in machine_rows]
-    out += [""] + _method(sizes, runs, quick)
+    out += [""] + _method(all_runs, sizes, runs, quick)
 
     out += ["## Details", ""]
     for scenario in SCENARIOS:

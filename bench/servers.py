@@ -2,8 +2,8 @@
 
 Five implementations with the same handlers:
 
-- ``sio_core``: ``sio_core.Server`` served by ``sio_core.serving.make_server`` (gevent,
-  monkey-patched, pywsgi + gevent-websocket);
+- ``sio_core``: ``sio_core.Server`` on ``sio_core.serving.make_server``, served by its
+  ``serve_forever`` (gevent, monkey-patched, pywsgi + gevent-websocket);
 - ``flask_sio``: a Flask app with ``flask_sio.SocketIO``, served by ``SocketIO.run``;
 - ``python-socketio``: ``socketio.Server(async_mode="gevent")`` in ``socketio.WSGIApp``,
   served by ``gevent.pywsgi.WSGIServer`` with geventwebsocket's ``WebSocketHandler``;
@@ -72,7 +72,7 @@ def build_sio_core(host: str, port: int, redis_url: Optional[str], channel: str,
                    json_module: Optional[str]) -> object:
     """sio_core's server with the benchmark handlers, serving on ``host:port``."""
     from sio_core import Server
-    from sio_core.serving import make_server
+    from sio_core.serving import make_server, serve_forever
 
     options = dict(ping_interval=PING_INTERVAL, ping_timeout=PING_TIMEOUT,
                    max_http_buffer_size=MAX_HTTP_BUFFER_SIZE, origins="*")
@@ -105,15 +105,16 @@ def build_sio_core(host: str, port: int, redis_url: Optional[str], channel: str,
         def bcast(room, payload, *_ack):
             io.to(room).emit("msg", payload)
 
-    return make_server(io, host, port)
+    server = make_server(io, host, port)
+    return _Runner(lambda: serve_forever(server))
 
 
 #: the older name (bench/what_if.py and debug_cost.py of older commits build "ours")
 build_ours = build_sio_core
 
 
-class _FlaskRunner:
-    """``serve_forever()`` for a Flask app whose extension serves it with ``run``."""
+class _Runner:
+    """``serve_forever()`` for a server that the library's own function serves."""
 
     def __init__(self, run: Callable[[], None]) -> None:
         self._run = run
@@ -141,7 +142,7 @@ def build_flask_sio(host: str, port: int, redis_url: Optional[str], channel: str
         options["json"] = json
     socketio = SocketIO(app, **options)
     _flask_handlers(socketio, emit, join_room)
-    return _FlaskRunner(lambda: socketio.run(app, host=host, port=port, debug=False,
+    return _Runner(lambda: socketio.run(app, host=host, port=port, debug=False,
                                              use_reloader=False, log_output=False))
 
 
