@@ -16,7 +16,7 @@ from __future__ import annotations
 import json as stdjson
 from typing import Any, Callable, Tuple
 
-from ..socketio import default_dumps, default_loads, javascript_json
+from ..socketio import default_dumps, default_loads, javascript_json, refuses_binary
 
 __all__ = ["json_functions"]
 
@@ -56,4 +56,4 @@ def json_functions(spec: Any = None) -> Tuple[Dumps, Loads]:
         except ValueError:  # a lone-surrogate escape, a number beyond a double...
             return default_loads(text)  # ...or truly malformed: its ValueError then
 
-    return orjson_dumps, orjson_loads
+    return refuses_binary(orjson_dumps), orjson_loads

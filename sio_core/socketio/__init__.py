@@ -5,7 +5,15 @@ from .decoder import MAX_DEPTH, Decoder, decode_text
 from .errors import ProtocolError
 from .events import RESERVED_EVENTS, is_reserved
 from .jsontext import javascript_json
-from .packet import EncodedPacket, Packet, PacketType, default_dumps, default_loads, encode
+from .packet import (
+    EncodedPacket,
+    Packet,
+    PacketType,
+    default_dumps,
+    default_loads,
+    encode,
+    refuses_binary,
+)
 from .recovery import (
     RECOVERABLE_REASONS,
     PacketLog,
@@ -24,6 +32,7 @@ __all__ = [
     "PersistedSession", "Protocol", "ProtocolError", "RECOVERABLE_REASONS", "RESERVED_EVENTS",
     "RecoveryOptions", "SessionStore", "V4", "V5", "ack_result", "ack_values", "decode_text",
     "default_dumps", "default_loads", "encode", "has_binary", "is_recoverable", "is_reserved",
+    "refuses_binary",
     "javascript_json", "join_binary", "protocol_for", "recovery_auth", "recovery_request",
     "reply_pid", "split_binary",
 ]

@@ -7,7 +7,8 @@ from typing import Any, Callable, List, NamedTuple, Optional
 from . import jsontext
 from .binary import has_binary, split_binary
 
-__all__ = ["PacketType", "Packet", "EncodedPacket", "encode", "default_dumps", "default_loads"]
+__all__ = ["PacketType", "Packet", "EncodedPacket", "encode", "default_dumps", "default_loads",
+           "refuses_binary"]
 
 
 class PacketType(IntEnum):
@@ -42,8 +43,22 @@ class EncodedPacket(NamedTuple):
         return [self.text, *self.attachments] if self.attachments else [self.text]
 
 
+_REFUSES_BINARY = "_sio_refuses_binary"
+
+
+def refuses_binary(dumps: Callable[[Any], str]) -> Callable[[Any], str]:
+    """Declare that ``dumps`` raises TypeError for bytes, bytearray and memoryview wherever
+    they are in the value (the standard library's ``json`` and orjson do): ``encode`` then
+    tries it first and walks the data for binary values only when it refuses.
+
+    :returns: ``dumps``
+    """
+    setattr(dumps, _REFUSES_BINARY, True)
+    return dumps
+
+
 #: compact JSON as ``JSON.stringify`` writes it (see :mod:`.jsontext`)
-default_dumps = jsontext.dumps
+default_dumps = refuses_binary(jsontext.dumps)
 #: JSON parsing as ``JSON.parse`` does it: ``NaN``/``Infinity`` refused
 default_loads = jsontext.loads
 
@@ -60,9 +75,17 @@ def encode(packet: Packet, dumps: Callable[[Any], str] = default_dumps) -> Encod
     """
     ptype, namespace, data, ack_id = packet
     attachments: List[bytes] = []
-    if ptype in _BINARY_OF and has_binary(data):
-        data, attachments = split_binary(data)
-        ptype = _BINARY_OF[ptype]
+    text = None
+    if ptype in _BINARY_OF:
+        if data is not None and getattr(dumps, _REFUSES_BINARY, False):
+            try:  # the usual data has no binary value: no walk through it
+                text = dumps(data)
+            except TypeError:
+                if not has_binary(data):
+                    raise
+        if text is None and has_binary(data):
+            data, attachments = split_binary(data)
+            ptype = _BINARY_OF[ptype]
     if ptype is PacketType.BINARY_EVENT or ptype is PacketType.BINARY_ACK:
         head = "%d%d-" % (ptype, len(attachments))
     else:
@@ -71,6 +94,8 @@ def encode(packet: Packet, dumps: Callable[[Any], str] = default_dumps) -> Encod
         head += namespace + ","
     if ack_id is not None:
         head += str(ack_id)
-    if data is not None:
+    if text is not None:
+        head += text
+    elif data is not None:
         head += dumps(data)
     return EncodedPacket(head, attachments)

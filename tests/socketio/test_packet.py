@@ -14,6 +14,7 @@ from sio_core.socketio import (
     default_dumps,
     default_loads,
     encode,
+    refuses_binary,
 )
 
 from .strategies import ACK_IDS, ANY_WITH_BINARY, NAMESPACES, TEXT, count_binary, normalise
@@ -161,6 +162,31 @@ def test_custom_dumps_is_used() -> None:
     encoded = encode(Packet(PacketType.EVENT, "/chat", ["e", b"z"], 3),
                      lambda value: "<%d>" % len(value))
     assert encoded == EncodedPacket("51-/chat,3<2>", [b"z"])
+
+
+def test_a_dumps_not_declared_to_refuse_binary_still_gets_attachments() -> None:
+    """A JSON module that writes bytes itself (ujson does) is not asked first."""
+    def writes_bytes(value: object) -> str:
+        return json.dumps(value, default=lambda b: bytes(b).decode("latin-1"),
+                          separators=(",", ":"))
+
+    packet = Packet(PacketType.EVENT, "/", ["e", {"k": b"\x01"}])
+    assert encode(packet, writes_bytes) == EncodedPacket(
+        '51-["e",{"k":{"_placeholder":true,"num":0}}]', [b"\x01"])
+    # declared (wrongly, here): asked first, and what it wrote is sent as it is
+    assert encode(packet, refuses_binary(writes_bytes)).text == '2["e",{"k":"\\u0001"}]'
+
+
+@given(ptype=st.sampled_from([PacketType.EVENT, PacketType.ACK]), ack_id=st.none() | ACK_IDS,
+       args=st.lists(ANY_WITH_BINARY, max_size=4))
+def test_a_dumps_that_refuses_binary_encodes_as_one_that_is_not_asked_first(
+        ptype: PacketType, ack_id: object, args: list) -> None:
+    from sio_core.server.jsonlib import json_functions
+
+    for dumps in (default_dumps, json_functions(None)[0]):
+        data = ["ev", *args] if ptype is PacketType.EVENT else args
+        packet = Packet(ptype, "/", data, ack_id if ptype is PacketType.EVENT else 1)
+        assert encode(packet, dumps) == encode(packet, lambda value: dumps(value))
 
 
 @given(data=st.lists(TEXT | st.integers() | st.none(), max_size=5))
