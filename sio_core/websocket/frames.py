@@ -100,6 +100,16 @@ def _invalid_utf8() -> WebSocketProtocolError:
     return WebSocketProtocolError("invalid UTF-8 in a text message", 1007)
 
 
+def _payload(opcode: int, data: bytes) -> Event:
+    """A whole message's unmasked payload as its event: ``str`` for text, else ``bytes``."""
+    if opcode == OP_BINARY:
+        return data
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _invalid_utf8() from None
+
+
 def _parse_close(payload: bytes) -> Close:
     """A close frame's payload: empty, or a valid status code and a UTF-8 reason."""
     if not payload:
@@ -181,6 +191,9 @@ class FrameDecoder:
         """
         while not self._closed:
             if self._opcode < 0:
+                whole = self._short_message()
+                if whole is not None:
+                    return whole
                 if not self._read_header():
                     return None
             opcode = self._opcode
@@ -195,6 +208,23 @@ class FrameDecoder:
             if self._opcode >= 0:  # the frame's payload is still to come
                 return None
         return None
+
+    def _short_message(self) -> Optional[Event]:
+        """A whole text or binary message of at most 125 bytes in one masked frame, when
+        all of it has arrived: what clients send most, read at once, the frame state left
+        untouched. None for anything else, which ``_read_header`` reads and checks."""
+        buf, pos = self._buf, self._pos
+        if len(buf) - pos < 6 or self._message or self.client:
+            return None
+        b0, b1 = buf[pos], buf[pos + 1]
+        # FIN, no reserved bit, text or binary; masked, a 7-bit length
+        if (b0 != 0x81 and b0 != 0x82) or b1 < 0x80 or b1 > 0xFD:
+            return None
+        end = pos + 6 + (b1 & 0x7F)
+        if end > len(buf) or b1 & 0x7F > self.max_size:
+            return None
+        self._pos = end
+        return _payload(b0 & 0x0F, self._unmask(buf[pos + 2:pos + 6], buf[pos + 6:end]))
 
     # -- header --------------------------------------------------------------------
 
@@ -303,12 +333,7 @@ class FrameDecoder:
             self._opcode = -1
             if self._mask is not None:
                 data = self._unmask(self._mask, data)
-            if opcode == OP_BINARY:
-                return data
-            try:
-                return data.decode("utf-8")
-            except UnicodeDecodeError:
-                raise _invalid_utf8() from None
+            return _payload(opcode, data)
         piece = self._piece()
         if piece is not None:
             if deflated and piece:  # inflated piece by piece, within the limit

@@ -276,6 +276,12 @@ def test_the_header_alone_fails_a_message_over_the_limit() -> None:
     assert refused(big, max_size=10) == 1009
 
 
+def test_a_whole_short_frame_over_the_limit_fails_too() -> None:
+    """All of a short frame at once (the decoder's quick path) is held to the limit."""
+    assert refused(raw(OP_TEXT, b"x" * 11), max_size=10) == 1009
+    assert refused(raw(OP_TEXT, b"x" * 11, mask=None), max_size=10, client=True) == 1009
+
+
 def test_fragments_count_together() -> None:
     data = raw(OP_TEXT, b"x" * 6, fin=False) + raw(OP_CONT, b"y" * 5)
     assert refused(data, max_size=10) == 1009
