@@ -106,7 +106,7 @@ def build_sio_core(host: str, port: int, redis_url: Optional[str], channel: str,
             io.to(room).emit("msg", payload)
 
     server = make_server(io, host, port)
-    return _Runner(lambda: serve_forever(server))
+    return _Runner(lambda: serve_forever(server), io)
 
 
 #: the older name (bench/what_if.py and debug_cost.py of older commits build "ours")
@@ -116,8 +116,10 @@ build_ours = build_sio_core
 class _Runner:
     """``serve_forever()`` for a server that the library's own function serves."""
 
-    def __init__(self, run: Callable[[], None]) -> None:
+    def __init__(self, run: Callable[[], None], application: object = None) -> None:
         self._run = run
+        #: the WSGI application served
+        self.application = application
 
     def serve_forever(self) -> None:
         self._run()
