@@ -30,10 +30,10 @@ from gevent import pywsgi
 from gevent.socket import socket as _PlainSocket
 
 from . import runtime
-from .http import Response
+from .http import Request, Response
 from .transports.wsconn import DEFLATE_KEY, UPGRADE_HEAD_KEY, TakeableWebSocket
 from .websocket import WebSocketProtocolError, accept_key, check_key
-from .wsgi.app import PEER_SOCKET_KEY, WSGIApp
+from .wsgi.app import PEER_SOCKET_KEY, REQUEST_KEY, WSGIApp
 from .wsgi.middleware import Middleware
 
 try:
@@ -93,6 +93,30 @@ def find_engine_app(app: Any) -> Optional[WSGIApp]:
             return None
         app = app.wsgi_app  # Flask.__call__ calls it as it is
     return None
+
+
+#: a header name as sent -> its environ key and lower-case name (None: a name that only
+#: pywsgi serves), for the names seen so far (bounded: clients choose them)
+_HEADER_KEYS: Dict[bytes, Optional[Tuple[str, str]]] = {}
+_MAX_HEADER_KEYS = 512
+
+
+def _header_keys(raw_name: bytes) -> Optional[Tuple[str, str]]:
+    """The environ key pywsgi gives header ``raw_name`` and its lower-case name; None for
+    a name with ``_`` (pywsgi's rule) or a body framing the lean path leaves to pywsgi."""
+    key = raw_name.decode("latin-1").upper()
+    keys: Optional[Tuple[str, str]] = None
+    if "_" not in key:
+        key = key.replace("-", "_")
+        if key not in ("TRANSFER_ENCODING", "EXPECT"):
+            if key != "CONTENT_TYPE" and key != "CONTENT_LENGTH":
+                key = "HTTP_" + key
+            # the name Request.from_environ reads back from the key
+            keys = (key, key[5:].replace("_", "-").lower() if key[0] == "H"
+                    else "content-type")
+    if len(_HEADER_KEYS) < _MAX_HEADER_KEYS:
+        _HEADER_KEYS[raw_name] = keys
+    return keys
 
 
 class _Head:
@@ -187,7 +211,7 @@ def _date() -> bytes:
 class LeanHandler:
     """The gevent server's handler for one connection (see the module's docstring)."""
 
-    __slots__ = ("socket", "client_address", "server", "_buffer", "_released")
+    __slots__ = ("socket", "client_address", "server", "_buffer", "_released", "_base")
 
     def __init__(self, sock: Any, address: Any, server: Any) -> None:
         self.socket = sock
@@ -195,6 +219,8 @@ class LeanHandler:
         self.server = server
         self._buffer = b""
         self._released = False
+        #: what every request's environ on this connection starts from
+        self._base: Optional[Dict[str, Any]] = None
 
     @property
     def timeouts(self) -> Any:
@@ -388,32 +414,34 @@ class LeanHandler:
         should see (repeated or odd headers, a body framing other than Content-Length)."""
         if len(headers) > MAX_HEADERS:
             return None
-        environ = self.server.get_environ()
+        base = self._base
+        if base is None:
+            base = self._base = self.server.get_environ()
+            base["SCRIPT_NAME"] = ""
+            base["SERVER_PROTOCOL"] = "HTTP/1.1"
+            address = self.client_address
+            if isinstance(address, tuple):
+                base["REMOTE_ADDR"] = str(address[0])
+                base["REMOTE_PORT"] = str(address[1])
+            base["wsgi.input_terminated"] = True
+            base[PEER_SOCKET_KEY] = self.socket
+        environ = base.copy()
         environ["REQUEST_METHOD"] = method
-        environ["SCRIPT_NAME"] = ""
         environ["PATH_INFO"] = path
         environ["QUERY_STRING"] = query
-        environ["SERVER_PROTOCOL"] = "HTTP/1.1"
-        address = self.client_address
-        if isinstance(address, tuple):
-            environ["REMOTE_ADDR"] = str(address[0])
-            environ["REMOTE_PORT"] = str(address[1])
+        by_name: Dict[str, str] = {}  # what Request.from_environ would read back
+        names = _HEADER_KEYS
         for raw_name, raw_value in headers:
-            name = raw_name.decode("latin-1").upper()
-            if "_" in name:
+            keys = names.get(raw_name) or _header_keys(raw_name)
+            if keys is None:
                 return None
-            key = name.replace("-", "_")
-            if key == "CONTENT_TYPE" or key == "CONTENT_LENGTH":
-                pass
-            elif key in ("TRANSFER_ENCODING", "EXPECT"):
-                return None
-            else:
-                key = "HTTP_" + key
+            key, name = keys
             if key in environ:
                 return None
-            environ[key] = raw_value.decode("latin-1").strip()
-        environ["wsgi.input_terminated"] = True
-        environ[PEER_SOCKET_KEY] = self.socket
+            value = environ[key] = raw_value.decode("latin-1").strip()
+            if key != "CONTENT_LENGTH" and (value or key != "CONTENT_TYPE"):
+                by_name[name] = value
+        environ[REQUEST_KEY] = Request.from_environ(environ, by_name)
         return environ
 
     def _call(self, app: WSGIApp, environ: Dict[str, Any]) -> Tuple[str, List[Tuple[str, str]],

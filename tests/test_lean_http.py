@@ -24,6 +24,7 @@ from sio_core import Server
 from sio_core.http import Request
 from sio_core.lean_http import LeanHandler, find_engine_app, lean_available
 from sio_core.serving import HTTP_PARSER_ENV, SioWebSocketHandler, make_server
+from sio_core.wsgi.app import REQUEST_KEY
 from sio_core.wsgi.middleware import Middleware
 from tests.helpers import ROOT, ServerProcess
 from tests.transports.wsclient import (
@@ -303,12 +304,15 @@ def _data_segments_in(sock: socket.socket) -> int:
 
 @pytest.mark.parametrize("version", [4, 3])
 def test_a_new_session_gets_the_101_and_its_open_packet_in_one_write(lean, version) -> None:
-    """One send, not two, per websocket set-up; an upgrade still gets its 101 at once."""
+    """One send, not two, per websocket set-up; an upgrade still gets its 101 at once.
+    (With EIO=3 the server's CONNECT for ``/`` may follow in a write of its own at any
+    moment: the segments are counted for EIO=4, where nothing follows unasked.)"""
     ws = ws_connect(lean.port, "EIO=%d&transport=websocket" % version)
     with ws:
         first = ws.recv()
         assert isinstance(first, str) and first.startswith("0{")
-        assert _data_segments_in(ws.sock) == 1
+        if version == 4:
+            assert _data_segments_in(ws.sock) == 1
     sid = polling_sid(lean.port, version)
     upgrading = ws_connect(lean.port, "EIO=%d&transport=websocket&sid=%s" % (version, sid))
     with upgrading:
@@ -391,3 +395,24 @@ def test_the_request_read_from_an_environ_has_every_field_in_its_place() -> None
             "origin": "http://o", "host": "h:1", "accept-encoding": "gzip",
             "access-control-request-headers": "x-a", "upgrade": "WebSocket",
             "x-some-thing": "v", "content-type": "text/plain"}
+
+
+_HEADER_NAMES = st.sampled_from([b"Host", b"Origin", b"content-type", b"Content-Length", b"X-A",
+                                 b"x-a-b", b"Accept-Encoding", b"UPGRADE", b"Cookie"])
+
+
+@given(st.lists(st.tuples(_HEADER_NAMES, st.binary(max_size=12)), max_size=6),
+       st.sampled_from(["", "EIO=4&transport=polling", "a=%20&a=2"]))
+def test_the_lean_paths_request_is_what_the_environ_reads_as(headers, query) -> None:
+    """The lean path builds the ``Request`` from the head it parsed, without walking the
+    environ; it must be the very one ``Request.from_environ`` reads from that environ."""
+    server = make_server(Server(), "127.0.0.1", 0, http_parser="httptools")
+    try:
+        handler = LeanHandler(None, ("127.0.0.1", 4321), server)
+        environ = handler._environ(headers, "POST", "/socket.io/", query)
+        if environ is None:  # a repeated header: pywsgi's to answer
+            assert len({name.lower() for name, _ in headers}) < len(headers)
+            return
+        assert environ[REQUEST_KEY] == Request.from_environ(environ)
+    finally:
+        server.close()

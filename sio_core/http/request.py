@@ -54,8 +54,14 @@ class Request(NamedTuple):
         return self.path + ("?" + self.query_string if self.query_string else "")
 
     @classmethod
-    def from_environ(cls, environ: Mapping[str, Any]) -> "Request":
-        """Read a WSGI environ (first value wins for repeated query keys)."""
+    def from_environ(cls, environ: Mapping[str, Any],
+                     headers: Optional[Dict[str, str]] = None) -> "Request":
+        """Read a WSGI environ (first value wins for repeated query keys).
+
+        :param headers: the request headers by lower-case name as this would read them
+            from the environ (``Content-Length`` left out, ``Content-Type`` only when not
+            empty), when the edge has them at hand: the environ's keys are then not walked
+        """
         get = environ.get
         query_string = get("QUERY_STRING", "")
         query: Dict[str, str] = {}
@@ -68,16 +74,17 @@ class Request(NamedTuple):
         except ValueError:
             length = -1
         content_type = get("CONTENT_TYPE", "")
-        headers: Dict[str, str] = {}
-        names = _HEADER_NAMES
-        for key, value in environ.items():
-            name = names.get(key, "")
-            if name == "":
-                name = _header_name(key)
-            if name is not None:
-                headers[name] = value
-        if content_type:
-            headers["content-type"] = content_type
+        if headers is None:
+            headers = {}
+            names = _HEADER_NAMES
+            for key, value in environ.items():
+                name = names.get(key, "")
+                if name == "":
+                    name = _header_name(key)
+                if name is not None:
+                    headers[name] = value
+            if content_type:
+                headers["content-type"] = content_type
         # positional, in the fields' order (keywords cost a third of building it)
         return tuple.__new__(cls, (
             get("REQUEST_METHOD", "GET").upper(), get("PATH_INFO", "") or "/", query,

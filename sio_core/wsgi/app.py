@@ -28,7 +28,7 @@ from ..transports import polling
 from ..transports.websocket import agree_deflate, serve_websocket
 from ..transports.wsconn import WebSocket
 
-__all__ = ["WSGIApp", "peer_socket", "PEER_SOCKET_KEY"]
+__all__ = ["WSGIApp", "peer_socket", "PEER_SOCKET_KEY", "REQUEST_KEY"]
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +36,9 @@ StartResponse = Callable[..., Any]
 
 #: the environ key under which ``sio_core.serving``'s handler puts the client's socket
 PEER_SOCKET_KEY = "sio_core.socket"
-#: the ``Request`` ``check_websocket`` read, for ``__call__`` to reuse (popped there)
-_REQUEST_KEY = "sio_core.request"
+#: the environ key of the ``Request`` read before the application runs (by the serving
+#: edge, or by ``check_websocket``), which ``WSGIApp`` takes instead of reading it again
+REQUEST_KEY = "sio_core.request"
 
 
 def peer_socket(environ: Dict[str, Any]) -> Any:
@@ -132,10 +133,10 @@ class WSGIApp:
 
         :returns: None to accept, or the refusal to send instead
         """
-        req = Request.from_environ(environ)
+        req = environ.get(REQUEST_KEY) or Request.from_environ(environ)
         if not self.handles(req.path):
             return None
-        environ[_REQUEST_KEY] = req  # read once: ``_handle`` takes it back
+        environ[REQUEST_KEY] = req  # read once: ``_handle`` takes it back
         try:
             self.check(req, environ)
         except RequestError as exc:
@@ -173,7 +174,7 @@ class WSGIApp:
         return [response.body]
 
     def _handle(self, environ: Dict[str, Any]) -> Optional[Response]:
-        req = environ.pop(_REQUEST_KEY, None) or Request.from_environ(environ)
+        req = environ.pop(REQUEST_KEY, None) or Request.from_environ(environ)
         if not self.handles(req.path):
             return not_found()
         if self.static is not None and req.path.rstrip("/") != self.path:
