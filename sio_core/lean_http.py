@@ -119,6 +119,10 @@ def _header_keys(raw_name: bytes) -> Optional[Tuple[str, str]]:
     return keys
 
 
+class _DeadlinePassed(Exception):
+    """Thrown into a handler waiting in ``_recv`` when its deadline passes."""
+
+
 class _Head:
     """What ``httptools`` reports of one request head."""
 
@@ -236,6 +240,7 @@ class LeanHandler:
             return
         _no_delay(sock, self.server)
         try:
+            sock.settimeout(None)  # the deadlines are the lean path's own (``_recv``)
             self._serve(accepted)
         except (BrokenPipeError, ConnectionResetError, socket.timeout) as exc:
             log.debug("connection of %s ended: %r", self._peer(), exc)
@@ -274,19 +279,29 @@ class LeanHandler:
 
     def _recv(self, deadline: float) -> Optional[bytes]:
         """Up to 64 KiB, waiting until ``deadline`` at most (0: no deadline); None when it
-        passed."""
+        passed.
+
+        The socket has no timeout of its own: a wait is bounded by one event-loop timer
+        that throws into this greenlet, as gevent's ``Timeout`` does, without its objects
+        (and what has arrived already is read without any).
+        """
         sock = self.socket
-        if deadline:
-            remaining = deadline - runtime.monotonic()
-            if remaining <= 0:
-                return None
-            sock.settimeout(remaining)
-        else:
-            sock.settimeout(None)
+        try:
+            return sock._sock.recv(_READ_SIZE)  # type: ignore[no-any-return]
+        except (BlockingIOError, InterruptedError):
+            pass
+        if not deadline:
+            return sock.recv(_READ_SIZE)  # type: ignore[no-any-return]
+        remaining = deadline - runtime.monotonic()
+        if remaining <= 0:
+            return None
+        timer = runtime.call_later(remaining, runtime.getcurrent().throw, _DeadlinePassed)
         try:
             return sock.recv(_READ_SIZE)  # type: ignore[no-any-return]
-        except socket.timeout:
+        except _DeadlinePassed:
             return None
+        finally:
+            timer.cancel()
 
     def _await_next(self) -> bool:
         """Wait for the next request's first bytes within the keep-alive timeout."""
@@ -378,7 +393,6 @@ class LeanHandler:
             if not complete:
                 keep_alive = False
         environ["wsgi.input"] = body
-        self.socket.settimeout(None)  # the deadlines bound the request, not the answer
         status, headers, payload = self._call(app, environ)
         if body is _TIMED_OUT:
             self._send_quietly(REQUEST_TIMEOUT_RESPONSE)
