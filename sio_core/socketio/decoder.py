@@ -75,17 +75,21 @@ def decode_text(text: str,
             data = loads(text[pos:])
         except (ValueError, TypeError, RecursionError) as exc:
             raise ProtocolError("bad JSON payload: %s" % exc) from None
-        if text.count("[", pos) + text.count("{", pos) > MAX_DEPTH and \
+        # deeper than MAX_DEPTH takes more than 2 * MAX_DEPTH characters of valid JSON
+        if end - pos > 2 * MAX_DEPTH and \
+                text.count("[", pos) + text.count("{", pos) > MAX_DEPTH and \
                 isinstance(data, (list, dict)) and _nested_deeper_than(data, MAX_DEPTH):
             raise ProtocolError("payload nested deeper than %d levels" % MAX_DEPTH)
-    _validate(ptype, data, ack_id, present)
+    if not (ptype is PacketType.EVENT and type(data) is list and data
+            and type(data[0]) is str):  # the usual event needs no more checks
+        _validate(ptype, data, ack_id, present)
     return Packet(ptype, namespace, data, ack_id), count
 
 
 def _validate(ptype: PacketType, data: Any, ack_id: Optional[int], present: bool) -> None:
     if ptype is PacketType.EVENT or ptype is PacketType.BINARY_EVENT:
         if type(data) is list and data and type(data[0]) is str:
-            return  # the usual event
+            return  # the usual binary event
         if not isinstance(data, list) or not data or not isinstance(data[0], (str, int)) \
                 or isinstance(data[0], bool):
             raise ProtocolError("an event needs a non-empty array starting with its name")
