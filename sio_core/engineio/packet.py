@@ -126,7 +126,7 @@ def encode_frame(packet: Packet, version: int) -> Data:
         if version == 3:
             return bytes((packet.type,)) + data
         return data
-    return "%d%s" % (packet.type, well_formed(data))
+    return "%d%s" % (packet.type, data if data.isascii() else well_formed(data))
 
 
 def decode_text(text: str, version: int) -> Packet:
