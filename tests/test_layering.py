@@ -219,3 +219,16 @@ def test_the_new_rules_see_a_violation(tmp_path: Path) -> None:
         "transports -> wsgi (transports/polling.py); wsgi -> transports (wsgi/app.py)")
     assert cycles({"a": {"b": []}, "b": {"c": []}, "c": {"a": []}, "d": {"a": []}}) == [
         ["a", "b", "c"]]
+
+
+def test_no_test_package_or_module_takes_a_standard_library_name() -> None:
+    """Scripts run from ``tests/`` (servers started by the tests) have it on ``sys.path``
+    first: a ``tests/http`` package, say, would be imported as the standard library's
+    ``http`` there and break every module that uses it."""
+    stdlib = getattr(sys, "stdlib_module_names", None)
+    if stdlib is None:  # Python < 3.10
+        pytest.skip("sys.stdlib_module_names is Python 3.10+")
+    tests = Path(__file__).resolve().parent
+    names = {p.name for p in tests.iterdir() if p.is_dir() and (p / "__init__.py").exists()}
+    names |= {p.stem for p in tests.glob("*.py")}
+    assert sorted(names & set(stdlib)) == []

@@ -1,4 +1,6 @@
-"""``sio_core.http.request``: the query string as the layers above read it."""
+"""``sio_core.http.request``: the query string as the layers above read it. (Not in a
+``tests/http`` package: scripts run from ``tests/`` would import it as the standard
+library's ``http``.)"""
 from __future__ import annotations
 
 from urllib.parse import parse_qsl
