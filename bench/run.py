@@ -367,11 +367,12 @@ OBSTACLES = [
      "above a tenth (PROFILE.md, *Bytecodes per echo* and *sio_core echo and ack per event*). "
      "The rates also swing by up to a quarter between server processes."),
     ("sio_core websocket connections set up",
-     "With the collector tuned, the event loop (accepting, "
-     "watchers), `send` and the handler's greenlet are most of a set-up; and the loop "
-     "waits for work about a sixth of the time with 50 set-ups in flight (CPU 0 idle 26–28 % "
-     "against Node's 18–22 %; where the set-ups wait was not found; PROFILE.md, *The garbage "
-     "collector while taking on connections*)."),
+     "With bare TCP clients sio_core sets up 1.1–1.5× Node's websockets per second "
+     "(`setup_latency.py`); with this client, which opens them with the ws library, the loop "
+     "waits for work about a sixth of the time with 50 set-ups in flight, and why it does "
+     "was not found; our CONNECT answer waits for the flush at the end of a busy loop "
+     "iteration (PROFILE.md, *Set-up with bare TCP clients* and *The garbage collector while "
+     "taking on connections*)."),
     ("sio_core long-polling round trips",
      "Two HTTP requests per round trip: system calls, greenlet "
      "switches and ~4,700 bytecodes of the lean path, the engine and Socket.IO (PROFILE.md, "
