@@ -186,7 +186,7 @@ def test_a_dumps_that_refuses_binary_encodes_as_one_that_is_not_asked_first(
     for dumps in (default_dumps, json_functions(None)[0]):
         data = ["ev", *args] if ptype is PacketType.EVENT else args
         packet = Packet(ptype, "/", data, ack_id if ptype is PacketType.EVENT else 1)
-        assert encode(packet, dumps) == encode(packet, lambda value: dumps(value))
+        assert encode(packet, dumps) == encode(packet, lambda value, dumps=dumps: dumps(value))
 
 
 @given(data=st.lists(TEXT | st.integers() | st.none(), max_size=5))
