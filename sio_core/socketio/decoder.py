@@ -88,8 +88,6 @@ def decode_text(text: str,
 
 def _validate(ptype: PacketType, data: Any, ack_id: Optional[int], present: bool) -> None:
     if ptype is PacketType.EVENT or ptype is PacketType.BINARY_EVENT:
-        if type(data) is list and data and type(data[0]) is str:
-            return  # the usual binary event
         if not isinstance(data, list) or not data or not isinstance(data[0], (str, int)) \
                 or isinstance(data[0], bool):
             raise ProtocolError("an event needs a non-empty array starting with its name")
