@@ -30,7 +30,7 @@ from gevent import pywsgi
 from gevent.socket import socket as _PlainSocket
 
 from . import runtime
-from .http import Request, Response
+from .http import Request, Response, header_name
 from .transports.wsconn import DEFLATE_KEY, UPGRADE_HEAD_KEY, TakeableWebSocket
 from .websocket import WebSocketProtocolError, accept_key, check_key
 from .wsgi.app import PEER_SOCKET_KEY, REQUEST_KEY, WSGIApp
@@ -112,8 +112,7 @@ def _header_keys(raw_name: bytes) -> Optional[Tuple[str, str]]:
             if key != "CONTENT_TYPE" and key != "CONTENT_LENGTH":
                 key = "HTTP_" + key
             # the name Request.from_environ reads back from the key
-            keys = (key, key[5:].replace("_", "-").lower() if key[0] == "H"
-                    else "content-type")
+            keys = (key, header_name(key) or key.lower().replace("_", "-"))
     if len(_HEADER_KEYS) < _MAX_HEADER_KEYS:
         _HEADER_KEYS[raw_name] = keys
     return keys
@@ -248,12 +247,6 @@ class LeanHandler:
             log.debug("connection of %s failed: %s", self._peer(), exc)
         except Exception:  # a bug here must cost one connection, never the server
             log.exception("internal error serving the connection of %s", self._peer())
-        finally:
-            if not self._released:
-                try:
-                    sock.settimeout(None)
-                except OSError:
-                    pass
 
     # -- the request loop ---------------------------------------------------------------
 
@@ -286,12 +279,12 @@ class LeanHandler:
         (and what has arrived already is read without any).
         """
         sock = self.socket
+        if not deadline:
+            return sock.recv(_READ_SIZE)  # type: ignore[no-any-return]
         try:
             return sock._sock.recv(_READ_SIZE)  # type: ignore[no-any-return]
         except (BlockingIOError, InterruptedError):
             pass
-        if not deadline:
-            return sock.recv(_READ_SIZE)  # type: ignore[no-any-return]
         remaining = deadline - runtime.monotonic()
         if remaining <= 0:
             return None
@@ -534,7 +527,6 @@ class LeanHandler:
             head += [b"\r\nSec-WebSocket-Extensions: ", deflate.params.header().encode("ascii")]
         # the websocket transport sends the 101 with the open packet, in one write
         environ[UPGRADE_HEAD_KEY] = b"".join(head) + b"\r\n\r\n"
-        self.socket.settimeout(None)
         for _ in app(environ, _no_start_response):
             pass
         unsent = environ.pop(UPGRADE_HEAD_KEY, None)
@@ -546,7 +538,6 @@ class LeanHandler:
         """Give the connection away for good: a socket object of its own for the
         descriptor, and the bytes read past the request."""
         old = self.socket
-        old.settimeout(None)
         sock = type(old)(old.family, old.type, old.proto, fileno=old.detach())
         pending, self._buffer = self._buffer, b""
         self._released = True

@@ -5,7 +5,7 @@ from types import MappingProxyType
 from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Tuple
 from urllib.parse import parse_qsl
 
-__all__ = ["Request", "query_pairs"]
+__all__ = ["Request", "header_name", "query_pairs"]
 
 
 def query_pairs(query_string: str) -> List[Tuple[str, str]]:
@@ -80,7 +80,7 @@ class Request(NamedTuple):
             for key, value in environ.items():
                 name = names.get(key, "")
                 if name == "":
-                    name = _header_name(key)
+                    name = header_name(key)
                 if name is not None:
                     headers[name] = value
             if content_type:
@@ -100,9 +100,10 @@ _HEADER_NAMES: Dict[str, Optional[str]] = {}
 _MAX_HEADER_NAMES = 512
 
 
-def _header_name(key: str) -> Optional[str]:
-    """The lower-case header name of an ``HTTP_`` environ key (None for other keys),
-    remembered for the next requests while the table is small (clients choose the keys)."""
+def header_name(key: str) -> Optional[str]:
+    """The lower-case header name of an ``HTTP_`` environ key (None for other keys), as
+    ``Request.from_environ`` reads it; remembered for the next requests while the table is
+    small (clients choose the keys)."""
     name = key[5:].replace("_", "-").lower() if key.startswith("HTTP_") else None
     if len(_HEADER_NAMES) < _MAX_HEADER_NAMES:
         _HEADER_NAMES[key] = name
