@@ -1,8 +1,9 @@
 """Choosing the JSON back end: orjson when installed, the standard library otherwise.
 
 Whatever the back end, the wire follows JavaScript's rules (see
-``sio_core.socketio.jsontext``): non-finite numbers are sent as ``null``, lone surrogates
-as ``\\uXXXX`` escapes, and ``NaN``/``Infinity`` in input are refused.
+``sio_core.socketio.jsontext``): non-finite numbers are sent as ``null``, other numbers as
+``JSON.stringify`` writes them (``1``, not ``1.0``), lone surrogates as ``\\uXXXX``
+escapes, and ``NaN``/``Infinity`` in input are refused.
 
 orjson, as the default back end, only makes things faster: it accepts and writes what the
 standard library does. It would write ``datetime``/``date``/``time`` values and
@@ -16,7 +17,13 @@ from __future__ import annotations
 import json as stdjson
 from typing import Any, Callable, Tuple
 
-from ..socketio import default_dumps, default_loads, javascript_json, refuses_binary
+from ..socketio import (
+    default_dumps,
+    default_loads,
+    javascript_json,
+    javascript_numbers,
+    refuses_binary,
+)
 
 __all__ = ["json_functions"]
 
@@ -46,9 +53,10 @@ def json_functions(spec: Any = None) -> Tuple[Dumps, Loads]:
 
     def orjson_dumps(value: Any) -> str:
         try:  # non-finite floats: null already
-            return fast_dumps(value, None, refuse_as_stdlib_does).decode("utf-8")
+            text = fast_dumps(value, None, refuse_as_stdlib_does).decode("utf-8")
         except TypeError:  # orjson.JSONEncodeError is a TypeError
             return default_dumps(value)
+        return javascript_numbers(text)
 
     def orjson_loads(text: str) -> Any:
         try:

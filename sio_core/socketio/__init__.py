@@ -4,7 +4,7 @@ from .binary import has_binary, join_binary, split_binary
 from .decoder import MAX_DEPTH, Decoder, decode_text
 from .errors import ProtocolError
 from .events import RESERVED_EVENTS, is_reserved
-from .jsontext import javascript_json
+from .jsontext import javascript_json, javascript_numbers
 from .packet import (
     EncodedPacket,
     Packet,
@@ -32,7 +32,6 @@ __all__ = [
     "PersistedSession", "Protocol", "ProtocolError", "RECOVERABLE_REASONS", "RESERVED_EVENTS",
     "RecoveryOptions", "SessionStore", "V4", "V5", "ack_result", "ack_values", "decode_text",
     "default_dumps", "default_loads", "encode", "has_binary", "is_recoverable", "is_reserved",
-    "refuses_binary",
-    "javascript_json", "join_binary", "protocol_for", "recovery_auth", "recovery_request",
-    "reply_pid", "split_binary",
+    "refuses_binary", "javascript_json", "javascript_numbers", "join_binary", "protocol_for",
+    "recovery_auth", "recovery_request", "reply_pid", "split_binary",
 ]

@@ -12,6 +12,13 @@ The common case stays on the fast path: the standard encoder runs with
 checked for surrogates when it is not pure ASCII (an attempted UTF-8 encoding, faster
 than a search).
 
+Numbers are written as ``JSON.stringify`` writes them (``Number.prototype.toString``):
+``1`` for ``1.0``, ``10000000000000000`` for ``1e16``, ``1e-7`` and ``1e+21`` at the ends
+of the range. Python and orjson write some floats otherwise (``1.0``, ``1e+16``,
+``1e-05``; ``1e16``); :func:`javascript_numbers` rewrites those tokens. It costs one
+search of the text when no such number is in it: a non-integral float in positional form
+(``1.5``, the usual float) needs no rewrite.
+
 Two kinds of value that ``json`` refuses have one plain JSON form, the one orjson writes
 natively: a ``uuid.UUID`` is written as its string (``str(uuid)``), an ``enum.Enum``
 member as its value. Every back end writes them so (orjson, the default back end when
@@ -27,7 +34,8 @@ import re
 import uuid
 from typing import Any, Callable, Match, Tuple, Union
 
-__all__ = ["dumps", "loads", "javascript_json", "nonfinite_to_null", "escape_surrogates"]
+__all__ = ["dumps", "loads", "javascript_json", "nonfinite_to_null", "escape_surrogates",
+           "javascript_numbers", "number_text"]
 
 Dumps = Callable[[Any], Union[str, bytes]]
 Loads = Callable[[str], Any]
@@ -35,6 +43,12 @@ Loads = Callable[[str], Any]
 _SURROGATE = re.compile("[\ud800-\udfff]")
 # a JSON string (skipped as a whole), or a non-finite constant outside strings
 _STRING_OR_CONSTANT = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|(-?Infinity|NaN)', re.S)
+
+# a number token JavaScript writes otherwise: integral in positional form, or an exponent
+_FOREIGN_NUMBER = re.compile(r"[0-9](?:\.0(?![0-9])|[eE])")
+# a JSON string (skipped as a whole), or a number token with a fraction or an exponent
+_STRING_OR_FLOAT = re.compile(
+    r'"[^"\\]*(?:\\.[^"\\]*)*"|(-?[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?)', re.S)
 
 
 def _plain_form(value: Any) -> Any:
@@ -92,11 +106,62 @@ def nonfinite_to_null(text: str) -> str:
     return _STRING_OR_CONSTANT.sub(_constant_to_null, text)
 
 
+def number_text(value: float) -> str:
+    """A finite float as ``JSON.stringify`` writes it (JavaScript's ``Number::toString``).
+
+    The digits are Python's shortest round-trip ones (``repr``), the same JavaScript
+    chooses; only the layout differs: positional from ``1e-7`` up to below ``1e21``,
+    without a ``.0``; an exponent with its sign and no leading zeros outside that range.
+
+    :param value: a finite float
+    """
+    if value == 0:
+        return "0"  # -0 too
+    text = repr(value)
+    sign = ""
+    if text[0] == "-":
+        sign, text = "-", text[1:]
+    mantissa, _, exponent = text.partition("e")
+    whole, _, fraction = mantissa.partition(".")
+    digits = whole + fraction
+    significant = digits.lstrip("0")
+    # value = 0.<digits> x 10 ** point
+    point = len(whole) + int(exponent or 0) - (len(digits) - len(significant))
+    digits = significant.rstrip("0")
+    count = len(digits)
+    if count <= point <= 21:
+        return sign + digits + "0" * (point - count)
+    if 0 < point <= 21:
+        return sign + digits[:point] + "." + digits[point:]
+    if -6 < point <= 0:
+        return sign + "0." + "0" * -point + digits
+    power = point - 1
+    head = digits[0] + "." + digits[1:] if count > 1 else digits
+    return "%s%se%s%d" % (sign, head, "+" if power >= 0 else "-", abs(power))
+
+
+def _javascript_number(match: Match[str]) -> str:
+    token = match.group(1)
+    if token is None or ("." not in token and "e" not in token and "E" not in token):
+        return match.group()
+    return number_text(float(token))
+
+
+def javascript_numbers(text: str) -> str:
+    """JSON text with every number token outside strings written as JavaScript writes it.
+
+    :param text: JSON text holding finite numbers only
+    """
+    if _FOREIGN_NUMBER.search(text) is None:
+        return text
+    return _STRING_OR_FLOAT.sub(_javascript_number, text)
+
+
 def dumps(value: Any) -> str:
     """Compact JSON of ``value``, as ``JSON.stringify`` writes it.
 
-    Non-finite floats become ``null``, lone surrogates ``\\uXXXX`` escapes; the result
-    always encodes to UTF-8.
+    Non-finite floats become ``null``, other floats JavaScript's number text, lone
+    surrogates ``\\uXXXX`` escapes; the result always encodes to UTF-8.
 
     :param value: the value
     :raises TypeError: when ``value`` has no JSON form (an unknown object, a cycle)
@@ -108,7 +173,7 @@ def dumps(value: Any) -> str:
             text = nonfinite_to_null(_lenient_encode(value))
         except ValueError as exc:
             raise TypeError("cannot encode as JSON: %s" % exc) from None
-    return escape_surrogates(text)
+    return escape_surrogates(javascript_numbers(text))
 
 
 def loads(text: str) -> Any:
@@ -127,11 +192,11 @@ def _maybe_constant(text: str) -> bool:
 def javascript_json(user_dumps: Dumps, user_loads: Loads) -> Tuple[Callable[[Any], str], Loads]:
     """Wrap another JSON back end so that it follows the same rules.
 
-    Its output (``str`` or UTF-8 ``bytes``) gets non-finite constants replaced and lone
-    surrogates escaped; input holding ``NaN``/``Infinity`` outside strings is refused
-    before it reaches ``user_loads``. What the back end refuses (a lone surrogate for
-    orjson, say) goes to :func:`dumps`/:func:`loads`, which raise when JSON has no form
-    for it either.
+    Its output (``str`` or UTF-8 ``bytes``) gets non-finite constants replaced, numbers
+    written as JavaScript writes them and lone surrogates escaped; input holding
+    ``NaN``/``Infinity`` outside strings is refused before it reaches ``user_loads``. What
+    the back end refuses (a lone surrogate for orjson, say) goes to :func:`dumps`/
+    :func:`loads`, which raise when JSON has no form for it either.
 
     :param user_dumps: the back end's encoder
     :param user_loads: the back end's decoder
@@ -145,7 +210,7 @@ def javascript_json(user_dumps: Dumps, user_loads: Loads) -> Tuple[Callable[[Any
         text = out.decode("utf-8") if isinstance(out, (bytes, bytearray)) else out
         if _maybe_constant(text):
             text = nonfinite_to_null(text)
-        return escape_surrogates(text)
+        return escape_surrogates(javascript_numbers(text))
 
     def wrapped_loads(text: str) -> Any:
         if _maybe_constant(text):

@@ -1,11 +1,13 @@
 """Hypothesis strategies and helpers shared by the Socket.IO layer's tests."""
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from hypothesis import strategies as st
 
 from sio_core.socketio import Packet, PacketType
+from sio_core.socketio.jsontext import number_text
 
 # text with astral characters made frequent, on top of whatever st.text() draws
 TEXT = st.text(st.characters() | st.characters(min_codepoint=0x10000), max_size=20)
@@ -59,7 +61,7 @@ ACK_IDS = st.integers(min_value=0, max_value=10 ** 15 - 1)
 
 
 def normalise(value: Any) -> Any:
-    """What a value becomes on the wire: bytes-likes as bytes, tuples as lists."""
+    """What a value becomes when split and joined: bytes-likes as bytes, tuples as lists."""
     if isinstance(value, (bytes, bytearray, memoryview)):
         return bytes(value)
     if isinstance(value, (list, tuple)):
@@ -67,6 +69,18 @@ def normalise(value: Any) -> Any:
     if isinstance(value, dict):
         return {key: normalise(item) for key, item in value.items()}
     return value
+
+
+def on_the_wire(value: Any) -> Any:
+    """What a value becomes through a packet: :func:`normalise`'s changes, and floats as
+    ``JSON.stringify``'s text of them reads back (an int when it has no fraction)."""
+    if isinstance(value, float):
+        return json.loads(number_text(value))
+    if isinstance(value, (list, tuple)):
+        return [on_the_wire(item) for item in value]
+    if isinstance(value, dict):
+        return {key: on_the_wire(item) for key, item in value.items()}
+    return normalise(value)
 
 
 def shape(value: Any) -> Any:

@@ -14,6 +14,9 @@ import datetime
 import enum
 import json
 import math
+import random
+import struct
+import subprocess
 import uuid
 from types import SimpleNamespace
 from typing import Any, Callable, Dict, Tuple
@@ -31,7 +34,10 @@ from sio_core.socketio import (
     default_dumps,
     default_loads,
     encode,
+    javascript_numbers,
 )
+from sio_core.socketio.jsontext import number_text
+from tests.helpers import node_result, require_node
 
 orjson = pytest.importorskip("orjson")
 
@@ -272,9 +278,10 @@ def test_any_javascript_value_round_trips_in_a_packet(value) -> None:
 def test_any_double_is_sent_as_json_stringify_sends_it(numbers) -> None:
     expected = [n if isinstance(n, int) or math.isfinite(n) else None for n in numbers]
     for name, (dumps, loads) in BACKENDS.items():
-        text = dumps(numbers)
-        assert json.loads(text, parse_constant=lambda c: pytest.fail(c)) == expected, name
-        assert loads(text) == expected, name
+        text = dumps(numbers)  # a large integral double is written as digits, as in node
+        parsed = json.loads(text, parse_constant=lambda c: pytest.fail(c))
+        assert as_javascript(parsed) == as_javascript(expected), name
+        assert as_javascript(loads(text)) == as_javascript(expected), name
 
 
 # strings made of the pieces that could confuse the constant rewriting, and non-finite floats
@@ -307,3 +314,82 @@ def test_constants_are_rewritten_outside_strings_only(value) -> None:
         text = dumps(value)
         assert as_javascript(loads(text)) == expected, (name, text)
         assert as_javascript(json.loads(text, parse_constant=pytest.fail)) == expected, name
+
+
+# -- numbers as JSON.stringify writes them ------------------------------------------------
+
+EDGE_DOUBLES = [0.0, -0.0, 1.0, -1.0, 100.0, 0.1, 0.5, 1.5, 123.456, 1e15, 1e16, 1e20, 1e21,
+                1e22, 1e-5, 1e-6, 1e-7, 1e-8, 1.5e300, 2.0 ** 53, 2.0 ** 53 + 2, 5e-324,
+                1.7976931348623157e308, 123456789012345680000.0, 1.2345e-7, 9.999999e20,
+                -1e-7, 0.000001234, 1234567.0, 1e100]
+
+
+def random_doubles(count: int) -> list:
+    """Finite doubles from random bit patterns (every exponent as likely), and nearby
+    decimal ones (random digits at every power of ten)."""
+    rng = random.Random(20261203)
+    found: list = []
+    while len(found) < count:
+        value = struct.unpack("<d", rng.getrandbits(64).to_bytes(8, "little"))[0]
+        if math.isfinite(value):
+            found.append(value)
+        found.append(float("%de%d" % (rng.randrange(1, 10 ** rng.randrange(1, 17)),
+                                      rng.randrange(-330, 300))))
+    return [value for value in found if math.isfinite(value)]
+
+
+STRINGIFY = """
+const bits = require('fs').readFileSync(0, 'utf8').trim().split(' ');
+const view = new DataView(new ArrayBuffer(8));
+const doubles = bits.map((hex) => {
+  view.setBigUint64(0, BigInt('0x' + hex));
+  return view.getFloat64(0);
+});
+const one = doubles.map((d) => JSON.stringify(d));
+console.log(JSON.stringify({one, all: JSON.stringify(doubles)}));
+"""
+
+
+def test_every_double_is_written_as_node_writes_it_with_every_backend() -> None:
+    require_node()
+    doubles = EDGE_DOUBLES + [-value for value in EDGE_DOUBLES] + random_doubles(3000)
+    bits = " ".join(struct.pack(">d", value).hex() for value in doubles)
+    proc = subprocess.run(["node", "-e", STRINGIFY], input=bits.encode(), capture_output=True,
+                          timeout=60)
+    expected = node_result("JSON.stringify", proc.returncode, proc.stdout, proc.stderr)
+    mismatches = [(value, ours, theirs) for value, ours, theirs
+                  in zip(doubles, map(number_text, doubles), expected["one"]) if ours != theirs]
+    assert mismatches == []
+    for name in ("stdlib", "default", "user-bytes"):
+        assert BACKENDS[name][0](doubles) == expected["all"], name
+
+
+@pytest.mark.parametrize("value, text", [
+    (1.0, "1"), (-0.0, "0"), (1e16, "10000000000000000"), (1e21, "1e+21"), (1e-5, "0.00001"),
+    (1e-7, "1e-7"), (1.5e300, "1.5e+300"), (5e-324, "5e-324"), (0.1, "0.1"), (-2.5e-8, "-2.5e-8"),
+])
+def test_number_text_in_javascripts_layout(value, text) -> None:  # checked against node
+    assert number_text(value) == text
+
+
+@given(st.floats(allow_nan=False, allow_infinity=False))
+def test_number_text_reads_back_as_the_same_double(value) -> None:
+    assert float(number_text(value)) == value
+    assert float(json.loads(number_text(value))) == value  # an int for integral ones
+
+
+def test_numbers_inside_strings_are_kept(backend) -> None:
+    dumps, loads = backend
+    value = ["1.0", "1e16", 'x"2.0', "\\", "3e-05\\", {"4.0": 4.0, "5e+16": [5e16, "6.0"]}]
+    text = dumps(value)
+    assert loads(text) == value
+    assert "4.0" in text and '"4.0":4' in text.replace(" ", "")
+    assert "50000000000000000" in text
+    assert javascript_numbers('["1.0",1.0,"1e5"]') == '["1.0",1,"1e5"]'
+
+
+@given(st.lists(st.floats(allow_nan=False, allow_infinity=False) | TRICKY_STRING
+                | st.sampled_from(["1.0", "2e5", '7.0"', "8e-05\\"]), max_size=8))
+def test_number_rewriting_never_touches_strings(value) -> None:
+    for name, (dumps, loads) in BACKENDS.items():
+        assert as_javascript(loads(dumps(value))) == as_javascript(value), name

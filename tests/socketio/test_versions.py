@@ -21,7 +21,7 @@ from sio_core.socketio import (
     protocol_for,
 )
 
-from .strategies import JSON_SCALARS, NAMESPACES, TEXT
+from .strategies import JSON_SCALARS, NAMESPACES, TEXT, on_the_wire
 
 C, ERR = PacketType.CONNECT, PacketType.CONNECT_ERROR
 
@@ -223,7 +223,7 @@ def test_v4_split_connect_bare_query_is_root() -> None:
 ])
 def test_v5_split_connect_reads_auth(text: str, namespace: str, auth: Any) -> None:
     packet, _ = decode_text(text)
-    assert V5().split_connect(packet) == (namespace, {}, auth)
+    assert V5().split_connect(packet) == (namespace, {}, on_the_wire(auth))
 
 
 def test_v5_split_connect_query_in_namespace() -> None:
@@ -245,4 +245,4 @@ def test_v4_split_connect_urlencoded_query(namespace: str, query: dict) -> None:
        st.dictionaries(TEXT, JSON_SCALARS, max_size=4))
 def test_v5_split_connect_auth_round_trip(namespace: str, auth: dict) -> None:
     packet = Decoder().feed(encode(Packet(C, namespace, auth)).text)
-    assert V5().split_connect(packet) == (namespace, {}, auth)
+    assert V5().split_connect(packet) == (namespace, {}, on_the_wire(auth))
