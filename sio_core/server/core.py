@@ -227,7 +227,8 @@ class ServerCore(EngineHandler):
         return self
 
     def on_connect(self, conn: Connection) -> None:
-        conn.owner = self.client_class(self, conn)
+        client = conn.owner = self.client_class(self, conn)
+        conn.receiver = client.on_message  # on_message below, without the hop
 
     def on_message(self, conn: Connection, data: Any) -> None:
         conn.owner.on_message(data)

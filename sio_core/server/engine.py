@@ -68,7 +68,7 @@ class Connection:
     ``send`` may be called from any greenlet (and, with a logged warning, from OS threads).
     """
 
-    __slots__ = ("engine", "session", "environ", "request", "waiter", "owner",
+    __slots__ = ("engine", "session", "environ", "request", "waiter", "owner", "receiver",
                  "linger_until", "scheduled", "__weakref__")
 
     def __init__(self, engine: "EngineServer", session: Session, environ: Dict[str, Any],
@@ -86,6 +86,10 @@ class Connection:
         #: the object of the layer above that this session belongs to (the Socket.IO
         #: ``Client``), set by that layer
         self.owner: Any = None
+        #: ``fn(data)``, handed each message from the client: the handler's ``on_message``
+        #: for this connection, unless the layer above names its own receiver (the Socket.IO
+        #: server names its ``Client``'s, one call less per message)
+        self.receiver: Callable[[Data], None] = self._to_handler
         #: a closed polling session stays until its last packets are collected, or this time
         self.linger_until = 0.0
         #: when the heartbeat scheduler next looks at this session
@@ -185,15 +189,25 @@ class Connection:
         if due < self.scheduled and not session.closed:
             self.engine._schedule(self, due)  # a pong moved the next ping earlier
 
-    def dispatch(self, events: Iterable[Any]) -> None:
-        """Hand events from ``Session.receive`` to the layer above, in order."""
-        handler = self.engine.handler
-        for event in events:
-            if type(event) is Message:
-                handler.on_message(self, event.data)
-            elif type(event) is Closed:
-                self.engine._closed(self, event.reason)
-                self.wake()
+    def receive(self, packet: Packet, now: float) -> None:
+        """Feed one packet from the client to the session; what it means for the layer
+        above (a message, the client's close) goes up at once.
+
+        :param packet: the decoded packet
+        :param now: about when it arrived (``runtime.monotonic()``)
+        :raises ProtocolError: on a packet the client may not send here
+        """
+        event = self.session.receive(packet, now)
+        if event is None:
+            return
+        if type(event) is Message:
+            self.receiver(event.data)
+        elif type(event) is Closed:
+            self.engine._closed(self, event.reason)
+            self.wake()
+
+    def _to_handler(self, data: Data) -> None:
+        self.engine.handler.on_message(self, data)
 
 
 class EngineServer:

@@ -218,9 +218,7 @@ def handle_post(conn: Connection, query: EngineQuery, req: Request,
                 debug.engine_packets(conn.sid, "polling", "recv", packets)
             now = runtime.monotonic()
             for packet in packets:
-                event = session.receive(packet, now)
-                if event is not None:
-                    conn.dispatch([event])
+                conn.receive(packet, now)
         except ProtocolError as exc:
             log.info("closing %s: malformed payload: %s", conn.sid, exc)
             # the close packet only for a GET waiting now; else the session is gone at

@@ -234,17 +234,6 @@ def _abort(ws: wsconn.WebSocket) -> None:
     ws.abort()
 
 
-def _receive(conn: Connection, message: Any, version: int, now: float) -> None:
-    """One message from the client, into the session and up (``conn.received()`` is the
-    caller's, once for the messages read together)."""
-    packet = decode_frame(message, version)
-    if trace.engine_packets:
-        debug.engine_packets(conn.sid, "websocket", "recv", (packet,))
-    event = conn.session.receive(packet, now)
-    if event is not None:
-        conn.dispatch((event,))
-
-
 def _read_failed(conn: Connection, writer: _Writer, exc: Exception) -> None:
     """Close the session for what reading met.
 
@@ -340,7 +329,11 @@ def _read(conn: Connection, ws: wsconn.WebSocket, writer: _Writer, wait: bool,
             if message is None:
                 conn.close(CloseReason.TRANSPORT_CLOSE, notify=False)
                 return
-            _receive(conn, message, version, now)
+            # into the session and up (conn.received(): once for the messages read together)
+            packet = decode_frame(message, version)
+            if trace.engine_packets:
+                debug.engine_packets(conn.sid, "websocket", "recv", (packet,))
+            conn.receive(packet, now)
             unreported += 1
             unyielded += 1
             if unyielded == YIELD_EVERY:

@@ -54,9 +54,7 @@ def types(packets: List[Packet]) -> List[PacketType]:
 
 def receive(conn: Connection, packet: Packet) -> None:
     """Feed one packet from the client, as a transport does."""
-    event = conn.session.receive(packet, conn.engine.clock.monotonic())
-    if event is not None:
-        conn.dispatch([event])
+    conn.receive(packet, conn.engine.clock.monotonic())
 
 
 # -- opening ---------------------------------------------------------------------------------

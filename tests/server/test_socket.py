@@ -836,9 +836,7 @@ def test_transport_gone_is_a_transport_close(eio: int) -> None:
 
 def test_an_engine_close_packet_from_the_client_is_a_transport_close(eio: int) -> None:
     setup, client, socket = one_client(eio, "/chat")
-    session = client.conn.session
-    event = session.receive(EnginePacket(EnginePacketType.CLOSE), time.monotonic())
-    client.conn.dispatch([event])
+    client.conn.receive(EnginePacket(EnginePacketType.CLOSE), time.monotonic())
     client.settle()
     assert setup.reasons == [("a", "/chat", "transport close")]
     assert client.conn.closed is True
