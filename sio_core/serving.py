@@ -28,7 +28,7 @@ from .transports.wsconn import DEFLATE_KEY, TakeableWebSocket
 from .websocket import WebSocketProtocolError, accept_key, check_key
 
 __all__ = ["SioWebSocketHandler", "make_server", "run", "serve_forever", "tune_gc",
-           "SERVING_GC_THRESHOLD", "find_websocket_check",
+           "SERVING_GC_THRESHOLD", "find_websocket_check", "app_timeouts",
            "HttpTimeouts", "TIMEOUT_KEYWORDS", "KEEPALIVE_GRACE", "HTTP_PARSER_ENV"]
 
 log = logging.getLogger(__name__)
@@ -129,6 +129,12 @@ class _TimedInput:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._input, name)
+
+
+def app_timeouts(app: Any) -> HttpTimeouts:
+    """The deadlines ``app`` asks for: a ``Server``'s ``http_timeouts``, else Node's."""
+    found = getattr(app, "http_timeouts", None)
+    return found if isinstance(found, HttpTimeouts) else _DEFAULT_TIMEOUTS
 
 
 def find_websocket_check(server: Any, application: Any) -> Optional[Check]:
@@ -396,8 +402,7 @@ def make_server(app: Any, host: str = "127.0.0.1", port: int = 5000,
     """
     given = {"headers_timeout": headers_timeout, "request_timeout": request_timeout,
              "keepalive_timeout": keepalive_timeout}
-    base = getattr(app, "http_timeouts", None)
-    timeouts = dataclasses.replace(base if isinstance(base, HttpTimeouts) else _DEFAULT_TIMEOUTS,
+    timeouts = dataclasses.replace(app_timeouts(app),
                                    **{k: v for k, v in given.items() if v is not None})
     lean_app = _lean_app(app, http_parser, kwargs)
     runtime.set_hub_thread()

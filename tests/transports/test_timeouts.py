@@ -26,7 +26,7 @@ from flask_sio import SocketIO
 from sio_core import Server
 from sio_core.engineio import EngineOptions
 from sio_core.serving import KEEPALIVE_GRACE, HttpTimeouts, make_server
-from tests.helpers import ROOT, ServerProcess
+from tests.helpers import ROOT, ServerProcess, free_port, wait_for_port
 from tests.transports.wsclient import (
     assert_sid_gone,
     in_thread,
@@ -160,6 +160,52 @@ def test_an_idle_keepalive_connection_is_closed_after_the_announced_timeout(edge
     assert reply.headers["keep-alive"] == "timeout=%d" % KEEPALIVE
     assert data == b""  # no 408 for a connection between requests
     assert KEEPALIVE + KEEPALIVE_GRACE - 0.1 <= elapsed <= KEEPALIVE + KEEPALIVE_GRACE + SLACK
+
+
+# -- under gunicorn: the application's deadlines, gunicorn's --keep-alive ---------------------
+
+GUNICORN_KEEPALIVE = 1
+
+
+@pytest.fixture(scope="module")
+def gunicorn_port() -> Iterator[int]:
+    """gunicorn with sio_core's worker serving ``gunicorn_app.py`` (headers_timeout=1,
+    keepalive_timeout=30 of its own) with ``--keep-alive 1``."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-k", "sio_core.gunicorn.GeventWebSocketWorker",
+         "-w", "1", "--keep-alive", str(GUNICORN_KEEPALIVE), "-b", "127.0.0.1:%d" % port,
+         "tests.transports.gunicorn_app:app"],
+        cwd=str(ROOT), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for_port(port, timeout=20, proc=proc)
+        yield port
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_under_gunicorn_a_silent_connection_gets_408_at_the_apps_headers_timeout(
+        gunicorn_port) -> None:
+    with raw(gunicorn_port) as silent:
+        since = time.monotonic()
+        assert_served(gunicorn_port)
+        elapsed, data, _ = until_closed(silent, since)
+    assert data == REQUEST_TIMEOUT
+    assert HEADERS - 0.1 <= elapsed <= HEADERS + SLACK  # not Node's 60 s
+
+
+def test_under_gunicorn_the_keepalive_timeout_is_gunicorns(gunicorn_port) -> None:
+    with raw(gunicorn_port) as conn:
+        conn.sendall(HALF_HEAD + b"\r\n")
+        reply = read_response(conn)
+        since = time.monotonic()
+        elapsed, data, _ = until_closed(conn, since)
+    assert reply.status == 200
+    assert reply.headers["keep-alive"] == "timeout=%d" % GUNICORN_KEEPALIVE  # not the app's 30
+    assert data == b""
+    limit = GUNICORN_KEEPALIVE + KEEPALIVE_GRACE
+    assert limit - 0.1 <= elapsed <= limit + SLACK
 
 
 def test_a_keepalive_connection_in_use_outlives_every_timeout(edge) -> None:
