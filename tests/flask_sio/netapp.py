@@ -1,6 +1,7 @@
 """A Flask app for the real-network tests: session identity, refusal, acks, emit from a view.
 
 Run: python tests/flask_sio/netapp.py --port N   (or under gunicorn as tests.flask_sio.netapp:app)
+Environment: ``REDIS_URL`` (a message queue) or ``REDIS_STREAMS_URL`` (a RedisStreamsAdapter).
 """
 from gevent import monkey
 
@@ -15,7 +16,13 @@ from flask_sio import ConnectionRefusedError, SocketIO, call, emit  # noqa: E402
 
 app = Flask(__name__)
 app.config["SECRET_KEY"] = "network-tests"
-socketio = SocketIO(app, message_queue=os.environ.get("REDIS_URL"))
+if os.environ.get("REDIS_STREAMS_URL"):  # the streams adapter instead of a message queue
+    from sio_core.adapter.redis_streams import RedisStreamsAdapter
+
+    socketio = SocketIO(app, adapter=RedisStreamsAdapter.factory(
+        url=os.environ["REDIS_STREAMS_URL"]))
+else:
+    socketio = SocketIO(app, message_queue=os.environ.get("REDIS_URL"))
 
 
 @app.route("/login/<name>")

@@ -94,6 +94,22 @@ def test_under_gunicorn_gevent_websocket_worker(node, worker) -> None:
 
 
 @pytest.mark.interop
+def test_the_redis_streams_adapter_joins_processes(redis_server, node) -> None:
+    env = {"REDIS_STREAMS_URL": redis_server.url}
+    a = ServerProcess(NETAPP, env=env)
+    b = ServerProcess(NETAPP, env=env)
+    try:
+        for transports in (["websocket"], ["polling"]):
+            result = node("flask_scenario.js", {
+                "url": b.url, "client": 4, "transports": transports,
+                "notify_url": a.url + "/notify/streams"})
+            assert result["events"] == [["notice", "streams"]]
+    finally:
+        a.stop()
+        b.stop()
+
+
+@pytest.mark.interop
 def test_message_queue_joins_processes_and_write_only_emitter(redis_server, node, tmp_path):
     env = {"REDIS_URL": redis_server.url}
     a = ServerProcess(NETAPP, env=env)
