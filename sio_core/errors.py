@@ -6,7 +6,7 @@ from typing import Any, Optional
 from .engineio.errors import EngineError, RequestError
 from .engineio.errors import ProtocolError as EngineProtocolError
 from .socketio.errors import ProtocolError as SocketProtocolError
-from .socketio.events import is_reserved
+from .socketio.events import RESERVED_EVENTS
 
 __all__ = [
     "SioError", "AckTimeout", "Disconnected", "ConnectionError", "ConnectionRefusedError",
@@ -80,5 +80,5 @@ def check_event(event: str) -> None:
 
     :raises ReservedEventError: when ``event`` is reserved
     """
-    if is_reserved(event):
+    if event in RESERVED_EVENTS:
         raise ReservedEventError('"%s" is a reserved event name' % event)

@@ -28,7 +28,7 @@ class Client:
     """
 
     __slots__ = ("server", "conn", "protocol", "decoder", "sockets", "_timer", "_request",
-                 "_packet_bytes")
+                 "_packet_bytes", "max_queue", "max_buffered_bytes")
 
     def __init__(self, server: "ServerCore", conn: "Connection") -> None:
         self.server = server
@@ -36,7 +36,10 @@ class Client:
         self.conn = conn
         #: protocol 4 or 5 policy
         self.protocol = protocol_for(conn.version)
-        self.decoder = Decoder(server.loads, max_attachment_bytes=server.max_buffered_bytes)
+        #: most events, and most bytes of them, that may wait for one socket's handlers
+        self.max_queue = conn.engine.options.max_queue
+        self.max_buffered_bytes = server.max_buffered_bytes
+        self.decoder = Decoder(server.loads, max_attachment_bytes=self.max_buffered_bytes)
         #: namespace name → socket (connecting or connected)
         self.sockets: Dict[str, Socket] = {}
         self._timer: Optional[runtime.TimerHandle] = None

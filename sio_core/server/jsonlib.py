@@ -24,6 +24,7 @@ from ..socketio import (
     javascript_numbers,
     refuses_binary,
 )
+from ..socketio.jsontext import foreign_number
 
 __all__ = ["json_functions"]
 
@@ -56,7 +57,7 @@ def json_functions(spec: Any = None) -> Tuple[Dumps, Loads]:
             text = fast_dumps(value, None, refuse_as_stdlib_does).decode("utf-8")
         except TypeError:  # orjson.JSONEncodeError is a TypeError
             return default_dumps(value)
-        return javascript_numbers(text)
+        return text if foreign_number(text) is None else javascript_numbers(text)
 
     def orjson_loads(text: str) -> Any:
         try:

@@ -310,14 +310,13 @@ class Socket(Listeners):
                 self.client.conn.close(CloseReason.PARSE_ERROR, notify=False)
                 return
             inbox = self._inbox
-            limit = self.client.conn.engine.options.max_queue
-            byte_limit = self.client.server.max_buffered_bytes
-            if inbox is not None and (len(inbox) >= limit
-                                      or self._queued_bytes + size > byte_limit):
+            client = self.client
+            if inbox is not None and (len(inbox) >= client.max_queue
+                                      or self._queued_bytes + size > client.max_buffered_bytes):
                 log.warning("closing %s: %d events (%d bytes) wait for its handlers; the client "
                             "sends faster than they run (limits: max_queue=%d events, "
-                            "%d bytes)", self.id, len(inbox), self._queued_bytes, limit,
-                            byte_limit)
+                            "%d bytes)", self.id, len(inbox), self._queued_bytes,
+                            client.max_queue, client.max_buffered_bytes)
                 self.client.conn.close(CloseReason.TRANSPORT_ERROR, notify=False)
                 return
             self._queued_bytes += size
@@ -407,7 +406,7 @@ class Socket(Listeners):
               volatile: bool, timeout: Optional[float], compress: bool = True) -> bool:
         check_event(event)
         if (callback is None and not volatile and self._early is None
-                and self.nsp.recovery is not None):
+                and self.nsp.server.recovery is not None):
             # as in socket.io: through the adapter to the socket's own room, so the packet
             # gets an offset and is kept for a recovery
             return BroadcastOperator(self.nsp.adapter,

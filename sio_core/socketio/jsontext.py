@@ -35,7 +35,7 @@ import uuid
 from typing import Any, Callable, Match, Tuple, Union
 
 __all__ = ["dumps", "loads", "javascript_json", "nonfinite_to_null", "escape_surrogates",
-           "javascript_numbers", "number_text"]
+           "javascript_numbers", "number_text", "foreign_number"]
 
 Dumps = Callable[[Any], Union[str, bytes]]
 Loads = Callable[[str], Any]
@@ -147,12 +147,18 @@ def _javascript_number(match: Match[str]) -> str:
     return number_text(float(token))
 
 
+#: ``foreign_number(text)``: a match when ``text`` may hold a number token JavaScript
+#: writes otherwise (or such characters in a string), None when it surely holds none: the
+#: quick test of :func:`javascript_numbers`, for callers that skip its call when it fails
+foreign_number = _FOREIGN_NUMBER.search
+
+
 def javascript_numbers(text: str) -> str:
     """JSON text with every number token outside strings written as JavaScript writes it.
 
     :param text: JSON text holding finite numbers only
     """
-    if _FOREIGN_NUMBER.search(text) is None:
+    if foreign_number(text) is None:
         return text
     return _STRING_OR_FLOAT.sub(_javascript_number, text)
 

@@ -173,14 +173,16 @@ def test_v5_refusal_round_trips(namespace: str, message: str, data: Any) -> None
     refusal = V5().refusal(namespace, message, data)
     expected = {"message": message} if data is None else {"message": message, "data": data}
     assert refusal == Packet(ERR, namespace, expected)
-    assert Decoder().feed(encode(refusal).text) == refusal
+    assert Decoder().feed(encode(refusal).text) == refusal._replace(
+        data=on_the_wire(refusal.data))
 
 
 @given(NAMESPACES, TEXT)
 def test_v4_refusal_round_trips(namespace: str, message: str) -> None:
     refusal = V4().refusal(namespace, message)
     assert refusal == Packet(ERR, namespace, message)
-    assert Decoder().feed(encode(refusal).text) == refusal
+    assert Decoder().feed(encode(refusal).text) == refusal._replace(
+        data=on_the_wire(refusal.data))
 
 
 # -- split_connect --------------------------------------------------------------------
