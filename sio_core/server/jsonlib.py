@@ -57,7 +57,7 @@ def json_functions(spec: Any = None) -> Tuple[Dumps, Loads]:
             text = fast_dumps(value, None, refuse_as_stdlib_does).decode("utf-8")
         except TypeError:  # orjson.JSONEncodeError is a TypeError
             return default_dumps(value)
-        return text if foreign_number(text) is None else javascript_numbers(text)
+        return javascript_numbers(text) if foreign_number(text) else text
 
     def orjson_loads(text: str) -> Any:
         try:

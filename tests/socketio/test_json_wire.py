@@ -36,7 +36,7 @@ from sio_core.socketio import (
     encode,
     javascript_numbers,
 )
-from sio_core.socketio.jsontext import number_text
+from sio_core.socketio.jsontext import foreign_number, number_text
 from tests.helpers import node_result, require_node
 
 orjson = pytest.importorskip("orjson")
@@ -393,3 +393,28 @@ def test_numbers_inside_strings_are_kept(backend) -> None:
 def test_number_rewriting_never_touches_strings(value) -> None:
     for name, (dumps, loads) in BACKENDS.items():
         assert as_javascript(loads(dumps(value))) == as_javascript(value), name
+
+
+@pytest.mark.parametrize("pad", [0, 300, 70_000], ids=["short", "long", "64k"])
+def test_numbers_are_rewritten_in_short_and_long_texts(backend, pad) -> None:
+    dumps, _ = backend
+    text = dumps(["x" * pad, 1.0, -0.0, 1e16, 1e21, 1e-5, 1e-7, 0.5, 7, "2.0e5"]).replace(" ", "")
+    assert text == '["%s",1,0,10000000000000000,1e+21,0.00001,1e-7,0.5,7,"2.0e5"]' % ("x" * pad)
+
+
+@pytest.mark.parametrize("pad", [0, 300], ids=["short", "long"])
+def test_a_module_writing_capital_exponents_is_rewritten(pad) -> None:
+    shouting = SimpleNamespace(dumps=lambda value: json.dumps(value).upper().replace("X", "x"),
+                               loads=json.loads)
+    dumps, _ = json_functions(shouting)
+    assert dumps(["x" * pad, 1e16, 1e-7]) == '["%s", 10000000000000000, 1e-7]' % ("x" * pad)
+
+
+@pytest.mark.parametrize("text, found", [
+    ('["echo",{"text":"hello","n":42}]', False), ('[1.5,0.25,100]', False), ('[1.0]', True),
+    ('[1e+16]', True), ('[1E16]', True), ('["hello"]', False),
+])
+def test_foreign_number_finds_the_two_shapes_in_short_and_long_texts(text, found) -> None:
+    long = text[:-1] + ',"' + "y" * 300 + '"]'
+    assert foreign_number(text) is found
+    assert foreign_number(long) is found
