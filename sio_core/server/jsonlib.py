@@ -17,14 +17,8 @@ from __future__ import annotations
 import json as stdjson
 from typing import Any, Callable, Tuple
 
-from ..socketio import (
-    default_dumps,
-    default_loads,
-    javascript_json,
-    javascript_numbers,
-    refuses_binary,
-)
-from ..socketio.jsontext import foreign_number
+from ..socketio import default_dumps, default_loads, javascript_json, refuses_binary
+from ..socketio.jsontext import foreign_number, rewrite_numbers
 
 __all__ = ["json_functions"]
 
@@ -57,7 +51,8 @@ def json_functions(spec: Any = None) -> Tuple[Dumps, Loads]:
             text = fast_dumps(value, None, refuse_as_stdlib_does).decode("utf-8")
         except TypeError:  # orjson.JSONEncodeError is a TypeError
             return default_dumps(value)
-        return javascript_numbers(text) if foreign_number(text) else text
+        # javascript_numbers(text), without its call when there is nothing to rewrite
+        return rewrite_numbers(text) if foreign_number(text) else text
 
     def orjson_loads(text: str) -> Any:
         try:

@@ -317,7 +317,7 @@ class Socket(Listeners):
                             "sends faster than they run (limits: max_queue=%d events, "
                             "%d bytes)", self.id, len(inbox), self._queued_bytes,
                             client.max_queue, client.max_buffered_bytes)
-                self.client.conn.close(CloseReason.TRANSPORT_ERROR, notify=False)
+                client.conn.close(CloseReason.TRANSPORT_ERROR, notify=False)
                 return
             self._queued_bytes += size
             self.schedule(self._run_event, packet.data, packet.id, size)

@@ -35,14 +35,16 @@ import uuid
 from typing import Any, Callable, Match, Tuple, Union
 
 __all__ = ["dumps", "loads", "javascript_json", "nonfinite_to_null", "escape_surrogates",
-           "javascript_numbers", "number_text", "foreign_number"]
+           "javascript_numbers", "number_text", "foreign_number", "rewrite_numbers"]
 
 Dumps = Callable[[Any], Union[str, bytes]]
 Loads = Callable[[str], Any]
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
-# a JSON string (skipped as a whole), or a non-finite constant outside strings
-_STRING_OR_CONSTANT = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|(-?Infinity|NaN)', re.S)
+# a JSON string, which the rewriting patterns below match first to skip it as a whole
+_JSON_STRING = r'"[^"\\]*(?:\\.[^"\\]*)*"'
+# a JSON string, or a non-finite constant outside strings
+_STRING_OR_CONSTANT = re.compile(_JSON_STRING + r"|(-?Infinity|NaN)", re.S)
 
 # a number token JavaScript writes otherwise: integral in positional form, or an exponent;
 # one pass, the quickest test of a short text (but ~5-17 ns per character: a pattern that
@@ -54,9 +56,9 @@ _ONE_PASS_LIMIT = 256
 _INTEGRAL = re.compile(r"\.0(?![0-9])")
 _EXPONENT = re.compile(r"e(?<=[0-9]e)")
 _EXPONENT_UPPER = re.compile(r"E(?<=[0-9]E)")
-# a JSON string (skipped as a whole), or a number token with a fraction or an exponent
-_STRING_OR_FLOAT = re.compile(
-    r'"[^"\\]*(?:\\.[^"\\]*)*"|(-?[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?)', re.S)
+# a JSON string, or a number token outside strings
+_STRING_OR_FLOAT = re.compile(_JSON_STRING + r"|(-?[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?)",
+                              re.S)
 
 
 def _plain_form(value: Any) -> Any:
@@ -168,14 +170,22 @@ def foreign_number(text: str) -> bool:
                 or ("E" in text and _EXPONENT_UPPER.search(text)))
 
 
-def javascript_numbers(text: str) -> str:
-    """JSON text with every number token outside strings written as JavaScript writes it.
+def rewrite_numbers(text: str) -> str:
+    """JSON text with every number token outside strings written as JavaScript writes it,
+    without the quick test first (for callers that made it: see :func:`javascript_numbers`).
 
     :param text: JSON text holding finite numbers only
     """
-    if not foreign_number(text):
-        return text
     return _STRING_OR_FLOAT.sub(_javascript_number, text)
+
+
+def javascript_numbers(text: str) -> str:
+    """JSON text with every number token outside strings written as JavaScript writes it:
+    ``text`` itself when :func:`foreign_number` finds nothing to rewrite.
+
+    :param text: JSON text holding finite numbers only
+    """
+    return rewrite_numbers(text) if foreign_number(text) else text
 
 
 def dumps(value: Any) -> str:
